@@ -1,4 +1,5 @@
-import { Hono } from 'hono'
-const app = new Hono<{ Bindings: Env }>()
-app.get('/healthz', (c) => c.json({ ok: true }))
-export default app
+import { app } from './app'
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>

@@ -1,0 +1,67 @@
+import type { Config } from '../config'
+import { buildUpstreamRequest } from '../dashscope/build-request'
+import { openUpstream } from '../dashscope/open-upstream'
+import { AppError } from '../errors'
+import { buildPrompt } from '../prompt/build-prompt'
+import type { RequestLog } from '../request-log'
+import type { Snapshot } from '../schema/snapshot-schema'
+import { pipeAnswer } from '../stream/answer-pipeline'
+import type { AskBody } from '../routes/ask-body'
+
+export type AnswerQuestionInput = {
+  body: AskBody
+  config: Config
+  snapshot: Snapshot
+  requestId: string
+  startedAt: number
+  fetch: typeof fetch
+  log: RequestLog
+  format: 'sse' | 'legacy-text'
+}
+
+/**
+ * Builds the prompt, opens the upstream stream (refusals throw AppError before any byte is sent)
+ * and returns the piped answer as a readable byte stream.
+ */
+export async function answerQuestion(input: AnswerQuestionInput): Promise<ReadableStream<Uint8Array>> {
+  const { config, body, snapshot, log } = input
+  const { apiKey, baseUrl, model, protocol, enableThinking } = config.dashscope
+  if (!apiKey) {
+    throw new AppError(503, 'upstream_not_configured', 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)')
+  }
+  const prompt = buildPrompt({ question: body.question, history: body.history, snapshot })
+  log.set({ model, protocol })
+  const controller = new AbortController()
+  const upstream = await openUpstream(buildUpstreamRequest({ protocol, baseUrl, apiKey, model, messages: prompt.messages, enableThinking }), {
+    fetch: input.fetch,
+    controller,
+    headersTimeoutMs: config.upstreamIdleTimeoutMs,
+  })
+  log.set({ upstream_status: upstream.status })
+  log.streaming = true
+  return pipeAnswer(upstream.body!, {
+    protocol,
+    format: input.format,
+    maxEventBytes: config.maxUpstreamEventBytes,
+    idleTimeoutMs: config.upstreamIdleTimeoutMs,
+    heartbeatMs: config.heartbeatIntervalMs,
+    startedAt: input.startedAt,
+    meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
+    onDone: (s) =>
+      log.flush({
+        status: 200,
+        ttft_ms: s.ttft_ms,
+        total_ms: s.total_ms,
+        input_tokens: s.usage?.input_tokens ?? null,
+        output_tokens: s.usage?.output_tokens ?? null,
+        finish_reason: s.finish_reason,
+        error_code: s.error_code,
+        sql_ok: s.sql_ok,
+      }),
+    onCancel: () => {
+      // We pay per token: stop the upstream the moment the client is gone.
+      controller.abort()
+      log.flush({ status: 200, finish_reason: 'client_closed' })
+    },
+  })
+}

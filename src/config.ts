@@ -1,0 +1,81 @@
+import { AppError } from './errors'
+
+export type Protocol = 'native' | 'openai'
+
+/** Every tunable in one place, parsed from the worker's vars/secrets (wrangler.toml holds defaults). */
+export type Config = {
+  dashscope: { apiKey: string | undefined; baseUrl: string; model: string; protocol: Protocol; enableThinking: boolean }
+  apiKeys: string[]
+  adminToken: string | undefined
+  corsOrigins: string[]
+  upstreamIdleTimeoutMs: number
+  heartbeatIntervalMs: number
+  maxBodyBytes: number
+  maxSnapshotBytes: number
+  maxQuestionChars: number
+  maxHistoryTurns: number
+  maxUpstreamEventBytes: number
+  logQuestions: boolean
+  schemaCacheTtlSeconds: number
+}
+
+/** Secrets are not in wrangler.toml, so `wrangler types` cannot know them. */
+export type Secrets = {
+  DASHSCOPE_API_KEY?: string
+  API_KEYS?: string
+  ADMIN_TOKEN?: string
+  DATABASE_URL?: string
+}
+export type Bindings = Env & Secrets
+
+export const DEFAULT_BASE_URL = 'https://dashscope.aliyuncs.com'
+
+export function readConfig(env: Bindings): Config {
+  const protocol = (env.DASHSCOPE_PROTOCOL || 'native').trim()
+  if (protocol !== 'native' && protocol !== 'openai') {
+    throw new AppError(500, 'server_misconfigured', `DASHSCOPE_PROTOCOL must be "native" or "openai"`)
+  }
+  return {
+    dashscope: {
+      apiKey: nonEmpty(env.DASHSCOPE_API_KEY),
+      baseUrl: (nonEmpty(env.DASHSCOPE_BASE_URL) ?? DEFAULT_BASE_URL).replace(/\/+$/, ''),
+      model: nonEmpty(env.DASHSCOPE_MODEL) ?? 'qwen-plus',
+      protocol,
+      enableThinking: flag(env.DASHSCOPE_ENABLE_THINKING),
+    },
+    apiKeys: list(env.API_KEYS),
+    adminToken: nonEmpty(env.ADMIN_TOKEN),
+    corsOrigins: list(env.CORS_ORIGINS),
+    upstreamIdleTimeoutMs: int(env.UPSTREAM_IDLE_TIMEOUT_MS, 60_000, 'UPSTREAM_IDLE_TIMEOUT_MS'),
+    heartbeatIntervalMs: int(env.HEARTBEAT_INTERVAL_MS, 15_000, 'HEARTBEAT_INTERVAL_MS'),
+    maxBodyBytes: int(env.MAX_BODY_BYTES, 65_536, 'MAX_BODY_BYTES'),
+    maxSnapshotBytes: int(env.MAX_SNAPSHOT_BYTES, 25 * 1024 * 1024, 'MAX_SNAPSHOT_BYTES'),
+    maxQuestionChars: int(env.MAX_QUESTION_CHARS, 2000, 'MAX_QUESTION_CHARS'),
+    maxHistoryTurns: int(env.MAX_HISTORY_TURNS, 10, 'MAX_HISTORY_TURNS'),
+    maxUpstreamEventBytes: int(env.MAX_UPSTREAM_EVENT_BYTES, 1_048_576, 'MAX_UPSTREAM_EVENT_BYTES'),
+    logQuestions: flag(env.LOG_QUESTIONS),
+    schemaCacheTtlSeconds: int(env.SCHEMA_CACHE_TTL_SECONDS, 60, 'SCHEMA_CACHE_TTL_SECONDS'),
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const v = value?.trim()
+  return v ? v : undefined
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+function flag(value: string | undefined): boolean {
+  return /^(1|true|yes|on)$/i.test(value?.trim() ?? '')
+}
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  const v = nonEmpty(value)
+  if (v === undefined) return fallback
+  const n = Number(v)
+  // A misconfigured limit is an operator error: fail loudly rather than run unbounded.
+  if (!Number.isInteger(n) || n < 0) throw new AppError(500, 'server_misconfigured', `${name} must be a non-negative integer`)
+  return n
+}

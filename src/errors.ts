@@ -1,0 +1,69 @@
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+/** Stable machine-readable codes; docs/API.md lists each with its status. */
+export type ErrorCode =
+  | 'invalid_json'
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'schema_unavailable'
+  | 'upstream_not_configured'
+  | 'upstream_throttled'
+  | 'upstream_auth_failed'
+  | 'upstream_model_not_found'
+  | 'upstream_bad_request'
+  | 'upstream_content_rejected'
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
+  | 'upstream_disconnected'
+  | 'upstream_malformed'
+  | 'upstream_error'
+  | 'server_misconfigured'
+  | 'internal_error'
+
+/**
+ * The one error type of the service. Thrown anywhere before the stream begins, it becomes a JSON
+ * response in `toErrorResponse`; after the stream has begun, it becomes an `error` event.
+ */
+export class AppError extends Error {
+  override readonly name = 'AppError'
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    message: string,
+    readonly options: { retryable?: boolean; retryAfterSeconds?: number; upstreamStatus?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause })
+  }
+  get retryable(): boolean {
+    return this.options.retryable ?? false
+  }
+}
+
+export type ErrorBody = { error: { code: ErrorCode; message: string } }
+
+/** Normalises anything thrown into an AppError without leaking internals (or secrets) to callers. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode
+    const code: ErrorCode =
+      status === 400 ? 'invalid_request' : status === 401 ? 'unauthorized' : status === 413 ? 'payload_too_large' : 'internal_error'
+    return new AppError(status, code, err.message || 'Request refused')
+  }
+  return new AppError(500, 'internal_error', 'Internal error', { cause: err })
+}
+
+export function errorBody(err: AppError): ErrorBody {
+  return { error: { code: err.code, message: err.message } }
+}
+
+export function toErrorResponse(err: AppError): Response {
+  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
+  if (err.options.retryAfterSeconds !== undefined) headers.set('retry-after', String(err.options.retryAfterSeconds))
+  return new Response(JSON.stringify(errorBody(err)), { status: err.status, headers })
+}

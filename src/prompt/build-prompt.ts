@@ -1,0 +1,44 @@
+import type { ChatMessage } from '../dashscope/build-request'
+import type { Example, Snapshot } from '../schema/snapshot-schema'
+import { renderSchema } from './render-schema'
+
+export type PromptInput = {
+  question: string
+  history?: { role: 'user' | 'assistant'; content: string }[] | undefined
+  snapshot: Snapshot
+  /** The examples to show; all of the snapshot's when absent. */
+  examples?: Example[]
+}
+
+const INSTRUCTIONS = `你是一名精通 PostgreSQL 的数据分析师，负责把业务人员的问题转换成查询下面这个业务数据库的 SQL。
+请按以下格式回答：
+1. 先用一句话复述问题，以“您的问题是：”开头；
+2. 然后写“思考过程：”，用几条简短的要点说明你如何理解问题、用到哪些表和字段、如何筛选与关联；
+3. 最后只给出一个 \`\`\`sql 代码块，包含一条 PostgreSQL 查询语句。
+要求：
+- 只能使用下面数据库结构中列出的表和字段，注释说明了它们的业务含义；按站名等文本查找时优先使用模糊匹配（LIKE '%…%'）；
+- 只写只读查询（SELECT 或 WITH … SELECT），绝不写任何修改数据或结构的语句；
+- 如果根据这些表无法回答问题，请说明原因，并且不要给出 SQL。`
+
+/**
+ * The messages for DashScope: instructions, the schema and the examples in the system message,
+ * the conversation so far, then the question. Pure: same input, same prompt.
+ */
+export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[] } {
+  const { snapshot } = input
+  const examples = input.examples ?? snapshot.examples
+  const sections = [INSTRUCTIONS, `数据库结构（PostgreSQL）：\n${renderSchema(snapshot)}`]
+  if (examples.length > 0) {
+    sections.push(`参考示例：\n${examples.map((e) => `问题：${e.question}\nSQL：${e.sql.trim()}`).join('\n\n')}`)
+  }
+  const omitPublic = snapshot.tables.every((t) => t.schema === 'public')
+  return {
+    messages: [
+      { role: 'system', content: sections.join('\n\n') },
+      ...(input.history ?? []).map((turn) => ({ role: turn.role, content: turn.content })),
+      { role: 'user', content: input.question },
+    ],
+    // Plain names for callers (meta event), not SQL-quoted ones.
+    tables: snapshot.tables.map((t) => (omitPublic ? t.name : `${t.schema}.${t.name}`)),
+  }
+}

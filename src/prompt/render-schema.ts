@@ -1,0 +1,81 @@
+import type { Column, Snapshot, Table } from '../schema/snapshot-schema'
+
+// Postgres keywords that cannot stand as bare identifiers in the places we print them.
+const RESERVED = new Set(
+  'all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing primary references returning select session_user some symmetric system_user table then to trailing true union unique user using variadic when where window with'.split(
+    ' ',
+  ),
+)
+
+/** Quotes an identifier only when Postgres needs it (mixed case, Chinese, symbols, keywords). */
+export function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replaceAll('"', '""')}"`
+}
+
+export function qualifiedName(table: Pick<Table, 'schema' | 'name'>, omitPublic: boolean): string {
+  return omitPublic && table.schema === 'public' ? quoteIdent(table.name) : `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`
+}
+
+const MAX_SAMPLES = 5
+const MAX_SAMPLE_CHARS = 40
+
+/**
+ * The schema as compact CREATE TABLE/VIEW statements with the comments a model needs to know
+ * what cryptic names mean, and a few sample values so it filters the right column.
+ */
+export function renderSchema(snapshot: Pick<Snapshot, 'tables'>, tables: Table[] = snapshot.tables): string {
+  const omitPublic = snapshot.tables.every((t) => t.schema === 'public')
+  return tables.map((t) => renderTable(t, omitPublic)).join('\n\n')
+}
+
+function renderTable(table: Table, omitPublic: boolean): string {
+  const name = qualifiedName(table, omitPublic)
+  const head: string[] = []
+  if (table.comment) head.push(`-- ${oneLine(table.comment)}`)
+  const rows = table.row_estimate != null && table.row_estimate >= 0 ? ` -- ~${Math.round(table.row_estimate)} rows` : ''
+  const pk = table.primary_key ?? []
+  const singlePk = pk.length === 1 ? pk[0] : undefined
+  const fks = table.foreign_keys ?? []
+  const singleFk = new Map(fks.filter((f) => f.columns.length === 1).map((f) => [f.columns[0]!, f]))
+  const lines = table.columns.map((col) => {
+    let def = `  ${quoteIdent(col.name)} ${col.type}`
+    if (table.kind === 'table') {
+      if (col.name === singlePk) def += ' PRIMARY KEY'
+      else if (col.nullable === false) def += ' NOT NULL'
+      const fk = singleFk.get(col.name)
+      if (fk) def += ` REFERENCES ${refName(fk, omitPublic)}(${fk.ref_columns.map(quoteIdent).join(', ')})`
+    }
+    return { def, note: columnNote(col) }
+  })
+  if (table.kind === 'table') {
+    if (pk.length > 1) lines.push({ def: `  PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`, note: '' })
+    for (const fk of fks.filter((f) => f.columns.length > 1)) {
+      lines.push({ def: `  FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${refName(fk, omitPublic)}(${fk.ref_columns.map(quoteIdent).join(', ')})`, note: '' })
+    }
+  }
+  const body = lines.map((l, i) => `${l.def}${i < lines.length - 1 ? ',' : ''}${l.note ? ` -- ${l.note}` : ''}`).join('\n')
+  head.push(`CREATE ${table.kind === 'view' ? 'VIEW' : 'TABLE'} ${name} (${rows}\n${body}\n);`)
+  return head.join('\n')
+}
+
+function refName(fk: { ref_schema?: string | undefined; ref_table: string }, omitPublic: boolean): string {
+  return qualifiedName({ schema: fk.ref_schema ?? 'public', name: fk.ref_table }, omitPublic)
+}
+
+function columnNote(col: Column): string {
+  const parts: string[] = []
+  if (col.comment) parts.push(oneLine(col.comment))
+  if (col.samples?.length) {
+    const values = col.samples.slice(0, MAX_SAMPLES).map((v) => `'${truncate(oneLine(v), MAX_SAMPLE_CHARS).replaceAll("'", "''")}'`)
+    parts.push(`e.g. ${values.join(', ')}`)
+  }
+  return parts.join(' ')
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}

@@ -1,0 +1,33 @@
+import { Hono } from 'hono'
+import type { AppEnv } from '../app-env'
+import { AppError } from '../errors'
+import { requireApiKey } from '../middleware/auth'
+import { jsonBody } from '../middleware/json-body'
+import { parseAskBody } from './ask-body'
+import { streamAnswer } from './stream-answer'
+
+/**
+ * `POST /getAnwser` (sic): the old Flask service's contract, so its clients keep working — the
+ * answer text streamed as it comes, no SSE framing, errors as a line of text.
+ */
+export const legacyRoutes = new Hono<AppEnv>()
+
+// The old service answered a missing or empty question with this line and a 200.
+const NOT_UNDERSTOOD = '无法理解,请重新输入问题\n'
+
+const textErrors = async (c: { set: (key: 'errorFormat', value: 'text') => void }, next: () => Promise<void>) => {
+  c.set('errorFormat', 'text')
+  await next()
+}
+
+legacyRoutes.post('/getAnwser', textErrors, requireApiKey, jsonBody((config) => config.maxBodyBytes), async (c) => {
+  const json: unknown = await c.req.json()
+  const question = (json as { question?: unknown } | null)?.question
+  if (question === undefined || question === null || (typeof question === 'string' && question.trim() === '')) {
+    c.var.log.set({ error_code: 'invalid_request' })
+    return c.text(NOT_UNDERSTOOD, 200)
+  }
+  const parsed = parseAskBody(json, c.var.config)
+  if (!parsed.ok) throw new AppError(400, 'invalid_request', parsed.message)
+  return streamAnswer(c, parsed.body, 'legacy-text')
+})

@@ -1,0 +1,55 @@
+import { env } from 'cloudflare:workers'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { demoSnapshot } from '../src/demo/metro-snapshot'
+import { SNAPSHOT_KEY } from '../src/schema/snapshot-store'
+import { call, clearSnapshot, putDemoSnapshot } from './support/app'
+
+const ADMIN = { ADMIN_TOKEN: 'admin-secret' }
+const put = (body: unknown, headers: Record<string, string> = { authorization: 'Bearer admin-secret' }, overrides = ADMIN) =>
+  call('/v1/admin/schema', { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, overrides)
+
+const tiny = {
+  version: 'curated-7',
+  tables: [{ name: 'dtzpt', comment: '地铁站点', columns: [{ name: 'name', type: 'text', comment: '站名' }] }],
+  examples: [{ question: '沈塘桥站的信息', sql: "SELECT * FROM dtzpt WHERE name LIKE '%沈塘桥%'" }],
+}
+
+beforeEach(clearSnapshot)
+
+describe('PUT /v1/admin/schema', () => {
+  it('stores a valid snapshot that the next question and /healthz use', async () => {
+    const res = await put(tiny)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ version: 'curated-7', tables: 1, examples: 1 })
+    const stored = JSON.parse((await env.SCHEMA_KV.get(SNAPSHOT_KEY))!)
+    expect(stored).toMatchObject({ version: 'curated-7', source: 'upload', tables: [{ schema: 'public', kind: 'table', name: 'dtzpt' }] })
+    expect(Date.parse(stored.refreshed_at)).not.toBeNaN()
+    expect(await (await call('/healthz')).json()).toMatchObject({ schema_version: 'curated-7' })
+  })
+
+  it('accepts the demo snapshot as uploaded', async () => {
+    expect((await put(demoSnapshot)).status).toBe(200)
+  })
+
+  it('refuses an invalid snapshot with 400 naming the field, and keeps the previous one', async () => {
+    await putDemoSnapshot()
+    const res = await put({ version: 'bad', tables: [{ name: 'x', columns: [] }] })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { error: { code: string; message: string } }
+    expect(body.error.code).toBe('invalid_request')
+    expect(body.error.message).toContain('tables.0.columns')
+    expect(JSON.parse((await env.SCHEMA_KV.get(SNAPSHOT_KEY))!).version).toBe(demoSnapshot.version)
+  })
+
+  it('is 401 without the admin token, with a wrong one, and while ADMIN_TOKEN is unset', async () => {
+    expect((await put(tiny, {})).status).toBe(401)
+    expect((await put(tiny, { authorization: 'Bearer nope' })).status).toBe(401)
+    expect((await put(tiny, { authorization: 'Bearer admin-secret' }, {} as typeof ADMIN)).status).toBe(401)
+    expect(await env.SCHEMA_KV.get(SNAPSHOT_KEY)).toBeNull()
+  })
+
+  it('is 415 for a body that is not JSON', async () => {
+    const res = await call('/v1/admin/schema', { method: 'PUT', headers: { authorization: 'Bearer admin-secret', 'content-type': 'text/csv' }, body: 'a,b' }, ADMIN)
+    expect(res.status).toBe(415)
+  })
+})

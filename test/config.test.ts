@@ -1,0 +1,40 @@
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { readConfig } from '../src/config'
+import { IncrementalText } from '../src/dashscope/map-native-chunks'
+import { AppError } from '../src/errors'
+
+describe('configuration', () => {
+  it('takes its defaults from wrangler.toml', () => {
+    const config = readConfig(env)
+    expect(config.dashscope).toEqual({ apiKey: undefined, baseUrl: 'https://dashscope.aliyuncs.com', model: 'qwen-plus', protocol: 'native', enableThinking: false })
+    expect(config).toMatchObject({ upstreamIdleTimeoutMs: 60_000, heartbeatIntervalMs: 15_000, maxBodyBytes: 65_536, maxQuestionChars: 2000, maxHistoryTurns: 10, apiKeys: [], corsOrigins: [] })
+  })
+
+  it('splits key lists, trims values and drops a trailing slash of the base URL', () => {
+    const config = readConfig({ ...env, API_KEYS: ' a , b,,c ', DASHSCOPE_BASE_URL: 'https://dashscope-intl.aliyuncs.com/', DASHSCOPE_API_KEY: '  ' })
+    expect(config.apiKeys).toEqual(['a', 'b', 'c'])
+    expect(config.dashscope.baseUrl).toBe('https://dashscope-intl.aliyuncs.com')
+    expect(config.dashscope.apiKey).toBeUndefined()
+  })
+
+  it('refuses a misconfigured protocol or limit loudly, as an operator error', () => {
+    expect(() => readConfig({ ...env, DASHSCOPE_PROTOCOL: 'grpc' })).toThrow(AppError)
+    expect(() => readConfig({ ...env, MAX_BODY_BYTES: '64k' })).toThrow(/MAX_BODY_BYTES/)
+  })
+})
+
+describe('incremental text from native events', () => {
+  it('passes incremental pieces through unchanged, even when one repeats the start', () => {
+    const t = new IncrementalText()
+    expect(['您的', '问题', '您的问题是'].map((p) => t.next(p))).toEqual(['您的', '问题', '您的问题是'])
+  })
+  it('turns cumulative pieces into deltas', () => {
+    const t = new IncrementalText()
+    expect(['您的', '您的问题', '您的问题是：', '您的问题是：'].map((p) => t.next(p))).toEqual(['您的', '问题', '是：', ''])
+  })
+  it('ignores empty pieces', () => {
+    const t = new IncrementalText()
+    expect(['', 'a', '', 'ab'].map((p) => t.next(p))).toEqual(['', 'a', '', 'b'])
+  })
+})

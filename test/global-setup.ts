@@ -1,0 +1,16 @@
+// Runs in Node before the workerd test pool starts: the real local servers the tests talk to.
+import type { TestProject } from 'vitest/node'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
+import { startSilentServer } from './setup/silent-server'
+
+export default async function setup(project: TestProject) {
+  const fake = await startFakeDashScope({ apiKey: 'test-key' })
+  project.provide('fakeDashScopeUrl', fake.url)
+  const silent = await startSilentServer()
+  project.provide('silentUpstreamUrl', silent.url)
+  return async () => {
+    await silent.close()
+    await fake.close()
+  }
+}

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// @ts-expect-error plain ESM JavaScript tool
+import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
+import { startDevServer, type DevServer } from './dev-server'
+
+// The old Flask service's client, exactly as the seed article gives it, but for the URL.
+const SEED_CLIENT = (url: string) => `
+import requests
+
+url = '${url}'
+payload = {"question": "沈塘桥地铁站的信息"}
+response = requests.post(url, json=payload, stream=True)
+if response.status_code == 200:
+    try:
+        for chunk in response.iter_content(chunk_size=1024):
+            if chunk:
+                print(chunk.decode('utf-8'), end="")
+    except Exception as e:
+        print(f"流处理过程中出现错误: {e}")
+`
+
+let fake: { url: string; close: () => Promise<void> }
+let server: DevServer
+
+beforeAll(async () => {
+  fake = await startFakeDashScope({ apiKey: 'seed-key' })
+  server = await startDevServer({ DASHSCOPE_API_KEY: 'seed-key', DASHSCOPE_BASE_URL: `${fake.url}/s/pace=30`, API_KEYS: undefined })
+}, 90_000)
+
+afterAll(async () => {
+  await server?.stop()
+  await fake?.close()
+})
+
+describe('the seed client against /getAnwser through wrangler dev', () => {
+  it('prints the answer progressively, as the old service did', async () => {
+    const child = spawn(process.env.SEED_PYTHON ?? 'python3', ['-u', '-c', SEED_CLIENT(`${server.url}/getAnwser`)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const arrivals: { at: number; text: string }[] = []
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (text: string) => arrivals.push({ at: Date.now(), text }))
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const code = await new Promise((r) => child.once('exit', r))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    const printed = arrivals.map((a) => a.text).join('')
+    expect(printed.startsWith('您的问题是：沈塘桥地铁站的信息')).toBe(true)
+    expect(printed).toMatch(/```sql\n.*沈塘桥[\s\S]*```/)
+    expect(printed).not.toContain('流处理过程中出现错误')
+    expect(printed).not.toMatch(/^event:|^data:/m)
+    // Paced 30 ms apart upstream: a buffered reply would print in one or two pieces.
+    expect(arrivals.length).toBeGreaterThan(10)
+    expect(arrivals.at(-1)!.at - arrivals[0]!.at).toBeGreaterThan(300)
+  }, 60_000)
+
+  it('answers a missing question with the old line of text', async () => {
+    const res = await fetch(`${server.url}/getAnwser`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('无法理解,请重新输入问题\n')
+  })
+})
