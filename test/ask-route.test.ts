@@ -155,8 +155,10 @@ describe('upstream refusals before streaming become HTTP errors', () => {
   it('502 for an unknown model', async () => {
     await expectError(await ask({ question: 'x' }, { DASHSCOPE_MODEL: 'qwen-does-not-exist' }), 502, 'upstream_model_not_found')
   })
-  it('502, retryable, when DashScope fails with a 500 or cannot be reached', async () => {
+  it('502, retryable, when DashScope fails with a 500', async () => {
     await expectError(await ask({ question: 'x' }, { DASHSCOPE_BASE_URL: fakeUrl('status=500') }), 502, 'upstream_unavailable')
+  })
+  it('502, retryable, when DashScope cannot be reached', async () => {
     await expectError(await ask({ question: 'x' }, { DASHSCOPE_BASE_URL: 'http://127.0.0.1:9' }), 502, 'upstream_unavailable')
   })
   it('the same refusals in compatible mode', async () => {

@@ -46,7 +46,7 @@ describe('the seed client against /getAnwser through wrangler dev', () => {
     expect(code).toBe(0)
     const printed = arrivals.map((a) => a.text).join('')
     expect(printed.startsWith('您的问题是：沈塘桥地铁站的信息')).toBe(true)
-    expect(printed).toMatch(/```sql\n.*沈塘桥[\s\S]*```/)
+    expect(printed).toMatch(/```sql\n[\s\S]*沈塘桥[\s\S]*```/)
     expect(printed).not.toContain('流处理过程中出现错误')
     expect(printed).not.toMatch(/^event:|^data:/m)
     // Paced 30 ms apart upstream: a buffered reply would print in one or two pieces.

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { extractSql, NO_SQL } from '../src/sql/extract-sql'
+import { SqlTracker } from '../src/sql/sql-tracker'
+
+const SEED_ANSWER = `您的问题是:沈塘桥地铁站的信息
+
+思考过程:
+- 用户想了解关于“沈塘桥地铁站”的具体信息。
+- 关键点在于定位到名为“沈塘桥”的地铁站,这涉及到模糊匹配站名。
+- 需要从dtzpt表中查询,因为该表存储了地铁站点的详细信息。
+- 查询时,需确保返回所有字段信息,以便提供完整详情。
+
+\`\`\`sql
+SELECT * FROM dtzpt WHERE name LIKE '%沈塘桥%'\`\`\``
+
+const cases: [string, string, string | null][] = [
+  ["the seed's answer, fence closed on the SQL's line", SEED_ANSWER, "SELECT * FROM dtzpt WHERE name LIKE '%沈塘桥%'"],
+  ['one sql block', '您的问题是：x\n\n```sql\nSELECT 1 FROM t;\n```', 'SELECT 1 FROM t'],
+  ['the last of several sql blocks', '先看：\n```sql\nSELECT a FROM t\n```\n修正后：\n```sql\nSELECT b FROM t\n```\n', 'SELECT b FROM t'],
+  ['SQL in capitals', '```SQL\nselect name from stations\n```', 'select name from stations'],
+  ['a postgresql fence', '```postgresql\nSELECT now()\n```', 'SELECT now()'],
+  ['a fence without a language', '答案：\n```\nSELECT id FROM lines\n```', 'SELECT id FROM lines'],
+  ['a bare fence holding prose is not SQL', '```\n这是说明文字\n```', null],
+  ['a python block is not SQL', '```python\nprint(1)\n```', null],
+  ['a later sql block wins over an earlier bare one', '```\nSELECT 1 FROM a\n```\n```sql\nSELECT 2 FROM b\n```', 'SELECT 2 FROM b'],
+  ['a sql block wins over a later python block', '```sql\nSELECT 2 FROM b\n```\n```python\nx = 1\n```', 'SELECT 2 FROM b'],
+  ['trailing semicolons and spaces', '```sql\nSELECT 1 FROM t ;  \n\n```', 'SELECT 1 FROM t'],
+  ['a Chinese full stop after the SQL', '```sql\nSELECT 1 FROM t；\n```。', 'SELECT 1 FROM t'],
+  ['CRLF line endings', '您的问题是：x\r\n```sql\r\nSELECT a\r\nFROM t\r\n```\r\n', 'SELECT a\nFROM t'],
+  ['a multi-line query keeps its lines', '```sql\nSELECT s.name,\n       l.name\nFROM stations s\nJOIN lines l ON l.id = s.line_id\n```', 'SELECT s.name,\n       l.name\nFROM stations s\nJOIN lines l ON l.id = s.line_id'],
+  ['a WITH query', '```sql\nWITH t AS (SELECT 1 AS x)\nSELECT x FROM t\n```', 'WITH t AS (SELECT 1 AS x)\nSELECT x FROM t'],
+  ['a truncated answer without the closing fence', '思考过程：…\n```sql\nSELECT * FROM stations WHERE name LIKE', 'SELECT * FROM stations WHERE name LIKE'],
+  ['a fence indented in a list', '- 查询：\n  ```sql\n  SELECT 1 FROM t\n  ```', 'SELECT 1 FROM t'],
+  ['four backticks', '````sql\nSELECT 1 FROM t\n````', 'SELECT 1 FROM t'],
+  ['a one-line fenced block', '```sql SELECT name FROM lines```', 'SELECT name FROM lines'],
+  ['a tilde fence', '~~~sql\nSELECT 1 FROM t\n~~~', 'SELECT 1 FROM t'],
+  ['an unfenced statement after a Chinese colon', '对应的SQL：SELECT name FROM stations WHERE is_transfer;', 'SELECT name FROM stations WHERE is_transfer'],
+  ['an unfenced statement on its own lines', '思考过程：\n- 查站点表\n\nSELECT *\nFROM stations\nWHERE district = \'西湖区\'\n\n以上。', "SELECT *\nFROM stations\nWHERE district = '西湖区'"],
+  ['the last of several unfenced statements', 'SELECT 1 FROM a;\n然后\nSELECT 2 FROM b;', 'SELECT 2 FROM b'],
+  ['SQL in the reasoning only: the answer proper has none', '无法回答：数据库中没有天气数据。', null],
+  ['a refusal in Chinese', '无法回答该问题，数据库中没有相关信息。', null],
+  ['an empty answer', '', null],
+  ['an empty sql block', '```sql\n```', null],
+  ['prose beginning with "With"', 'With this schema we cannot know the weather.', null],
+  ['prose with the word select', 'select 语句需要更多信息', null],
+  ['an English answer', 'Your question: stations on line 1.\n\nReasoning:\n- join\n\n```sql\nSELECT s.name FROM stations s\n```', 'SELECT s.name FROM stations s'],
+]
+
+describe('extracting the final SQL from an answer', () => {
+  it.each(cases)('%s', (_name, answer, expected) => {
+    const result = extractSql(answer)
+    if (expected === null) expect(result).toEqual({ ok: false, error: NO_SQL })
+    else expect(result).toEqual({ ok: true, sql: expected })
+  })
+
+  it('copes with a megabyte of backticks and SELECTs (a catastrophic regex would hit the test timeout)', () => {
+    const hostile = '```'.repeat(100_000) + 'SELECT '.repeat(50_000) + '\n```sql\nSELECT 1 FROM t'
+    expect(extractSql(hostile)).toEqual({ ok: true, sql: 'SELECT 1 FROM t' })
+  })
+})
+
+describe('the SQL tracker', () => {
+  it('finds the SQL of an answer fed in small pieces', () => {
+    const tracker = new SqlTracker()
+    for (const ch of SEED_ANSWER) tracker.push(ch)
+    expect(tracker.result()).toEqual({ ok: true, sql: "SELECT * FROM dtzpt WHERE name LIKE '%沈塘桥%'" })
+  })
+
+  it('keeps a bounded tail of a 5 MB answer and still finds its SQL', () => {
+    const tracker = new SqlTracker(64 * 1024)
+    const filler = '为了回答这个问题需要先理解数据库。'.repeat(10)
+    let fed = 0
+    while (fed < 5_000_000) {
+      tracker.push(filler)
+      fed += filler.length
+      expect((tracker as unknown as { tail: string }).tail.length).toBeLessThanOrEqual(2 * 64 * 1024 + filler.length)
+    }
+    tracker.push('\n```sql\nSELECT count(*) FROM stations\n```')
+    expect(tracker.result()).toEqual({ ok: true, sql: 'SELECT count(*) FROM stations' })
+  })
+})
