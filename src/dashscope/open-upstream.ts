@@ -5,7 +5,7 @@ export type OpenUpstreamOptions = {
   fetch: typeof fetch
   /** Aborting it cancels the upstream request, before or during streaming. */
   controller: AbortController
-  /** How long to wait for upstream's response headers. */
+  /** How long to wait for upstream's response headers; 0 waits forever. */
   headersTimeoutMs: number
 }
 
@@ -18,7 +18,8 @@ const MAX_ERROR_BODY_BYTES = 16 * 1024
  */
 export async function openUpstream(request: { url: string; init: RequestInit }, opts: OpenUpstreamOptions): Promise<Response> {
   const { controller } = opts
-  const timer = setTimeout(() => controller.abort(new AppError(504, 'upstream_timeout', 'timeout')), opts.headersTimeoutMs)
+  // 0 disables the timeout (as it does for the idle timeout of the stream).
+  const timer = opts.headersTimeoutMs > 0 ? setTimeout(() => controller.abort(new AppError(504, 'upstream_timeout', 'timeout')), opts.headersTimeoutMs) : undefined
   let response: Response
   try {
     response = await opts.fetch(request.url, { ...request.init, signal: controller.signal })

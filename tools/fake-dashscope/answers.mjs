@@ -38,12 +38,13 @@ function stationName(question) {
 
 /**
  * @param {string} question the last user message
- * @param {{ tokens?: number, answer?: string }} opts
+ * @param {{ tokens?: number, answer?: string, piece?: number }} opts
  * @returns {{ reasoning: string, text: () => Generator<string> }}
  */
 export function composeAnswer(question, opts = {}) {
   const q = question.split('\n').filter(Boolean).at(-1)?.replace(/^问题[:：]\s*/, '') ?? question
-  if (opts.answer !== undefined) return { reasoning: '按照给定答案输出。', text: () => pieces([opts.answer]) }
+  const size = opts.piece ?? 0
+  if (opts.answer !== undefined) return { reasoning: '按照给定答案输出。', text: () => pieces([opts.answer], size) }
   const pick = CANNED.find((c) => c.when.test(q)) ?? FALLBACK
   const sql = pick.sql ?? `SELECT *\nFROM stations\nWHERE name LIKE '%${stationName(q)}%';`
   const head = `您的问题是：${q}\n\n思考过程：\n${pick.bullets.map((b) => `- ${b}`).join('\n')}\n`
@@ -51,7 +52,7 @@ export function composeAnswer(question, opts = {}) {
   const bodyTokens = Math.max(0, (opts.tokens ?? 0) - estimateTokens(head + tail))
   return {
     reasoning: `${pick.reasoning}我需要确认相关表和字段，然后写出 PostgreSQL 查询。`,
-    text: () => pieces([head, filler(bodyTokens), tail]),
+    text: () => pieces([head, filler(bodyTokens), tail], size),
   }
 }
 
@@ -69,14 +70,17 @@ function* filler(tokens) {
   }
 }
 
-/** Splits text into token-like pieces of 1–4 characters, without cutting surrogate pairs. */
-function* pieces(parts) {
+/**
+ * Splits text into token-like pieces of 1–4 characters (or exactly `size` when given, for
+ * benchmarks that need bulk), without cutting surrogate pairs.
+ */
+function* pieces(parts, size = 0) {
   let k = 0
   for (const part of parts) {
     for (const chunk of typeof part === 'string' ? [part] : part) {
       const chars = Array.from(chunk)
       for (let i = 0; i < chars.length; ) {
-        const n = 1 + (k++ % 4)
+        const n = size > 0 ? size : 1 + (k++ % 4)
         yield chars.slice(i, i + n).join('')
         i += n
       }

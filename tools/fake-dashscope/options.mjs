@@ -5,19 +5,19 @@
 /** @typedef {{ pace: number, jitter: number, split: number | 'random' | 0, batch: number, crlf: boolean,
  *   status: number, errorAt: number, disconnectAt: number, stallAt: number, stallMs: number,
  *   malformedAt: number, length: boolean, think: boolean, full: boolean, tokens: number,
- *   answer: string | undefined, model: string | undefined, tag: string | undefined, seed: number }} FakeOptions */
+ *   answer: string | undefined, model: string | undefined, tag: string | undefined, seed: number, piece: number }} FakeOptions */
 
 /** @returns {FakeOptions} */
 export function defaultOptions() {
   return {
     pace: 0, jitter: 0, split: 0, batch: 1, crlf: false, status: 0, errorAt: -1, disconnectAt: -1,
     stallAt: -1, stallMs: 0, malformedAt: -1, length: false, think: false, full: false, tokens: 0,
-    answer: undefined, model: undefined, tag: undefined, seed: 1,
+    answer: undefined, model: undefined, tag: undefined, seed: 1, piece: 0,
   }
 }
 
 const INT = { pace: 'pace', jitter: 'jitter', batch: 'batch', status: 'status', error_at: 'errorAt', disconnect_at: 'disconnectAt',
-  stall_at: 'stallAt', stall_ms: 'stallMs', malformed_at: 'malformedAt', tokens: 'tokens', seed: 'seed' }
+  stall_at: 'stallAt', stall_ms: 'stallMs', malformed_at: 'malformedAt', tokens: 'tokens', seed: 'seed', piece: 'piece' }
 const FLAGS = { crlf: 'crlf', length: 'length', think: 'think', full: 'full' }
 
 /**
@@ -25,11 +25,15 @@ const FLAGS = { crlf: 'crlf', length: 'length', think: 'think', full: 'full' }
  * @param {string} pathname
  * @returns {{ options: FakeOptions, path: string }}
  */
-export function parseOptionsPrefix(pathname) {
-  const options = defaultOptions()
+export function parseOptionsPrefix(pathname, fallback = '') {
   const m = /^\/s\/([^/]*)(\/.*)?$/.exec(pathname)
-  if (!m) return { options, path: pathname }
-  for (const item of m[1].split(',').filter(Boolean)) {
+  return m ? { options: parseOptions(m[1]), path: m[2] ?? '/' } : { options: parseOptions(fallback), path: pathname }
+}
+
+/** @param {string} text e.g. `pace=30,split=7` @returns {FakeOptions} */
+export function parseOptions(text) {
+  const options = defaultOptions()
+  for (const item of text.split(',').filter(Boolean)) {
     const eq = item.indexOf('=')
     const key = decodeURIComponent(eq < 0 ? item : item.slice(0, eq))
     const value = eq < 0 ? '' : decodeURIComponent(item.slice(eq + 1))
@@ -41,7 +45,7 @@ export function parseOptionsPrefix(pathname) {
     else if (key === 'tag') options.tag = value
   }
   if (options.batch < 1) options.batch = 1
-  return { options, path: m[2] ?? '/' }
+  return options
 }
 
 /** A small deterministic PRNG (mulberry32), so "random" splits and jitter repeat run to run. */

@@ -18,9 +18,11 @@ const MAX_BODY = 8 * 1024 * 1024
 export async function startFakeDashScope({ port = 0, host = '127.0.0.1', apiKey = 'fake-key', log = false } = {}) {
   /** @type {Map<string, any>} */
   const records = new Map()
+  // Options for requests without a `/s/…` prefix; benchmarks change them between phases.
+  const defaults = { options: '' }
   const sockets = new Set()
   const server = createServer((req, res) => {
-    handle(req, res, { apiKey, records, log }).catch((err) => {
+    handle(req, res, { apiKey, records, log, defaults }).catch((err) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ code: 'InternalError', message: String(err) }))
     })
@@ -34,6 +36,12 @@ export async function startFakeDashScope({ port = 0, host = '127.0.0.1', apiKey 
   return {
     url: `http://${host}:${actual}`,
     port: actual,
+    /** @param {string} options e.g. 'pace=30' — applies to requests without a `/s/…` prefix */
+    setDefaultOptions: (options) => {
+      defaults.options = options
+    },
+    /** @param {string} tag */
+    record: (tag) => records.get(tag),
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy()
@@ -49,7 +57,7 @@ async function handle(req, res, ctx) {
     const record = ctx.records.get(decodeURIComponent(url.pathname.slice('/__fake/requests/'.length)))
     return json(res, 200, record ?? { seen: false, closed_early: false, completed: false, events_sent: 0 })
   }
-  const { options, path } = parseOptionsPrefix(url.pathname)
+  const { options, path } = parseOptionsPrefix(url.pathname, ctx.defaults.options)
   const protocol = path === NATIVE_PATH ? 'native' : path === OPENAI_PATH ? 'openai' : null
   const requestId = randomUUID()
   const refuse = (status, code, message) =>
@@ -58,7 +66,7 @@ async function handle(req, res, ctx) {
   if (req.method !== 'POST') return refuse(405, 'MethodNotAllowed', 'Use POST.')
 
   const raw = await readBody(req)
-  const record = { seen: true, closed_early: false, completed: false, events_sent: 0, headers: redactHeaders(req.headers), body: null }
+  const record = { seen: true, closed_early: false, completed: false, events_sent: 0, headers: redactHeaders(req.headers), body: null, write_times: [] }
   if (options.tag) ctx.records.set(options.tag, record)
   if (ctx.log) console.log(`[fake-dashscope] ${protocol} ${url.pathname}`)
 
@@ -86,7 +94,7 @@ async function handle(req, res, ctx) {
   const inputTokens = estimateTokens(messages.map((m) => String(m?.content ?? '')).join('\n'))
   const params = protocol === 'native' ? (body.parameters ?? {}) : body
   const think = options.think || params.enable_thinking === true || body.model.startsWith('qwq')
-  const answer = composeAnswer(question, { tokens: options.tokens, answer: options.answer })
+  const answer = composeAnswer(question, { tokens: options.tokens, answer: options.answer, piece: options.piece })
   const model = options.model ?? body.model
 
   if (protocol === 'native') {
@@ -201,6 +209,8 @@ async function streamEvents(res, events, options, record, protocol, requestId) {
     index++
     record.events_sent = index
     if (index % options.batch === 0) {
+      // Tagged requests keep when each event went out (benchmarks compare it with arrival).
+      if (options.tag) record.write_times.push(performance.timeOrigin + performance.now())
       await write(res, batch, options, random)
       batch = ''
       if (options.pace) await sleep(options.pace + (options.jitter ? Math.round((random() * 2 - 1) * options.jitter) : 0))

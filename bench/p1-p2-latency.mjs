@@ -1,0 +1,68 @@
+// P1 time to first byte and P2 per-event delay: the same client, reading the fake directly and
+// through the worker, alternately, in one run.
+import { NATIVE_PATH, nativeHeaders, nativeRequest, post } from './lib/http-client.mjs'
+import { BENCH_KEY } from './lib/service.mjs'
+import { summary } from './lib/stats.mjs'
+
+const QUESTION = '沈塘桥地铁站的信息'
+
+/** P1: TTFB. Direct: first byte of the upstream body. Worker: first byte (meta) and first delta. */
+export async function measureTtfb({ fake, worker }, repetitions) {
+  fake.setDefaultOptions('')
+  const direct = []
+  const meta = []
+  const delta = []
+  for (let i = 0; i < repetitions; i++) {
+    const d = await post(fake.url + NATIVE_PATH, nativeRequest(QUESTION), { headers: nativeHeaders(BENCH_KEY) })
+    const w = await post(`${worker.url}/v1/ask`, { question: QUESTION }, { match: 'event: delta' })
+    if (d.status !== 200 || w.status !== 200) throw new Error(`P1: status ${d.status}/${w.status}`)
+    direct.push(d.ttfb)
+    meta.push(w.ttfb)
+    delta.push(w.firstMatch)
+  }
+  return { direct: summary(direct), meta: summary(meta), delta: summary(delta) }
+}
+
+/**
+ * P2: per-event delay from the fake's write (its clock is ours: same process) to the client's
+ * read, events 20–50 ms apart. Also counts reads that carry two events upstream wrote ≥ 5 ms apart.
+ */
+export async function measureEventDelay({ fake, worker }, streams) {
+  const direct = []
+  const through = []
+  let coalesced = 0
+  let events = 0
+  for (let i = 0; i < streams; i++) {
+    for (const via of ['direct', 'worker']) {
+      const tag = `p2-${via}-${i}`
+      const options = `pace=35,jitter=15,seed=${i + 1},tag=${tag}`
+      const arrivals = [] // [epoch ms, number of answer events in that read]
+      const onChunk = (text) => {
+        const n = via === 'direct' ? count(text, 'event:result') : count(text, 'event: delta')
+        if (n > 0) arrivals.push([performance.timeOrigin + performance.now(), n])
+      }
+      const res =
+        via === 'direct'
+          ? await post(`${fake.url}/s/${options}${NATIVE_PATH}`, nativeRequest(QUESTION), { headers: nativeHeaders(BENCH_KEY), onChunk })
+          : (fake.setDefaultOptions(options), await post(`${worker.url}/v1/ask`, { question: QUESTION }, { onChunk }))
+      if (res.status !== 200) throw new Error(`P2: status ${res.status}`)
+      const writes = fake.record(tag).write_times
+      let k = 0
+      for (const [at, n] of arrivals) {
+        for (let j = 0; j < n && k < writes.length; j++, k++) {
+          ;(via === 'direct' ? direct : through).push(at - writes[k])
+          if (via === 'worker' && j > 0 && writes[k] - writes[k - 1] >= 5) coalesced++
+        }
+      }
+      if (via === 'worker') events += k
+    }
+  }
+  fake.setDefaultOptions('')
+  return { direct: summary(direct), worker: summary(through), coalesced, events }
+}
+
+function count(text, needle) {
+  let n = 0
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++
+  return n
+}
