@@ -58,6 +58,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
         error_code: s.error_code,
         sql_ok: s.sql_ok,
       }),
+    abortUpstream: () => controller.abort(),
     onCancel: () => {
       // We pay per token: stop the upstream the moment the client is gone.
       controller.abort()

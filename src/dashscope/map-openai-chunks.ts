@@ -1,47 +1,35 @@
 import type { EventSourceMessage } from 'eventsource-parser/stream'
-import { z } from 'zod'
-import { malformed, parseJson, upstreamStreamError, type UpstreamPart } from './upstream-part'
-
-const OpenAiChunkSchema = z.object({
-  choices: z
-    .array(
-      z.object({
-        delta: z.object({ content: z.string().nullish(), reasoning_content: z.string().nullish() }).nullish(),
-        finish_reason: z.string().nullish(),
-      }),
-    )
-    .nullish(),
-  usage: z
-    .object({ prompt_tokens: z.number().nullish(), completion_tokens: z.number().nullish(), total_tokens: z.number().nullish() })
-    .nullish(),
-  error: z.object({ code: z.unknown().nullish(), message: z.string().nullish(), type: z.string().nullish() }).nullish(),
-})
+import { first, num, obj, str } from './read-fields'
+import { malformed, parseJson, upstreamStreamError, type ChunkMapper, type PartSink } from './upstream-part'
 
 /** Compatible mode (`/compatible-mode/v1/chat/completions`, `data: {chunk}` … `data: [DONE]`) → parts. */
-export class OpenAiChunkStream extends TransformStream<EventSourceMessage, UpstreamPart> {
-  constructor() {
-    super({
-      transform(message, controller) {
-        if (message.data === '[DONE]') return
-        const json = parseJson(message.data)
-        if (!json.ok) return controller.enqueue(malformed('a chunk that is not JSON'))
-        const parsed = OpenAiChunkSchema.safeParse(json.value)
-        if (!parsed.success) return controller.enqueue(malformed('a chunk of an unexpected shape'))
-        const { choices, usage, error } = parsed.data
-        if (error || message.event === 'error') {
-          const code = error?.code ?? error?.type
-          return controller.enqueue(upstreamStreamError(code == null ? undefined : String(code), error?.message ?? undefined))
-        }
-        const choice = choices?.[0]
-        if (choice?.delta?.reasoning_content) controller.enqueue({ type: 'reasoning', text: choice.delta.reasoning_content })
-        if (choice?.delta?.content) controller.enqueue({ type: 'text', text: choice.delta.content })
-        if (choice?.finish_reason) controller.enqueue({ type: 'finish', reason: choice.finish_reason })
-        if (usage) {
-          const input = usage.prompt_tokens ?? 0
-          const out = usage.completion_tokens ?? 0
-          controller.enqueue({ type: 'usage', usage: { input_tokens: input, output_tokens: out, total_tokens: usage.total_tokens ?? input + out } })
-        }
-      },
-    })
+export class OpenAiChunkMapper implements ChunkMapper {
+  end(): void {}
+
+  map(message: EventSourceMessage, sink: PartSink): void {
+    if (message.data === '[DONE]') return
+    const json = parseJson(message.data)
+    if (!json.ok) return sink.enqueue(malformed('a chunk that is not JSON'))
+    const chunk = obj(json.value)
+    if (!chunk) return sink.enqueue(malformed('a chunk of an unexpected shape'))
+    const error = obj(chunk.error)
+    if (error || message.event === 'error') {
+      const code = error?.code ?? error?.type
+      return sink.enqueue(upstreamStreamError(code == null ? undefined : String(code), str(error?.message)))
+    }
+    const choice = first(chunk.choices)
+    const delta = obj(choice?.delta)
+    const reasoning = str(delta?.reasoning_content)
+    if (reasoning) sink.enqueue({ type: 'reasoning', text: reasoning })
+    const content = str(delta?.content)
+    if (content) sink.enqueue({ type: 'text', text: content })
+    const finish = str(choice?.finish_reason)
+    if (finish) sink.enqueue({ type: 'finish', reason: finish })
+    const usage = obj(chunk.usage)
+    if (usage) {
+      const input = num(usage.prompt_tokens) ?? 0
+      const out = num(usage.completion_tokens) ?? 0
+      sink.enqueue({ type: 'usage', usage: { input_tokens: input, output_tokens: out, total_tokens: num(usage.total_tokens) ?? input + out } })
+    }
   }
 }

@@ -29,7 +29,7 @@ export async function openUpstream(request: { url: string; init: RequestInit }, 
     }
     throw new AppError(502, 'upstream_unavailable', 'Could not reach DashScope', { retryable: true, cause: err })
   } finally {
-    clearTimeout(timer)
+    if (timer !== undefined) clearTimeout(timer)
   }
   if (!response.ok) {
     const text = await readBounded(response, MAX_ERROR_BODY_BYTES)

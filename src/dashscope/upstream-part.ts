@@ -11,6 +11,14 @@ export type UpstreamPart =
   /** Upstream has been quiet for a heartbeat interval: keep intermediaries from closing the stream. */
   | { type: 'ping' }
 
+export type PartSink = { enqueue(part: UpstreamPart): void }
+
+/** Reads one upstream SSE message into parts; `end` when the upstream body is over. */
+export interface ChunkMapper {
+  map(message: import('eventsource-parser').EventSourceMessage, sink: PartSink): void
+  end(sink: PartSink): void
+}
+
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) }

@@ -20,77 +20,74 @@ export type AnswerEventsOptions = {
   onDone?: (summary: AnswerSummary) => void
 }
 
+export type ErrorPart = Extract<UpstreamPart, { type: 'error' }>
+type Emit = (item: StreamItem) => void
+
 /**
  * Parts → the client's events: `meta` first, deltas as they come, and after the answer ends the
- * `sql`, `usage` and `done` events. An upstream error ends the answer with `error` + `done`; so does
- * an upstream that stops without saying it finished. Only the SQL tracker's bounded tail is kept.
+ * `sql`, `usage` and `done` events. An error ends the answer with `usage` (when known), `error` and
+ * `done`; so does an upstream that stops without saying it finished. Only the SQL tracker's
+ * bounded tail of the text is kept.
  */
-export class AnswerEventStream extends TransformStream<UpstreamPart, StreamItem> {
-  constructor(opts: AnswerEventsOptions) {
-    const now = opts.now ?? Date.now
-    const sql = new SqlTracker()
-    let ttft: number | null = null
-    let finish: string | null = null
-    let usage: Usage | null = null
-    let ended = false
+export class AnswerEvents {
+  private readonly now: () => number
+  private readonly sql = new SqlTracker()
+  private ttft: number | null = null
+  private finish: string | null = null
+  private usage: Usage | null = null
+  ended = false
 
-    const end = (controller: TransformStreamDefaultController<StreamItem>, error?: Extract<UpstreamPart, { type: 'error' }>) => {
-      ended = true
-      let sqlOk: boolean | null = null
-      if (!error) {
-        const found = sql.result()
-        sqlOk = found.ok
-        controller.enqueue({ event: 'sql', data: found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error } })
-      }
-      // Tokens spent are reported even when the answer failed; `error` is always right before `done`.
-      if (usage) controller.enqueue({ event: 'usage', data: usage })
-      if (error) controller.enqueue({ event: 'error', data: { code: error.code, message: error.message, retryable: error.retryable } })
-      const done = { finish_reason: error ? 'error' : (finish ?? 'stop'), ttft_ms: ttft, total_ms: now() - opts.startedAt }
-      controller.enqueue({ event: 'done', data: done })
-      opts.onDone?.({ ...done, usage, error_code: error?.code ?? null, sql_ok: sqlOk })
+  constructor(private readonly opts: AnswerEventsOptions) {
+    this.now = opts.now ?? Date.now
+  }
+
+  start(emit: Emit): void {
+    emit({ event: 'meta', data: this.opts.meta })
+  }
+
+  /** Returns false once the answer has ended (an error part ends it). */
+  push(part: UpstreamPart, emit: Emit): boolean {
+    if (this.ended) return false
+    switch (part.type) {
+      case 'reasoning':
+      case 'text':
+        this.ttft ??= this.now() - this.opts.startedAt
+        if (part.type === 'text') this.sql.push(part.text)
+        emit({ event: part.type === 'text' ? 'delta' : 'reasoning', data: { text: part.text } })
+        return true
+      case 'usage':
+        this.usage = part.usage
+        return true
+      case 'finish':
+        this.finish = part.reason
+        return true
+      case 'ping':
+        emit({ event: 'ping' })
+        return true
+      case 'error':
+        this.end(emit, part)
+        return false
     }
+  }
 
-    super({
-      start(controller) {
-        controller.enqueue({ event: 'meta', data: opts.meta })
-      },
-      transform(part, controller) {
-        if (ended) return
-        switch (part.type) {
-          case 'reasoning':
-          case 'text':
-            ttft ??= now() - opts.startedAt
-            if (part.type === 'text') sql.push(part.text)
-            controller.enqueue({ event: part.type === 'text' ? 'delta' : 'reasoning', data: { text: part.text } })
-            return
-          case 'usage':
-            usage = part.usage
-            return
-          case 'finish':
-            finish = part.reason
-            return
-          case 'ping':
-            controller.enqueue({ event: 'ping' })
-            return
-          case 'error':
-            end(controller, part)
-            // Stop reading: terminate() cancels everything upstream of us, down to the fetch.
-            controller.terminate()
-            return
-        }
-      },
-      flush(controller) {
-        if (ended) return
-        if (finish === null) {
-          return end(controller, {
-            type: 'error',
-            code: 'upstream_disconnected',
-            message: 'DashScope ended the stream before the answer finished',
-            retryable: true,
-          })
-        }
-        end(controller)
-      },
-    })
+  /** Ends the answer; without an error, an upstream that never said it finished is one. */
+  end(emit: Emit, error?: ErrorPart): void {
+    if (this.ended) return
+    if (!error && this.finish === null) {
+      error = { type: 'error', code: 'upstream_disconnected', message: 'DashScope ended the stream before the answer finished', retryable: true }
+    }
+    this.ended = true
+    let sqlOk: boolean | null = null
+    if (!error) {
+      const found = this.sql.result()
+      sqlOk = found.ok
+      emit({ event: 'sql', data: found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error } })
+    }
+    // Tokens spent are reported even when the answer failed; `error` is always right before `done`.
+    if (this.usage) emit({ event: 'usage', data: this.usage })
+    if (error) emit({ event: 'error', data: { code: error.code, message: error.message, retryable: error.retryable } })
+    const done = { finish_reason: error ? 'error' : (this.finish ?? 'stop'), ttft_ms: this.ttft, total_ms: this.now() - this.opts.startedAt }
+    emit({ event: 'done', data: done })
+    this.opts.onDone?.({ ...done, usage: this.usage, error_code: error?.code ?? null, sql_ok: sqlOk })
   }
 }

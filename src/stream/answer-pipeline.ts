@@ -1,33 +1,44 @@
-import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { Protocol } from '../config'
-import { NativeChunkStream } from '../dashscope/map-native-chunks'
-import { OpenAiChunkStream } from '../dashscope/map-openai-chunks'
-import { AnswerEventStream, type AnswerEventsOptions } from './answer-events'
-import { LegacyTextEncoderStream, SseEncoderStream } from './encode-sse'
-import { endOnError, guardUpstream, type GuardOptions } from './guard-upstream'
+import { NativeChunkMapper } from '../dashscope/map-native-chunks'
+import { OpenAiChunkMapper } from '../dashscope/map-openai-chunks'
+import type { AnswerEventsOptions } from './answer-events'
+import { AnswerStream } from './answer-stream'
+import { encodeLegacyText, encodeSse } from './encode-sse'
+import { describeFailure, endOnError } from './upstream-body'
 
-export type PipelineOptions = AnswerEventsOptions &
-  GuardOptions & {
-    protocol: Protocol
-    /** Largest upstream event we buffer, in characters; a larger one is an upstream fault. */
-    maxEventBytes: number
-    format: 'sse' | 'legacy-text'
-  }
+export type PipelineOptions = AnswerEventsOptions & {
+  protocol: Protocol
+  /** Largest upstream event we buffer, in characters; a larger one is an upstream fault. */
+  maxEventBytes: number
+  format: 'sse' | 'legacy-text'
+  idleTimeoutMs: number
+  heartbeatMs: number
+  /** Called once when the client goes away. */
+  onCancel?: (reason: unknown) => void
+  /** Stops the upstream request (idle timeout). */
+  abortUpstream?: () => void
+}
 
 /**
- * The heart of the service: upstream bytes → text → SSE messages → parts → guarded parts → our
- * events → SSE (or legacy text) → bytes. Every stage is a small TransformStream; nothing collects
- * the answer, so each upstream event reaches the client as soon as it is parsed, and a client that
- * goes away cancels the chain back to the upstream fetch.
+ * The heart of the service: upstream bytes → text (TextDecoderStream) → SSE messages
+ * (eventsource-parser, bounded) → our events, encoded (AnswerStream) → the response. Nothing
+ * collects the answer: each upstream event reaches the client as soon as it is parsed, and a client
+ * that goes away cancels the chain back to the upstream fetch.
  */
 export function pipeAnswer(upstreamBody: ReadableStream<Uint8Array>, opts: PipelineOptions): ReadableStream<Uint8Array> {
-  const body = endOnError(upstreamBody)
-  const parts = body.stream
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(new EventSourceParserStream({ maxBufferSize: opts.maxEventBytes }))
-    .pipeThrough(opts.protocol === 'native' ? new NativeChunkStream() : new OpenAiChunkStream())
-  return guardUpstream(parts, { ...opts, failure: body.failure })
-    .pipeThrough(new AnswerEventStream(opts))
-    .pipeThrough(opts.format === 'sse' ? new SseEncoderStream() : new LegacyTextEncoderStream())
-    .pipeThrough(new TextEncoderStream())
+  let answer: AnswerStream | undefined
+  const body = endOnError(upstreamBody, (reason) => {
+    answer?.dispose()
+    opts.onCancel?.(reason)
+  })
+  answer = new AnswerStream({
+    ...opts,
+    mapper: opts.protocol === 'native' ? new NativeChunkMapper() : new OpenAiChunkMapper(),
+    encode: opts.format === 'sse' ? encodeSse : encodeLegacyText,
+    failure: body.failure,
+    describeFailure,
+    // terminate() already cancels the chain back to the fetch; this also aborts it outright.
+    abortUpstream: () => opts.abortUpstream?.(),
+  })
+  return body.stream.pipeThrough(new TextDecoderStream()).pipeThrough(answer)
 }
