@@ -6,7 +6,7 @@ import { summary } from './lib/stats.mjs'
 
 /** P4: events/s and MB/s, direct vs through the worker, same answer (tokens pieces of 1–4 chars). */
 export async function measureThroughput({ fake, worker }, repetitions, tokens = 40_000) {
-  const options = `tokens=${tokens}`
+  const options = `tokens=${tokens},batch=20`
   const direct = []
   const through = []
   let directMB = 0
@@ -39,7 +39,7 @@ export async function measureMemory({ fake, worker }, targetBytes = 100e6) {
   // 1,000 characters per event: ~3 KB of SSE each, so 100 MB takes ~33,000 events.
   const piece = 1000
   const tokens = Math.ceil((targetBytes / 3) * (1 / 1.5)) // ≈ characters / 1.5
-  fake.setDefaultOptions(`tokens=${tokens},piece=${piece}`)
+  fake.setDefaultOptions(`tokens=${tokens},piece=${piece},batch=20`)
   let peak = idle
   const sampler = setInterval(() => (peak = Math.max(peak, workerdRssKiB(worker.pid))), 100)
   const res = await post(`${worker.url}/v1/ask`, { question: '沈塘桥地铁站的信息' }, { timeoutMs: 600_000 })

@@ -4,7 +4,7 @@ import { BENCH_KEY } from './lib/service.mjs'
 import { summary } from './lib/stats.mjs'
 
 export async function measureConcurrency({ fake, worker }, streams = 1000) {
-  const options = 'answer=' + encodeURIComponent('您的问题是：沈塘桥地铁站的信息\n\n```sql\nSELECT * FROM stations WHERE name LIKE \'%沈塘桥%\'\n```')
+  const options = 'batch=100,answer=' + encodeURIComponent('您的问题是：沈塘桥地铁站的信息\n\n```sql\nSELECT * FROM stations WHERE name LIKE \'%沈塘桥%\'\n```')
   const run = async (one) => {
     const results = await Promise.allSettled(Array.from({ length: streams }, one))
     const ok = results.filter((r) => r.status === 'fulfilled' && r.value.status === 200).map((r) => r.value)
