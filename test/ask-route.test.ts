@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, inject, it } from 'vitest'
-import { ask, call, clearSnapshot, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
+import { ask, call, clearSnapshot, fakeRecord, fakeRecordAfterClose, fakeUrl, putDemoSnapshot } from './support/app'
 import { readEvents } from './support/streams'
 
 beforeEach(putDemoSnapshot)
@@ -218,11 +218,7 @@ describe('a client that goes away', () => {
     await reader.read()
     await reader.read()
     await reader.cancel()
-    let record = await fakeRecord(tag)
-    for (let i = 0; i < 50 && !record.closed_early; i++) {
-      await new Promise((r) => setTimeout(r, 50))
-      record = await fakeRecord(tag)
-    }
+    const record = await fakeRecordAfterClose(tag)
     expect(record.seen).toBe(true)
     expect(record.closed_early).toBe(true)
     expect(record.completed).toBe(false)

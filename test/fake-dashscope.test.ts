@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fakeRecord, fakeUrl, TEST_KEY } from './support/app'
+import { fakeRecordAfterClose, fakeUrl, TEST_KEY } from './support/app'
 
 const NATIVE = '/api/v1/services/aigc/text-generation/generation'
 const OPENAI = '/compatible-mode/v1/chat/completions'
@@ -102,11 +102,7 @@ describe('the fake DashScope, native protocol', () => {
     const reader = res.body!.getReader()
     await reader.read()
     await reader.cancel()
-    let record = await fakeRecord(tag)
-    for (let i = 0; i < 40 && !record.closed_early; i++) {
-      await new Promise((r) => setTimeout(r, 50))
-      record = await fakeRecord(tag)
-    }
+    const record = await fakeRecordAfterClose(tag)
     expect(record).toMatchObject({ seen: true, closed_early: true, completed: false })
   })
 })

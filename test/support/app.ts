@@ -38,3 +38,13 @@ export async function fakeRecord(tag: string): Promise<{ seen: boolean; closed_e
   const res = await fetch(`${inject('fakeDashScopeUrl')}/__fake/requests/${tag}`)
   return res.json()
 }
+
+/** The fake's record of a tagged request once it saw the client leave (or after ~2.5 s). */
+export async function fakeRecordAfterClose(tag: string): ReturnType<typeof fakeRecord> {
+  let record = await fakeRecord(tag)
+  for (let i = 0; i < 50 && !record.closed_early; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    record = await fakeRecord(tag)
+  }
+  return record
+}
