@@ -5,7 +5,9 @@ import { readConfig } from './config'
 import { AppError, toAppError, toErrorResponse } from './errors'
 import { RequestLog } from './request-log'
 import { adminRoutes } from './routes/admin'
+import { adminExampleRoutes } from './routes/admin-examples'
 import { askRoutes } from './routes/ask'
+import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
 import { legacyRoutes } from './routes/legacy'
 
@@ -32,7 +34,7 @@ app.use(
       const allowed = (c.var as AppEnv['Variables']).config.corsOrigins
       return allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null
     },
-    allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
+    allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     allowHeaders: ['authorization', 'content-type'],
     exposeHeaders: ['x-request-id', 'retry-after'],
     maxAge: 600,
@@ -43,13 +45,19 @@ app.route('/', askRoutes)
 app.route('/', legacyRoutes)
 app.route('/', healthRoutes)
 app.route('/', adminRoutes)
+app.route('/', adminExampleRoutes)
+app.route('/', feedbackRoutes)
 
 // A known path with another method is a 405, not a 404.
 const ROUTES: Record<string, string[]> = {
   '/v1/ask': ['POST'],
   '/getAnwser': ['POST'],
   '/healthz': ['GET', 'HEAD'],
-  '/v1/admin/schema': ['PUT'],
+  '/v1/feedback': ['POST'],
+  '/v1/admin/schema': ['GET', 'PUT'],
+  '/v1/admin/schema/refresh': ['POST'],
+  '/v1/admin/schema/overlay': ['GET', 'PUT'],
+  '/v1/admin/examples': ['GET', 'POST'],
 }
 
 app.notFound((c) => {

@@ -17,6 +17,24 @@ export type Config = {
   maxUpstreamEventBytes: number
   logQuestions: boolean
   schemaCacheTtlSeconds: number
+  database: DatabaseConfig
+  feedbackTtlSeconds: number
+}
+
+export type DatabaseConfig = {
+  /** DATABASE_URL; absent → no introspection, feedback or SQL checks. */
+  url: string | undefined
+  /** Schemas introspected (DB_SCHEMAS, comma-separated). */
+  schemas: string[]
+  /** NEON_WS_PROXY: a local WebSocket relay (`host:port/path`) for a plain Postgres; unset for Neon. */
+  wsProxy: string | undefined
+  connectTimeoutMs: number
+  /** Distinct sample values kept per short text column (0 = none). */
+  sampleValues: number
+  /** Wall-clock budget for sampling values directly from tables that have no statistics. */
+  sampleBudgetMs: number
+  /** Where question→SQL examples live: `[schema.]table`. */
+  examplesTable: { schema: string; name: string }
 }
 
 /** Secrets are not in wrangler.toml, so `wrangler types` cannot know them. */
@@ -55,7 +73,24 @@ export function readConfig(env: Bindings): Config {
     maxUpstreamEventBytes: int(env.MAX_UPSTREAM_EVENT_BYTES, 1_048_576, 'MAX_UPSTREAM_EVENT_BYTES'),
     logQuestions: flag(env.LOG_QUESTIONS),
     schemaCacheTtlSeconds: int(env.SCHEMA_CACHE_TTL_SECONDS, 60, 'SCHEMA_CACHE_TTL_SECONDS'),
+    database: {
+      url: nonEmpty(env.DATABASE_URL),
+      schemas: list(env.DB_SCHEMAS).length ? list(env.DB_SCHEMAS) : ['public'],
+      wsProxy: nonEmpty(env.NEON_WS_PROXY),
+      connectTimeoutMs: int(env.DB_CONNECT_TIMEOUT_MS, 10_000, 'DB_CONNECT_TIMEOUT_MS'),
+      sampleValues: int(env.INTROSPECT_SAMPLE_VALUES, 5, 'INTROSPECT_SAMPLE_VALUES'),
+      sampleBudgetMs: int(env.INTROSPECT_SAMPLE_BUDGET_MS, 10_000, 'INTROSPECT_SAMPLE_BUDGET_MS'),
+      examplesTable: qualifiedName(nonEmpty(env.EXAMPLES_TABLE) ?? 'txt2sql_examples', 'EXAMPLES_TABLE'),
+    },
+    feedbackTtlSeconds: int(env.FEEDBACK_TTL_SECONDS, 86_400, 'FEEDBACK_TTL_SECONDS'),
   }
+}
+
+function qualifiedName(value: string, name: string): { schema: string; name: string } {
+  const parts = value.split('.')
+  const ok = parts.length <= 2 && parts.every((p) => /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(p))
+  if (!ok) throw new AppError(500, 'server_misconfigured', `${name} must be "table" or "schema.table" (letters, digits, _)`)
+  return parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { schema: 'public', name: parts[0]! }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

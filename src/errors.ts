@@ -22,6 +22,13 @@ export type ErrorCode =
   | 'upstream_disconnected'
   | 'upstream_malformed'
   | 'upstream_error'
+  | 'database_not_configured'
+  | 'database_unreachable'
+  | 'database_auth_failed'
+  | 'database_permission_denied'
+  | 'database_timeout'
+  | 'database_error'
+  | 'request_not_found'
   | 'server_misconfigured'
   | 'internal_error'
 

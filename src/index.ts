@@ -1,5 +1,21 @@
 import { app } from './app'
+import { readConfig, type Bindings } from './config'
+import { toAppError } from './errors'
+import { refreshSnapshot } from './schema/refresh'
 
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler<Env>
+  /** The Cron Trigger (wrangler.toml `[triggers]`): refresh the schema cache from the database. */
+  async scheduled(controller, env) {
+    const config = readConfig(env)
+    if (!config.database.url) return console.log(JSON.stringify({ cron: controller.cron, refresh: 'skipped', reason: 'no DATABASE_URL' }))
+    try {
+      const r = await refreshSnapshot(env.SCHEMA_KV, config, 'cron')
+      console.log(JSON.stringify({ cron: controller.cron, refresh: 'ok', version: r.version, changed: r.changed, tables: r.tables, duration_ms: r.duration_ms }))
+    } catch (err) {
+      const e = toAppError(err)
+      // The previous snapshot stays; the failure is logged and kept for GET /v1/admin/schema.
+      console.error(JSON.stringify({ cron: controller.cron, refresh: 'failed', code: e.code, message: e.message }))
+    }
+  },
+} satisfies ExportedHandler<Bindings>

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { demoSnapshot } from '../src/demo/metro-snapshot'
-import { SNAPSHOT_KEY } from '../src/schema/snapshot-store'
+import { loadSnapshot, readPointerFrom } from '../src/schema/snapshot-store'
 import { call, clearSnapshot, putDemoSnapshot } from './support/app'
 
 const ADMIN = { ADMIN_TOKEN: 'admin-secret' }
@@ -21,9 +21,9 @@ describe('PUT /v1/admin/schema', () => {
     const res = await put(tiny)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ version: 'curated-7', tables: 1, examples: 1 })
-    const stored = JSON.parse((await env.SCHEMA_KV.get(SNAPSHOT_KEY))!)
+    const stored = await loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
     expect(stored).toMatchObject({ version: 'curated-7', source: 'upload', tables: [{ schema: 'public', kind: 'table', name: 'dtzpt' }] })
-    expect(Date.parse(stored.refreshed_at)).not.toBeNaN()
+    expect(Date.parse((await readPointerFrom(env.SCHEMA_KV))!.refreshed_at)).not.toBeNaN()
     expect(await (await call('/healthz')).json()).toMatchObject({ schema_version: 'curated-7' })
   })
 
@@ -38,14 +38,14 @@ describe('PUT /v1/admin/schema', () => {
     const body = (await res.json()) as { error: { code: string; message: string } }
     expect(body.error.code).toBe('invalid_request')
     expect(body.error.message).toContain('tables.0.columns')
-    expect(JSON.parse((await env.SCHEMA_KV.get(SNAPSHOT_KEY))!).version).toBe(demoSnapshot.version)
+    expect((await readPointerFrom(env.SCHEMA_KV))!.version).toBe(demoSnapshot.version)
   })
 
   it('is 401 without the admin token, with a wrong one, and while ADMIN_TOKEN is unset', async () => {
     expect((await put(tiny, {})).status).toBe(401)
     expect((await put(tiny, { authorization: 'Bearer nope' })).status).toBe(401)
     expect((await put(tiny, { authorization: 'Bearer admin-secret' }, {} as typeof ADMIN)).status).toBe(401)
-    expect(await env.SCHEMA_KV.get(SNAPSHOT_KEY)).toBeNull()
+    expect(await readPointerFrom(env.SCHEMA_KV)).toBeNull()
   })
 
   it('is 415 for a body that is not JSON', async () => {

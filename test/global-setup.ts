@@ -2,6 +2,7 @@
 import type { TestProject } from 'vitest/node'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
+import { startTestDatabases } from './setup/databases'
 import { startSilentServer } from './setup/silent-server'
 
 export default async function setup(project: TestProject) {
@@ -9,7 +10,10 @@ export default async function setup(project: TestProject) {
   project.provide('fakeDashScopeUrl', fake.url)
   const silent = await startSilentServer()
   project.provide('silentUpstreamUrl', silent.url)
+  const databases = await startTestDatabases()
+  project.provide('databases', { wsProxy: databases.wsProxy, urls: databases.urls, deadUrl: databases.deadUrl })
   return async () => {
+    await databases.close()
     await silent.close()
     await fake.close()
   }

@@ -17,6 +17,8 @@ export type AnswerQuestionInput = {
   fetch: typeof fetch
   log: RequestLog
   format: 'sse' | 'legacy-text'
+  /** Called once when the answer is complete (not when the client left). */
+  onAnswered?: (answer: { sql: string | null; schemaVersion: string }) => void
 }
 
 /**
@@ -47,7 +49,8 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     heartbeatMs: config.heartbeatIntervalMs,
     startedAt: input.startedAt,
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
-    onDone: (s) =>
+    onDone: (s) => {
+      if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
       log.flush({
         status: 200,
         ttft_ms: s.ttft_ms,
@@ -57,7 +60,8 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
         finish_reason: s.finish_reason,
         error_code: s.error_code,
         sql_ok: s.sql_ok,
-      }),
+      })
+    },
     abortUpstream: () => controller.abort(),
     onCancel: () => {
       // We pay per token: stop the upstream the moment the client is gone.

@@ -4,11 +4,26 @@ import type { AppEnv } from '../app-env'
 import { AppError } from '../errors'
 import { requireAdmin } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
-import { parseSnapshot, saveSnapshot } from '../schema/snapshot-store'
+import { loadOverlay, OVERLAY_KEY, OverlaySchema } from '../schema/overlay'
+import { lastRefresh, refreshSnapshot } from '../schema/refresh'
+import { parseSnapshot, readPointerFrom, saveSnapshot } from '../schema/snapshot-store'
 
 export const adminRoutes = new Hono<AppEnv>()
 
 adminRoutes.use('/v1/admin/*', requireAdmin)
+
+/** What is cached, where it came from, and how the last refresh went. */
+adminRoutes.get('/v1/admin/schema', async (c) => {
+  const kv = c.env.SCHEMA_KV
+  const [pointer, last, overlay] = await Promise.all([readPointerFrom(kv), lastRefresh(kv), loadOverlay(kv)])
+  const { body: _body, previous: _previous, ...snapshot } = pointer ?? ({} as Record<string, unknown>)
+  return c.json({
+    snapshot: pointer ? snapshot : null,
+    last_refresh: last,
+    overlay: overlay ? { tables: Object.keys(overlay.tables).length } : null,
+    database: { configured: c.var.config.database.url !== undefined, schemas: c.var.config.database.schemas },
+  })
+})
 
 /** Upload a curated snapshot; validated in full before it replaces the cached one. */
 adminRoutes.put(
@@ -20,8 +35,37 @@ adminRoutes.put(
     return parsed.snapshot
   }),
   async (c) => {
-    const snapshot = { ...c.req.valid('json'), source: c.req.valid('json').source ?? 'upload', refreshed_at: new Date().toISOString() }
-    await saveSnapshot(c.env.SCHEMA_KV, snapshot)
-    return c.json({ version: snapshot.version, tables: snapshot.tables.length, examples: snapshot.examples.length })
+    const body = c.req.valid('json')
+    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...body, source: body.source ?? 'upload' })
+    return c.json({ version: pointer.version, tables: body.tables.length, examples: body.examples.length })
   },
 )
+
+/** Introspect the database now; a failure keeps the cached snapshot and says why. */
+adminRoutes.post('/v1/admin/schema/refresh', async (c) => c.json(await refreshSnapshot(c.env.SCHEMA_KV, c.var.config, 'admin')))
+
+adminRoutes.get('/v1/admin/schema/overlay', async (c) => c.json((await loadOverlay(c.env.SCHEMA_KV)) ?? { tables: {} }))
+
+/** Curated comments laid over the introspected ones at every refresh (and at once, with ?refresh=true). */
+adminRoutes.put(
+  '/v1/admin/schema/overlay',
+  jsonBody((config) => config.maxSnapshotBytes),
+  validator('json', (value) => {
+    const parsed = OverlaySchema.safeParse(value)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new AppError(400, 'invalid_request', `Invalid overlay: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`)
+    }
+    return parsed.data
+  }),
+  async (c) => {
+    const overlay = c.req.valid('json')
+    await c.env.SCHEMA_KV.put(OVERLAY_KEY, JSON.stringify(overlay))
+    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshSnapshot(c.env.SCHEMA_KV, c.var.config, 'admin') : null
+    return c.json({ tables: Object.keys(overlay.tables).length, refresh })
+  },
+)
+
+export function wantsRefresh(value: string | undefined): boolean {
+  return /^(1|true|yes)$/i.test(value ?? '')
+}

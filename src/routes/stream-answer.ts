@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import { answerQuestion } from '../answer/answer-question'
+import { callerId, saveRequestRecord } from '../feedback/request-record'
 import { loadSnapshot } from '../schema/snapshot-store'
 import type { AskBody } from './ask-body'
 
@@ -18,6 +19,17 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
     fetch: (input, init) => fetch(input, init),
     log: c.var.log,
     format,
+    // Feedback needs the question and the SQL of this request id; only kept when a database
+    // is configured (feedback is stored there).
+    onAnswered: config.database.url
+      ? ({ sql, schemaVersion }) =>
+          background(
+            c,
+            callerId(c.req.header('authorization'), config.apiKeys.length > 0).then((caller) =>
+              saveRequestRecord(c.env.SCHEMA_KV, c.var.requestId, { question: body.question, sql, schema_version: schemaVersion, caller, at: new Date().toISOString() }, config.feedbackTtlSeconds),
+            ),
+          )
+      : undefined,
   })
   // text/event-stream for both: the old service used it too, and proxies then do not buffer.
   return c.body(stream, 200, {
@@ -25,4 +37,14 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   })
+}
+
+/** Work that must finish after the response: waitUntil in the runtime; awaited loosely elsewhere. */
+function background(c: Context<AppEnv>, work: Promise<unknown>): void {
+  const guarded = work.catch((err) => console.error(JSON.stringify({ request_id: c.var.requestId, error: 'request record not saved', detail: String(err) })))
+  try {
+    c.executionCtx.waitUntil(guarded)
+  } catch {
+    // No execution context (app.request in tests): the promise still runs to completion.
+  }
 }

@@ -1,26 +1,70 @@
 import { AppError } from '../errors'
+import { gunzipText, gzipText, sha256Hex } from './bytes'
 import { SnapshotSchema, type Snapshot } from './snapshot-schema'
 
-/** The one KV key the request path reads. */
-export const SNAPSHOT_KEY = 'schema:snapshot'
+/**
+ * The snapshot in SCHEMA_KV: a small pointer (the one key the request path reads) naming a body,
+ * stored gzip-compressed in parts below KV's 25 MiB value limit. A new body is written completely
+ * before the pointer moves to it, so a failed write never replaces a good snapshot, and the
+ * previous body is kept until the next change for readers still holding the old pointer.
+ */
+export const POINTER_KEY = 'schema:current'
+export const BODY_PREFIX = 'schema:body:'
+/** Below KV's 25 MiB per value. */
+export const PART_BYTES = 20 * 1024 * 1024
 
-// Per isolate: the last value read and its parsed form. KV returns the same text until the
-// snapshot changes, so a request pays one KV get and a string comparison, not a parse.
-let cached: { raw: string; snapshot: Snapshot } | undefined
+export type SnapshotPointer = {
+  version: string
+  /** Content id of the body: sha-256 of its JSON (refreshed_at excluded), 16 hex digits. */
+  body: string
+  parts: number
+  encoding: 'gzip'
+  bytes: number
+  stored_bytes: number
+  refreshed_at: string
+  source: NonNullable<Snapshot['source']>
+  tables: number
+  views: number
+  columns: number
+  examples: number
+  previous?: { body: string; parts: number }
+}
+
+// Per isolate: the last pointer text and the snapshot it names. A request pays one small KV get
+// and a string comparison; the body is fetched, decompressed, parsed and validated once per change.
+let cached: { pointerRaw: string; body: string; snapshot: Snapshot } | undefined
 
 export async function loadSnapshot(kv: KVNamespace, opts: { cacheTtlSeconds: number }): Promise<Snapshot> {
-  // KV refuses cacheTtl below 30 s; 0 means "always read through".
-  const raw = opts.cacheTtlSeconds >= 30 ? await kv.get(SNAPSHOT_KEY, { cacheTtl: opts.cacheTtlSeconds }) : await kv.get(SNAPSHOT_KEY)
-  if (raw === null) {
-    throw new AppError(503, 'schema_unavailable', 'No schema snapshot is cached yet: upload one (PUT /v1/admin/schema) or refresh from the database')
+  const ttl = kvTtl(opts.cacheTtlSeconds)
+  const pointerRaw = await kv.get(POINTER_KEY, ttl)
+  if (pointerRaw === null) {
+    throw new AppError(503, 'schema_unavailable', 'No schema snapshot is cached yet: upload one (PUT /v1/admin/schema) or refresh from the database (POST /v1/admin/schema/refresh)')
   }
-  if (cached?.raw === raw) return cached.snapshot
-  const parsed = parseSnapshot(raw)
-  if (!parsed.ok) {
-    throw new AppError(503, 'schema_unavailable', `The cached schema snapshot is invalid: ${parsed.error}`)
+  if (cached?.pointerRaw === pointerRaw) return cached.snapshot
+  const pointer = readPointer(pointerRaw)
+  if (cached?.body === pointer.body) {
+    cached = { ...cached, pointerRaw }
+    return cached.snapshot
   }
-  cached = { raw, snapshot: parsed.snapshot }
+  // KV is eventually consistent: a fresh pointer may arrive before its parts; the previous body
+  // (kept until the next change) still serves.
+  let text = await readBody(kv, pointer.body, pointer.parts, ttl)
+  let body = pointer.body
+  if (text === null && pointer.previous) {
+    text = await readBody(kv, pointer.previous.body, pointer.previous.parts, ttl)
+    body = pointer.previous.body
+  }
+  if (text === null) throw new AppError(503, 'schema_unavailable', 'The cached schema snapshot is incomplete (being replaced?): retry shortly', { retryable: true })
+  const parsed = parseSnapshot(text)
+  if (!parsed.ok) throw new AppError(503, 'schema_unavailable', `The cached schema snapshot is invalid: ${parsed.error}`)
+  // Only the pointer's own body is cached against it; a fallback is re-read next time.
+  if (body === pointer.body) cached = { pointerRaw, body, snapshot: parsed.snapshot }
   return parsed.snapshot
+}
+
+export async function readPointerFrom(kv: KVNamespace): Promise<SnapshotPointer | null> {
+  const raw = await kv.get(POINTER_KEY)
+  return raw === null ? null : readPointer(raw)
 }
 
 export function parseSnapshot(raw: string | unknown): { ok: true; snapshot: Snapshot } | { ok: false; error: string } {
@@ -40,7 +84,86 @@ export function parseSnapshot(raw: string | unknown): { ok: true; snapshot: Snap
   return { ok: true, snapshot: result.data }
 }
 
-/** Validates before writing, so a bad upload never replaces a good snapshot. */
-export async function saveSnapshot(kv: KVNamespace, snapshot: Snapshot): Promise<void> {
-  await kv.put(SNAPSHOT_KEY, JSON.stringify(snapshot))
+export type SaveResult = { pointer: SnapshotPointer; changed: boolean }
+
+/**
+ * Stores a validated snapshot: body parts first, then the pointer. Unchanged content only moves
+ * `refreshed_at`. Parts of the body before the previous one are deleted.
+ */
+export async function saveSnapshot(
+  kv: KVNamespace,
+  snapshot: Snapshot,
+  opts: { refreshedAt?: string; partBytes?: number } = {},
+): Promise<SaveResult> {
+  const { refreshed_at: _drop, ...content } = snapshot
+  const json = JSON.stringify(content)
+  const body = (await sha256Hex(json)).slice(0, 16)
+  const current = await readPointerFrom(kv).catch(() => null)
+  const refreshedAt = opts.refreshedAt ?? new Date().toISOString()
+  const base = {
+    version: snapshot.version,
+    body,
+    encoding: 'gzip' as const,
+    bytes: new TextEncoder().encode(json).byteLength,
+    refreshed_at: refreshedAt,
+    source: snapshot.source ?? 'upload',
+    tables: snapshot.tables.filter((t) => t.kind !== 'view').length,
+    views: snapshot.tables.filter((t) => t.kind === 'view').length,
+    columns: snapshot.tables.reduce((n, t) => n + t.columns.length, 0),
+    examples: snapshot.examples.length,
+  }
+  if (current?.body === body) {
+    const pointer: SnapshotPointer = { ...current, ...base, parts: current.parts, stored_bytes: current.stored_bytes }
+    await kv.put(POINTER_KEY, JSON.stringify(pointer))
+    return { pointer, changed: false }
+  }
+  const gz = await gzipText(json)
+  const partBytes = opts.partBytes ?? PART_BYTES
+  const parts = Math.max(1, Math.ceil(gz.byteLength / partBytes))
+  await Promise.all(Array.from({ length: parts }, (_, i) => kv.put(partKey(body, i), gz.slice(i * partBytes, (i + 1) * partBytes))))
+  const pointer: SnapshotPointer = { ...base, parts, stored_bytes: gz.byteLength, ...(current ? { previous: { body: current.body, parts: current.parts } } : {}) }
+  await kv.put(POINTER_KEY, JSON.stringify(pointer))
+  const stale = current?.previous
+  if (stale && stale.body !== body) await Promise.all(Array.from({ length: stale.parts }, (_, i) => kv.delete(partKey(stale.body, i))))
+  return { pointer, changed: true }
+}
+
+/** Removes the snapshot entirely (tests and operators starting over). */
+export async function deleteSnapshot(kv: KVNamespace): Promise<void> {
+  const current = await readPointerFrom(kv).catch(() => null)
+  await kv.delete(POINTER_KEY)
+  for (const b of current ? [{ body: current.body, parts: current.parts }, ...(current.previous ? [current.previous] : [])] : []) {
+    await Promise.all(Array.from({ length: b.parts }, (_, i) => kv.delete(partKey(b.body, i))))
+  }
+}
+
+function partKey(body: string, i: number): string {
+  return `${BODY_PREFIX}${body}:${i}`
+}
+
+function readPointer(raw: string): SnapshotPointer {
+  try {
+    const p = JSON.parse(raw) as SnapshotPointer
+    if (typeof p.body === 'string' && Number.isInteger(p.parts) && p.parts > 0 && typeof p.version === 'string') return p
+  } catch {
+    // fall through
+  }
+  throw new AppError(503, 'schema_unavailable', 'The cached schema pointer is invalid: upload or refresh the snapshot again')
+}
+
+async function readBody(kv: KVNamespace, body: string, parts: number, ttl: { cacheTtl?: number }): Promise<string | null> {
+  const chunks = await Promise.all(Array.from({ length: parts }, (_, i) => kv.get(partKey(body, i), { type: 'arrayBuffer', ...ttl })))
+  if (chunks.some((c) => c === null)) return null
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c!.byteLength, 0))
+  let at = 0
+  for (const c of chunks) {
+    all.set(new Uint8Array(c!), at)
+    at += c!.byteLength
+  }
+  return gunzipText(all)
+}
+
+/** KV refuses cacheTtl below 30 s; 0 means "always read through". */
+function kvTtl(seconds: number): { cacheTtl?: number } {
+  return seconds >= 30 ? { cacheTtl: seconds } : {}
 }

@@ -9,6 +9,8 @@ export type AnswerSummary = {
   usage: Usage | null
   error_code: string | null
   sql_ok: boolean | null
+  /** The extracted SQL, when there is one. */
+  sql: string | null
 }
 
 export type AnswerEventsOptions = {
@@ -78,9 +80,11 @@ export class AnswerEvents {
     }
     this.ended = true
     let sqlOk: boolean | null = null
+    let sql: string | null = null
     if (!error) {
       const found = this.sql.result()
       sqlOk = found.ok
+      sql = found.ok ? found.sql : null
       emit({ event: 'sql', data: found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error } })
     }
     // Tokens spent are reported even when the answer failed; `error` is always right before `done`.
@@ -88,6 +92,6 @@ export class AnswerEvents {
     if (error) emit({ event: 'error', data: { code: error.code, message: error.message, retryable: error.retryable } })
     const done = { finish_reason: error ? 'error' : (this.finish ?? 'stop'), ttft_ms: this.ttft, total_ms: this.now() - this.opts.startedAt }
     emit({ event: 'done', data: done })
-    this.opts.onDone?.({ ...done, usage: this.usage, error_code: error?.code ?? null, sql_ok: sqlOk })
+    this.opts.onDone?.({ ...done, usage: this.usage, error_code: error?.code ?? null, sql_ok: sqlOk, sql })
   }
 }

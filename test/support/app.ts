@@ -1,8 +1,10 @@
 import { env } from 'cloudflare:workers'
 import { inject } from 'vitest'
 import { app } from '../../src/app'
-import { SNAPSHOT_KEY } from '../../src/schema/snapshot-store'
+import { deleteSnapshot, saveSnapshot } from '../../src/schema/snapshot-store'
 import { demoSnapshot } from '../../src/demo/metro-snapshot'
+import { OVERLAY_KEY } from '../../src/schema/overlay'
+import { LAST_REFRESH_KEY } from '../../src/schema/refresh'
 
 export const TEST_KEY = 'test-key'
 
@@ -27,11 +29,22 @@ export function ask(body: unknown, overrides: Record<string, string | undefined>
 }
 
 export async function putDemoSnapshot(): Promise<void> {
-  await env.SCHEMA_KV.put(SNAPSHOT_KEY, JSON.stringify(demoSnapshot))
+  await saveSnapshot(env.SCHEMA_KV, demoSnapshot)
 }
 
+/** No snapshot, overlay or refresh record: a service that was never set up. */
 export async function clearSnapshot(): Promise<void> {
-  await env.SCHEMA_KV.delete(SNAPSHOT_KEY)
+  await deleteSnapshot(env.SCHEMA_KV)
+  await env.SCHEMA_KV.delete(OVERLAY_KEY)
+  await env.SCHEMA_KV.delete(LAST_REFRESH_KEY)
+}
+
+/** Bindings that point the worker at one of the test databases (see test/setup/databases.ts). */
+export function dbEnv(name: string, extra: Record<string, string> = {}): Record<string, string> {
+  const { urls, wsProxy } = inject('databases')
+  const url = urls[name]
+  if (!url) throw new Error(`no test database ${name}`)
+  return { DATABASE_URL: url, NEON_WS_PROXY: wsProxy, ...extra }
 }
 
 export async function fakeRecord(tag: string): Promise<{ seen: boolean; closed_early: boolean; completed: boolean; events_sent: number; body: any }> {

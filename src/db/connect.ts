@@ -1,0 +1,82 @@
+import { Client } from '@neondatabase/serverless'
+import type { DatabaseConfig } from '../config'
+import { AppError } from '../errors'
+import { toDatabaseError } from './database-error'
+
+export type Db = {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>
+  /** The raw driver result of a multi-statement text (simple protocol; our own SQL only). */
+  batch(text: string): Promise<unknown>
+  end(): Promise<void>
+}
+
+/**
+ * One session with the business database over the Neon driver's WebSocket `Client` (sessions are
+ * needed for read-only transactions and SET LOCAL). With NEON_WS_PROXY set — local development
+ * and tests against a plain Postgres — the driver goes through that relay without TLS; otherwise
+ * it talks to Neon's proxy directly. Every failure becomes an AppError with a database_* code.
+ */
+export async function openDb(config: DatabaseConfig): Promise<Db> {
+  if (!config.url) {
+    throw new AppError(503, 'database_not_configured', 'No database is configured: set the DATABASE_URL secret')
+  }
+  let client: Client
+  try {
+    client = new Client({ connectionString: config.url })
+  } catch (err) {
+    throw new AppError(500, 'server_misconfigured', 'DATABASE_URL is not a valid postgres:// connection string', { cause: err })
+  }
+  if (config.wsProxy) {
+    const proxy = config.wsProxy.replace(/^wss?:\/\//, '')
+    client.neonConfig.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`
+    client.neonConfig.useSecureWebSocket = false
+    client.neonConfig.pipelineTLS = false
+    client.neonConfig.pipelineConnect = false
+  }
+  // The driver reports a dead socket as an 'error' event; without a listener it would throw.
+  client.on('error', () => {})
+  await withTimeout(client.connect(), config.connectTimeoutMs, () => {
+    void client.end().catch(() => {})
+    return new AppError(504, 'database_timeout', `The database did not accept a connection within ${config.connectTimeoutMs} ms`, { retryable: true })
+  }).catch((err) => {
+    void client.end().catch(() => {})
+    throw toDatabaseError(err)
+  })
+  return {
+    async query(text, values) {
+      try {
+        return (await client.query(text, values)).rows
+      } catch (err) {
+        throw toDatabaseError(err)
+      }
+    },
+    async batch(text) {
+      try {
+        return await client.query(text)
+      } catch (err) {
+        throw toDatabaseError(err)
+      }
+    },
+    end: () => client.end().catch(() => {}),
+  }
+}
+
+/** Runs `work` with a session that is always closed afterwards. */
+export async function withDb<T>(config: DatabaseConfig, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDb(config)
+  try {
+    return await work(db)
+  } finally {
+    await db.end()
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer)
+  })
+}

@@ -1,0 +1,159 @@
+import type { Column, ForeignKey, Table } from '../schema/snapshot-schema'
+import { KEYS_SQL, RELATIONS_SQL, STATS_SAMPLES_SQL } from './catalog-queries'
+import type { Db } from './connect'
+import { columnKey, sampleColumns, type SampleTarget } from './sample-values'
+
+export type IntrospectOptions = {
+  schemas: string[]
+  /** Distinct values kept per short text column (0 = none). */
+  sampleValues: number
+  /** Wall-clock budget for sampling tables directly (columns without statistics). */
+  sampleBudgetMs: number
+  /** Relations never shown to the model (the service's own examples table). */
+  exclude?: { schema: string; name: string }[]
+  now?: () => number
+}
+
+export type IntrospectStats = {
+  tables: number
+  views: number
+  columns: number
+  foreign_keys: number
+  sampled_columns: number
+  sampling_skipped: number
+  catalog_ms: number
+  sampling_ms: number
+}
+
+type RelationRow = {
+  oid: string | number
+  schema: string
+  name: string
+  relkind: string
+  comment: string | null
+  reltuples: number | null
+  columns: RawColumn[] | null
+}
+type RawColumn = { name: string; type: string; nullable: boolean; default: string | null; comment: string | null; category: string; enum: string[] | null }
+type KeyRow = { oid: string | number; kind: 'p' | 'f' | 'u'; columns: string[] | null; ref_schema: string | null; ref_table: string | null; ref_columns: string[] | null }
+type StatsRow = { schema: string; name: string; column: string; vals: string[] | null }
+
+/** Longest value kept as a sample, in characters; longer text is not a label a question would quote. */
+export const MAX_SAMPLE_CHARS = 40
+
+/**
+ * Reads what the connected role may SELECT in the given schemas: three catalog queries in all,
+ * whatever the number of tables, then sample values from statistics and — for columns that have
+ * none — from the tables themselves, bounded in time.
+ */
+export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tables: Table[]; stats: IntrospectStats }> {
+  const now = opts.now ?? Date.now
+  const started = now()
+  const excluded = new Set((opts.exclude ?? []).map((t) => `${t.schema}.${t.name}`))
+  const [relations, keys, statsRows] = await Promise.all([
+    db.query<RelationRow>(RELATIONS_SQL, [opts.schemas]),
+    db.query<KeyRow>(KEYS_SQL, [opts.schemas]),
+    opts.sampleValues > 0 ? db.query<StatsRow>(STATS_SAMPLES_SQL, [opts.schemas, MAX_SAMPLE_CHARS * 4]) : Promise.resolve([] as StatsRow[]),
+  ])
+  const catalogMs = now() - started
+
+  const byOid = new Map<string, Table>()
+  const textColumns = new Map<string, { table: Table; column: Column }>()
+  for (const r of relations) {
+    if (excluded.has(`${r.schema}.${r.name}`) || !r.columns?.length) continue
+    const table: Table = {
+      schema: r.schema,
+      name: r.name,
+      kind: r.relkind === 'v' || r.relkind === 'm' ? 'view' : 'table',
+      comment: r.comment ?? null,
+      row_estimate: roundEstimate(r.reltuples),
+      columns: r.columns.map((c) => toColumn(c, opts.sampleValues)),
+    }
+    byOid.set(String(r.oid), table)
+    r.columns.forEach((c, i) => {
+      if (c.category === 'S' && !c.enum) textColumns.set(columnKey(r.schema, r.name, c.name), { table, column: table.columns[i]! })
+    })
+  }
+  const visible = new Set([...byOid.values()].map((t) => `${t.schema}.${t.name}`))
+
+  let foreignKeys = 0
+  for (const k of keys) {
+    const table = byOid.get(String(k.oid))
+    const columns = k.columns ?? []
+    // A key over a column the role cannot see is not shown (it would name that column).
+    if (!table || !columns.length || !columns.every((c) => table.columns.some((col) => col.name === c))) continue
+    if (k.kind === 'p') table.primary_key = columns
+    else if (k.kind === 'u') {
+      table.unique ??= []
+      if (!table.unique.some((u) => u.join('\u0000') === columns.join('\u0000'))) table.unique.push(columns)
+    } else if (k.ref_table && k.ref_schema && k.ref_columns && visible.has(`${k.ref_schema}.${k.ref_table}`)) {
+      const fk: ForeignKey = { columns, ref_schema: k.ref_schema, ref_table: k.ref_table, ref_columns: k.ref_columns }
+      table.foreign_keys ??= []
+      table.foreign_keys.push(fk)
+      foreignKeys++
+    }
+  }
+
+  const samplingStarted = now()
+  let sampled = 0
+  if (opts.sampleValues > 0) {
+    for (const s of statsRows) {
+      const target = textColumns.get(columnKey(s.schema, s.name, s.column))
+      if (!target) continue
+      const values = cleanSamples(s.vals ?? [], opts.sampleValues)
+      if (values.length) target.column.samples = values
+      textColumns.delete(columnKey(s.schema, s.name, s.column))
+      sampled++
+    }
+  }
+  // Columns with no statistics (never analyzed): read a bounded slice of the table itself.
+  const direct: SampleTarget[] = opts.sampleValues > 0 ? [...textColumns.values()].map(({ table, column }) => ({ schema: table.schema, table: table.name, column: column.name })) : []
+  const directResult = await sampleColumns(db, direct, { perColumn: opts.sampleValues, maxChars: MAX_SAMPLE_CHARS, budgetMs: opts.sampleBudgetMs, now })
+  for (const [key, values] of directResult.values) {
+    const target = textColumns.get(key)
+    if (target && values.length) target.column.samples = cleanSamples(values, opts.sampleValues)
+    sampled++
+  }
+
+  const tables = [...byOid.values()]
+  return {
+    tables,
+    stats: {
+      tables: tables.filter((t) => t.kind === 'table').length,
+      views: tables.filter((t) => t.kind === 'view').length,
+      columns: tables.reduce((n, t) => n + t.columns.length, 0),
+      foreign_keys: foreignKeys,
+      sampled_columns: sampled,
+      sampling_skipped: directResult.skipped,
+      catalog_ms: catalogMs,
+      sampling_ms: now() - samplingStarted,
+    },
+  }
+}
+
+function toColumn(c: RawColumn, sampleValues: number): Column {
+  const column: Column = { name: c.name, type: c.type, nullable: c.nullable }
+  if (c.default !== null) column.default = c.default
+  if (c.comment !== null) column.comment = c.comment
+  // An enum's labels are its complete list of values: the best samples there are.
+  if (c.enum && sampleValues > 0) column.samples = c.enum.slice(0, Math.max(sampleValues, 20))
+  return column
+}
+
+function cleanSamples(values: string[], max: number): string[] {
+  const out: string[] = []
+  for (const v of values) {
+    if (typeof v !== 'string' || !v.trim() || v.length > MAX_SAMPLE_CHARS || out.includes(v)) continue
+    out.push(v)
+    if (out.length >= max) break
+  }
+  return out
+}
+
+/** reltuples is an estimate (−1: never analyzed); two significant digits keep the version stable. */
+function roundEstimate(reltuples: number | null): number | null {
+  if (reltuples === null || reltuples < 0) return null
+  if (reltuples < 100) return Math.round(reltuples)
+  const magnitude = 10 ** (Math.floor(Math.log10(reltuples)) - 1)
+  return Math.round(reltuples / magnitude) * magnitude
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod'
+import { parseCsv } from './parse-csv'
+
+export const MAX_IMPORT_ROWS = 10_000
+
+const PairSchema = z.object({
+  question: z.string().trim().min(1, 'question must not be empty').max(4000),
+  sql: z.string().trim().min(1, 'sql must not be empty').max(20_000),
+  approved: z.boolean().optional(),
+})
+const ImportSchema = z.union([
+  z.object({ examples: z.array(PairSchema).min(1).max(MAX_IMPORT_ROWS) }),
+  z.array(PairSchema).min(1).max(MAX_IMPORT_ROWS),
+])
+
+export type ExamplePair = z.infer<typeof PairSchema>
+
+/** `{examples:[…]}` or a bare array of `{question, sql, approved?}`. */
+export function parseExamplesJson(value: unknown): { ok: true; pairs: ExamplePair[] } | { ok: false; error: string } {
+  const result = ImportSchema.safeParse(value)
+  if (result.success) return { ok: true, pairs: Array.isArray(result.data) ? result.data : result.data.examples }
+  const issue = result.error.issues[0]
+  return { ok: false, error: issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid' }
+}
+
+/** CSV with a header naming `question` and `sql` (any order, any case) and optionally `approved`. */
+export function parseExamplesCsv(text: string): { ok: true; pairs: ExamplePair[] } | { ok: false; error: string } {
+  const parsed = parseCsv(text)
+  if (!parsed.ok) return parsed
+  const [header, ...body] = parsed.rows
+  if (!header) return { ok: false, error: 'the CSV is empty' }
+  const names = header.map((h) => h.trim().toLowerCase())
+  const q = names.indexOf('question')
+  const s = names.indexOf('sql')
+  const a = names.indexOf('approved')
+  if (q < 0 || s < 0) return { ok: false, error: 'the CSV header must name the columns "question" and "sql"' }
+  if (!body.length) return { ok: false, error: 'the CSV has a header but no rows' }
+  if (body.length > MAX_IMPORT_ROWS) return { ok: false, error: `at most ${MAX_IMPORT_ROWS} rows per import` }
+  const pairs: ExamplePair[] = []
+  for (const [i, row] of body.entries()) {
+    const approvedText = a >= 0 ? (row[a] ?? '').trim().toLowerCase() : ''
+    if (approvedText && !/^(true|false|1|0|yes|no)$/.test(approvedText)) return { ok: false, error: `row ${i + 2}: "approved" must be true or false` }
+    const one = PairSchema.safeParse({ question: row[q] ?? '', sql: row[s] ?? '', ...(approvedText ? { approved: /^(true|1|yes)$/.test(approvedText) } : {}) })
+    if (!one.success) return { ok: false, error: `row ${i + 2}: ${one.error.issues[0]?.message ?? 'invalid'}` }
+    pairs.push(one.data)
+  }
+  return { ok: true, pairs }
+}

@@ -1,0 +1,58 @@
+import { Hono } from 'hono'
+import { validator } from 'hono/validator'
+import { z } from 'zod'
+import type { AppEnv } from '../app-env'
+import { withDb } from '../db/connect'
+import { ensureExamplesTable, findExample, insertExamples } from '../db/examples-table'
+import { AppError } from '../errors'
+import { callerId, loadRequestRecord } from '../feedback/request-record'
+import { requireApiKey } from '../middleware/auth'
+import { jsonBody } from '../middleware/json-body'
+
+export const feedbackRoutes = new Hono<AppEnv>()
+
+const FeedbackSchema = z.object({
+  request_id: z.string().regex(/^[0-9a-f-]{36}$/i, '"request_id" is the id from the answer\'s meta event (a UUID)'),
+  correct: z.boolean({ error: '"correct" must be true or false' }),
+  sql: z.string().trim().min(1).max(20_000).optional(),
+})
+
+/**
+ * The caller says whether an answer's SQL was right (or gives the right SQL). A confirmed or
+ * corrected pair becomes an unapproved example for an admin to approve; a plain "wrong" is
+ * acknowledged and stores nothing.
+ */
+feedbackRoutes.post(
+  '/v1/feedback',
+  requireApiKey,
+  jsonBody((config) => config.maxBodyBytes),
+  validator('json', (value) => {
+    const parsed = FeedbackSchema.safeParse(value)
+    if (!parsed.success) throw new AppError(400, 'invalid_request', parsed.error.issues[0]?.message ?? 'invalid feedback')
+    return parsed.data
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const config = c.var.config
+    if (!config.database.url) throw new AppError(503, 'database_not_configured', 'Feedback is stored in the database: set the DATABASE_URL secret')
+    const record = await loadRequestRecord(c.env.SCHEMA_KV, body.request_id)
+    const caller = await callerId(c.req.header('authorization'), config.apiKeys.length > 0)
+    // Someone else's request looks exactly like an unknown one.
+    if (!record || record.caller !== caller) {
+      throw new AppError(404, 'request_not_found', `No answered request ${body.request_id} for this caller (records are kept ${config.feedbackTtlSeconds} s)`)
+    }
+    const sql = body.sql ?? (body.correct ? record.sql : null)
+    if (!sql) {
+      if (body.correct) throw new AppError(400, 'invalid_request', 'That answer had no SQL to confirm: send the right one in "sql"')
+      return c.json({ stored: false, example: null }, 202)
+    }
+    const source = body.sql && body.sql !== record.sql ? 'feedback-corrected' : 'feedback'
+    const table = config.database.examplesTable
+    const example = await withDb(config.database, async (db) => {
+      await ensureExamplesTable(db, table)
+      await insertExamples(db, table, [{ question: record.question, sql, source, approved: false, request_id: body.request_id }])
+      return findExample(db, table, record.question, sql)
+    })
+    return c.json({ stored: true, example: example && { id: example.id, approved: example.approved, source: example.source } }, 201)
+  },
+)

@@ -1,0 +1,47 @@
+import { z } from 'zod'
+import type { Table } from './snapshot-schema'
+
+/**
+ * Curated comments laid over introspected ones: where a database has no COMMENT ON (or a poor
+ * one), an admin can say what `dtzpt` and its columns mean without touching the database.
+ * Stored in KV beside the snapshot and applied at every refresh; a curated comment wins.
+ */
+export const OVERLAY_KEY = 'schema:overlay'
+
+const TableOverlaySchema = z.object({
+  comment: z.string().max(2000).optional(),
+  columns: z.record(z.string().min(1), z.string().max(2000)).optional(),
+})
+
+export const OverlaySchema = z.object({
+  /** Keyed by `schema.table`, or `table` for the `public` schema. */
+  tables: z.record(z.string().min(1), TableOverlaySchema),
+})
+
+export type Overlay = z.infer<typeof OverlaySchema>
+
+export function overlayKey(schema: string, table: string): string {
+  return `${schema}.${table}`
+}
+
+/** Applies the overlay; returns the names of overlay entries that matched nothing (to report). */
+export function applyOverlay(tables: Table[], overlay: Overlay | null): { tables: Table[]; unmatched: string[] } {
+  if (!overlay) return { tables, unmatched: [] }
+  const entries = new Map(Object.entries(overlay.tables).map(([k, v]) => [k.includes('.') ? k : `public.${k}`, { key: k, v, used: false }]))
+  const out = tables.map((t) => {
+    const e = entries.get(overlayKey(t.schema, t.name))
+    if (!e) return t
+    e.used = true
+    const columns = t.columns.map((c) => (e.v.columns?.[c.name] !== undefined ? { ...c, comment: e.v.columns[c.name] } : c))
+    for (const name of Object.keys(e.v.columns ?? {})) if (!t.columns.some((c) => c.name === name)) e.used = false
+    return { ...t, ...(e.v.comment !== undefined ? { comment: e.v.comment } : {}), columns }
+  })
+  return { tables: out, unmatched: [...entries.values()].filter((e) => !e.used).map((e) => e.key) }
+}
+
+export async function loadOverlay(kv: KVNamespace): Promise<Overlay | null> {
+  const raw = await kv.get(OVERLAY_KEY)
+  if (raw === null) return null
+  const parsed = OverlaySchema.safeParse(JSON.parse(raw))
+  return parsed.success ? parsed.data : null
+}

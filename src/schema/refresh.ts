@@ -1,0 +1,100 @@
+import type { Config } from '../config'
+import { withDb } from '../db/connect'
+import { approvedExamples } from '../db/examples-table'
+import { introspect, type IntrospectStats } from '../db/introspect'
+import { AppError, toAppError } from '../errors'
+import { sha256Hex } from './bytes'
+import { applyOverlay, loadOverlay } from './overlay'
+import type { Snapshot } from './snapshot-schema'
+import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
+
+export const LAST_REFRESH_KEY = 'schema:last-refresh'
+
+export type RefreshResult = {
+  version: string
+  changed: boolean
+  refreshed_at: string
+  tables: number
+  views: number
+  columns: number
+  foreign_keys: number
+  examples: number
+  sampled_columns: number
+  sampling_skipped: number
+  overlay_unmatched: string[]
+  bytes: number
+  stored_bytes: number
+  parts: number
+  duration_ms: number
+}
+
+export type LastRefresh = { ok: boolean; at: string; trigger: string; version?: string; duration_ms: number; error?: { code: string; message: string } }
+
+/**
+ * Database → snapshot → KV. Introspects, adds the approved examples and the curated overlay,
+ * validates, stores. Anything failing leaves the stored snapshot as it was; the outcome (either
+ * way) is kept under LAST_REFRESH_KEY for GET /v1/admin/schema.
+ */
+export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 'admin' | 'cron' | 'examples'): Promise<RefreshResult> {
+  const started = Date.now()
+  const at = new Date(started).toISOString()
+  try {
+    const db = config.database
+    const { tables, stats, examples } = await withDb(db, async (session) => {
+      const found = await introspect(session, {
+        schemas: db.schemas,
+        sampleValues: db.sampleValues,
+        sampleBudgetMs: db.sampleBudgetMs,
+        exclude: [db.examplesTable],
+      })
+      return { ...found, examples: await approvedExamples(session, db.examplesTable) }
+    })
+    if (!tables.length) {
+      throw new AppError(502, 'database_permission_denied', `The database role may SELECT no table or view in schema(s) ${db.schemas.join(', ')}: nothing to cache`)
+    }
+    const overlaid = applyOverlay(tables, await loadOverlay(kv))
+    const content = { source: 'introspection' as const, dialect: 'postgresql' as const, tables: overlaid.tables, examples }
+    const version = `pg-${(await sha256Hex(JSON.stringify(content))).slice(0, 12)}`
+    const parsed = parseSnapshot({ version, ...content })
+    if (!parsed.ok) throw new AppError(502, 'database_error', `The introspected schema is not a valid snapshot: ${parsed.error}`)
+    const saved = await saveSnapshot(kv, parsed.snapshot, { refreshedAt: at })
+    const result = toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, Date.now() - started)
+    await record(kv, { ok: true, at, trigger, version, duration_ms: result.duration_ms })
+    return result
+  } catch (err) {
+    const e = toAppError(err)
+    await record(kv, { ok: false, at, trigger, duration_ms: Date.now() - started, error: { code: e.code, message: e.message } }).catch(() => {})
+    throw e
+  }
+}
+
+export async function lastRefresh(kv: KVNamespace): Promise<LastRefresh | null> {
+  const raw = await kv.get(LAST_REFRESH_KEY)
+  return raw === null ? null : (JSON.parse(raw) as LastRefresh)
+}
+
+function record(kv: KVNamespace, value: LastRefresh): Promise<void> {
+  return kv.put(LAST_REFRESH_KEY, JSON.stringify(value))
+}
+
+function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], durationMs: number): RefreshResult {
+  return {
+    version: p.version,
+    changed,
+    refreshed_at: p.refreshed_at,
+    tables: p.tables,
+    views: p.views,
+    columns: p.columns,
+    foreign_keys: stats.foreign_keys,
+    examples: p.examples,
+    sampled_columns: stats.sampled_columns,
+    sampling_skipped: stats.sampling_skipped,
+    overlay_unmatched: unmatched,
+    bytes: p.bytes,
+    stored_bytes: p.stored_bytes,
+    parts: p.parts,
+    duration_ms: durationMs,
+  }
+}
+
+export type { Snapshot }

@@ -1,0 +1,46 @@
+// A real PostgreSQL server for the database tests, plus the WebSocket relay the Neon driver uses
+// to reach it (as in local development). Each test database is created from a fixture here.
+import { readFileSync } from 'node:fs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { startWsRelay } from '../../tools/ws-relay/relay.mjs'
+
+export type TestDatabases = {
+  /** NEON_WS_PROXY for the worker. */
+  wsProxy: string
+  /** Connection strings by name (owner role unless the name says otherwise). */
+  urls: Record<string, string>
+  /** A port nothing listens on (unreachable database). */
+  deadUrl: string
+  close: () => Promise<void>
+}
+
+type LocalPostgres = { port: number; url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, database?: string) => string; stop: () => void }
+
+export async function startTestDatabases(): Promise<TestDatabases> {
+  const pg: LocalPostgres = await startLocalPostgres()
+  const relay: { proxy: string; close: () => Promise<void> } = await startWsRelay()
+  const fixture = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
+  pg.psql('CREATE DATABASE introspect; CREATE DATABASE metro; CREATE DATABASE feedback;')
+  pg.psql(fixture('../fixtures/db/introspect-schema.sql'), 'introspect')
+  pg.psql(fixture('../../db/demo/metro.sql'), 'metro')
+  pg.psql(fixture('../../db/demo/metro.sql'), 'feedback')
+  return {
+    wsProxy: relay.proxy,
+    urls: {
+      introspect: pg.url('postgres', 'postgres', 'introspect'),
+      introspectReader: pg.url('reader', 'reader-pw', 'introspect'),
+      introspectNobody: pg.url('nobody', 'nobody-pw', 'introspect'),
+      introspectWrongPassword: pg.url('reader', 'not-the-password', 'introspect'),
+      missingDatabase: pg.url('postgres', 'postgres', 'no_such_db'),
+      metro: pg.url('postgres', 'postgres', 'metro'),
+      feedback: pg.url('postgres', 'postgres', 'feedback'),
+    },
+    deadUrl: `postgres://postgres:postgres@127.0.0.1:1/postgres`,
+    close: async () => {
+      await relay.close()
+      pg.stop()
+    },
+  }
+}
