@@ -1,21 +1,29 @@
 #!/usr/bin/env node
 // `npm start` / `npm run dev`: the worker under `wrangler dev`, on embedded defaults when nothing
-// is configured — the demo schema in local KV and, without a DashScope key, the bundled fake.
+// is configured — without DATABASE_URL, the embedded demo database (PGlite, db/demo/metro.sql);
+// without a DashScope key, the bundled fake. Once the worker is up, the Cron Trigger's refresh
+// runs (wrangler's /__scheduled) so questions are answered from a live introspection.
+//
+// DATABASE_URL on this machine (127.0.0.1/localhost) gets a local WebSocket relay for the Neon
+// driver (NEON_WS_PROXY); a Neon URL is used as it is.
 //
 // Every var and secret can be overridden from the environment, e.g.
 //   PORT=9000 DASHSCOPE_BASE_URL=http://127.0.0.1:9999 DASHSCOPE_API_KEY=x API_KEYS=k npm run dev
 // Overrides (and .dev.vars) reach the worker through a private env file, never the command line,
 // so wrangler does not print secrets in its bindings table.
-import { spawn, execFileSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
+import { startWsRelay } from '../tools/ws-relay/relay.mjs'
+import { startDemoDatabase } from './demo-database.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PASSED = [
   'DASHSCOPE_API_KEY', 'DASHSCOPE_BASE_URL', 'DASHSCOPE_MODEL', 'DASHSCOPE_PROTOCOL', 'DASHSCOPE_ENABLE_THINKING',
-  'API_KEYS', 'ADMIN_TOKEN', 'CORS_ORIGINS', 'DATABASE_URL', 'NEON_WS_PROXY', 'DB_SCHEMAS',
+  'API_KEYS', 'ADMIN_TOKEN', 'CORS_ORIGINS', 'DATABASE_URL', 'NEON_WS_PROXY', 'DB_SCHEMAS', 'DB_CONNECT_TIMEOUT_MS',
+  'INTROSPECT_SAMPLE_VALUES', 'INTROSPECT_SAMPLE_BUDGET_MS', 'EXAMPLES_TABLE', 'FEEDBACK_TTL_SECONDS',
   'UPSTREAM_IDLE_TIMEOUT_MS', 'HEARTBEAT_INTERVAL_MS', 'MAX_BODY_BYTES', 'MAX_SNAPSHOT_BYTES', 'MAX_QUESTION_CHARS',
   'MAX_HISTORY_TURNS', 'MAX_UPSTREAM_EVENT_BYTES', 'LOG_QUESTIONS', 'SCHEMA_CACHE_TTL_SECONDS',
 ]
@@ -35,7 +43,18 @@ if (!vars.DASHSCOPE_API_KEY) {
   console.log(`[dev] no DASHSCOPE_API_KEY: answering with the fake DashScope at ${fake.url}`)
 }
 
-seedDemoSnapshot()
+let demoDb
+let relay
+if (!vars.DATABASE_URL) {
+  demoDb = await startDemoDatabase({ dataDir: process.env.DEMO_DB_DIR || join(persistTo, 'demo-db'), log: console.log })
+  vars.DATABASE_URL = demoDb.url
+  console.log(`[dev] no DATABASE_URL: using the embedded demo database (PGlite on 127.0.0.1:${demoDb.port})`)
+}
+if (!vars.NEON_WS_PROXY && isLocal(vars.DATABASE_URL)) {
+  relay = await startWsRelay({ port: Number(process.env.WS_RELAY_PORT || 0), log: console.log })
+  vars.NEON_WS_PROXY = relay.proxy
+  console.log(`[dev] local database: the Neon driver goes through the WebSocket relay at ${relay.proxy}`)
+}
 
 const envFile = join(root, '.wrangler', 'dev.env')
 mkdirSync(dirname(envFile), { recursive: true })
@@ -45,35 +64,58 @@ chmodSync(envFile, 0o600)
 const wrangler = spawn(
   process.execPath,
   [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', persistTo, '--env-file', envFile, '--show-interactive-dev-session=false'],
+    '--persist-to', persistTo, '--env-file', envFile, '--show-interactive-dev-session=false', '--test-scheduled'],
   { cwd: root, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 )
 console.log(`[dev] txt2sql-edge on http://127.0.0.1:${port} — try:
   curl -N http://127.0.0.1:${port}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"沈塘桥地铁站的信息"}'`)
 
-const stop = async (signal) => {
+const closeAll = async () => {
+  await Promise.allSettled([fake?.close(), relay?.close(), demoDb?.close()])
+}
+const stop = (signal) => {
   wrangler.kill(signal)
-  await fake?.close()
 }
 process.on('SIGINT', () => stop('SIGINT'))
 process.on('SIGTERM', () => stop('SIGTERM'))
 wrangler.on('exit', async (code) => {
-  await fake?.close()
+  await closeAll()
   process.exit(code ?? 0)
 })
 
-/** Puts the bundled demo snapshot into local KV unless a snapshot is there already. */
-function seedDemoSnapshot() {
-  const wranglerArgs = (...args) => [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'kv', 'key', ...args, '--binding', 'SCHEMA_KV', '--local', '--persist-to', persistTo]
-  const quiet = { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } }
-  try {
-    const current = execFileSync(process.execPath, wranglerArgs('get', 'schema:snapshot', '--text'), quiet).toString()
-    if (current.trim().startsWith('{')) return console.log('[dev] schema snapshot already in local KV')
-  } catch {
-    // absent: seed below
+await refreshOnceUp()
+
+/** Runs the Cron Trigger once the worker answers, and says what the schema cache holds. */
+async function refreshOnceUp() {
+  const base = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline && wrangler.exitCode === null) {
+    try {
+      const res = await fetch(`${base}/healthz`)
+      await res.arrayBuffer()
+      if (res.status === 200) break
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250))
   }
-  execFileSync(process.execPath, wranglerArgs('put', 'schema:snapshot', '--path', join(root, 'src', 'demo', 'metro-snapshot.json')), quiet)
-  console.log('[dev] loaded the demo metro schema snapshot into local KV')
+  try {
+    await (await fetch(`${base}/__scheduled?cron=${encodeURIComponent('17 * * * *')}`)).arrayBuffer()
+    const health = await (await fetch(`${base}/healthz`)).json()
+    console.log(health.schema_version
+      ? `[dev] schema cache: ${health.schema_version} — ready`
+      : '[dev] the schema refresh failed (see the worker log above); questions get 503 schema_unavailable until it succeeds: fix DATABASE_URL and POST /v1/admin/schema/refresh, or PUT /v1/admin/schema')
+  } catch (err) {
+    console.log(`[dev] could not run the schema refresh: ${err.message}`)
+  }
+}
+
+function isLocal(url) {
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(new URL(url).hostname)
+  } catch {
+    return false
+  }
 }
 
 function readDevVars(path) {

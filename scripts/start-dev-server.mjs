@@ -22,9 +22,10 @@ export async function freePort() {
 
 /**
  * @param {Record<string, string | undefined>} env overrides; `undefined` removes a variable
+ * @param {{ waitForSchema?: boolean }} [options]
  * @returns {Promise<{ url: string, pid: number, output: () => string, stop: () => Promise<void> }>}
  */
-export async function startDevServer(env = {}) {
+export async function startDevServer(env = {}, { waitForSchema = true } = {}) {
   const port = await freePort()
   const persist = mkdtempSync(join(tmpdir(), 'txt2sql-kv-'))
   let out = ''
@@ -39,13 +40,15 @@ export async function startDevServer(env = {}) {
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
+  const deadline = Date.now() + 90_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`dev server exited: ${out}`)
     try {
       const res = await fetch(`${url}/healthz`)
-      await res.arrayBuffer()
-      if (res.status === 200) break
+      const health = await res.json()
+      // Ready once the schema cache is filled (dev.mjs refreshes it from the database at start),
+      // unless the caller expects it to stay empty.
+      if (res.status === 200 && (health.schema_version || !waitForSchema)) break
     } catch {
       // not up yet
     }

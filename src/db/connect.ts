@@ -57,7 +57,9 @@ export async function openDb(config: DatabaseConfig): Promise<Db> {
         throw toDatabaseError(err)
       }
     },
-    end: () => client.end().catch(() => {}),
+    // Bounded: a server that keeps the socket open after Terminate (PGlite's socket server does)
+    // must not hold the request; the socket is dropped with the client anyway.
+    end: () => withTimeout(client.end(), 1000, () => new Error('end timed out')).catch(() => {}),
   }
 }
 

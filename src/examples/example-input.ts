@@ -8,17 +8,25 @@ const PairSchema = z.object({
   sql: z.string().trim().min(1, 'sql must not be empty').max(20_000),
   approved: z.boolean().optional(),
 })
-const ImportSchema = z.union([
-  z.object({ examples: z.array(PairSchema).min(1).max(MAX_IMPORT_ROWS) }),
-  z.array(PairSchema).min(1).max(MAX_IMPORT_ROWS),
-])
+const PairListSchema = z.array(PairSchema).min(1).max(MAX_IMPORT_ROWS)
+const WrappedSchema = z.object({ examples: PairListSchema })
 
 export type ExamplePair = z.infer<typeof PairSchema>
 
 /** `{examples:[…]}` or a bare array of `{question, sql, approved?}`. */
 export function parseExamplesJson(value: unknown): { ok: true; pairs: ExamplePair[] } | { ok: false; error: string } {
-  const result = ImportSchema.safeParse(value)
-  if (result.success) return { ok: true, pairs: Array.isArray(result.data) ? result.data : result.data.examples }
+  // One schema per shape rather than a union: a union reports only "Invalid input" at the root
+  // for a pair with a missing or mistyped field, instead of naming the pair and the field.
+  if (Array.isArray(value)) return fromResult(PairListSchema.safeParse(value), (pairs) => pairs)
+  if (typeof value !== 'object' || value === null) return { ok: false, error: '(root): send {"examples": [{question, sql}, …]} or an array of {question, sql}' }
+  return fromResult(WrappedSchema.safeParse(value), (data) => data.examples)
+}
+
+function fromResult<T>(
+  result: { success: true; data: T } | { success: false; error: z.ZodError },
+  pairsOf: (data: T) => ExamplePair[],
+): { ok: true; pairs: ExamplePair[] } | { ok: false; error: string } {
+  if (result.success) return { ok: true, pairs: pairsOf(result.data) }
   const issue = result.error.issues[0]
   return { ok: false, error: issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid' }
 }

@@ -8,6 +8,9 @@ export function parseCsv(text: string): { ok: true; rows: string[][] } | { ok: f
   let field = ''
   let quoted = false
   let line = 1
+  // Where the open quoted field began: the line to show when it is never closed (the end of the
+  // text says nothing about where the stray quote is).
+  let quoteLine = 1
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
   const endRow = () => {
     row.push(field)
@@ -31,6 +34,7 @@ export function parseCsv(text: string): { ok: true; rows: string[][] } | { ok: f
     } else if (ch === '"') {
       if (field !== '') return { ok: false, error: `line ${line}: a quote inside an unquoted field` }
       quoted = true
+      quoteLine = line
     } else if (ch === ',') {
       row.push(field)
       field = ''
@@ -40,7 +44,7 @@ export function parseCsv(text: string): { ok: true; rows: string[][] } | { ok: f
       line++
     } else field += ch
   }
-  if (quoted) return { ok: false, error: `line ${line}: a quoted field is not closed` }
+  if (quoted) return { ok: false, error: `line ${quoteLine}: a quoted field is not closed` }
   if (field !== '' || row.length) endRow()
   return { ok: true, rows }
 }

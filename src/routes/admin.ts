@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { validator } from 'hono/validator'
 import type { AppEnv } from '../app-env'
-import { AppError } from '../errors'
+import { AppError, toAppError } from '../errors'
 import { requireAdmin } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { loadOverlay, OVERLAY_KEY, OverlaySchema } from '../schema/overlay'
@@ -61,11 +61,28 @@ adminRoutes.put(
   async (c) => {
     const overlay = c.req.valid('json')
     await c.env.SCHEMA_KV.put(OVERLAY_KEY, JSON.stringify(overlay))
-    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshSnapshot(c.env.SCHEMA_KV, c.var.config, 'admin') : null
+    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'admin') : null
     return c.json({ tables: Object.keys(overlay.tables).length, refresh })
   },
 )
 
 export function wantsRefresh(value: string | undefined): boolean {
   return /^(1|true|yes)$/i.test(value ?? '')
+}
+
+/**
+ * The optional refresh after a write that has already succeeded: its failure is reported beside
+ * the write's result (`ok: false`), not as the request's error — the write is not undone.
+ */
+export async function refreshAfterWrite(
+  kv: KVNamespace,
+  config: Parameters<typeof refreshSnapshot>[1],
+  trigger: Parameters<typeof refreshSnapshot>[2],
+): Promise<({ ok: true } & Awaited<ReturnType<typeof refreshSnapshot>>) | { ok: false; error: { code: string; message: string } }> {
+  try {
+    return { ok: true, ...(await refreshSnapshot(kv, config, trigger)) }
+  } catch (err) {
+    const e = toAppError(err)
+    return { ok: false, error: { code: e.code, message: e.message } }
+  }
 }
