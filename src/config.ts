@@ -19,6 +19,24 @@ export type Config = {
   schemaCacheTtlSeconds: number
   database: DatabaseConfig
   feedbackTtlSeconds: number
+  sql: SqlConfig
+}
+
+/** What happens to the model's SQL (docs/SECURITY.md). */
+export type SqlConfig = {
+  /** Check the SQL with Postgres when a database is configured. */
+  check: boolean
+  /** Callers may ask for the SQL to be run (`"execute": true`). */
+  allowExecute: boolean
+  /** One repair round when the check fails. */
+  repair: boolean
+  /** DATABASE_URL_READONLY, else DATABASE_URL: the session that checks and runs model SQL. */
+  url: string | undefined
+  checkTimeoutMs: number
+  executeTimeoutMs: number
+  maxRows: number
+  maxResultBytes: number
+  rowsPerEvent: number
 }
 
 export type DatabaseConfig = {
@@ -43,6 +61,7 @@ export type Secrets = {
   API_KEYS?: string
   ADMIN_TOKEN?: string
   DATABASE_URL?: string
+  DATABASE_URL_READONLY?: string
 }
 export type Bindings = Env & Secrets
 
@@ -83,7 +102,25 @@ export function readConfig(env: Bindings): Config {
       examplesTable: qualifiedName(nonEmpty(env.EXAMPLES_TABLE) ?? 'txt2sql_examples', 'EXAMPLES_TABLE'),
     },
     feedbackTtlSeconds: int(env.FEEDBACK_TTL_SECONDS, 86_400, 'FEEDBACK_TTL_SECONDS'),
+    sql: {
+      check: env.SQL_CHECK === undefined || env.SQL_CHECK.trim() === '' ? true : flag(env.SQL_CHECK),
+      allowExecute: flag(env.SQL_EXECUTE),
+      repair: env.SQL_REPAIR === undefined || env.SQL_REPAIR.trim() === '' ? true : flag(env.SQL_REPAIR),
+      url: nonEmpty(env.DATABASE_URL_READONLY) ?? nonEmpty(env.DATABASE_URL),
+      checkTimeoutMs: positive(env.SQL_CHECK_TIMEOUT_MS, 3000, 'SQL_CHECK_TIMEOUT_MS'),
+      executeTimeoutMs: positive(env.SQL_EXECUTE_TIMEOUT_MS, 5000, 'SQL_EXECUTE_TIMEOUT_MS'),
+      maxRows: positive(env.SQL_MAX_ROWS, 500, 'SQL_MAX_ROWS'),
+      maxResultBytes: positive(env.SQL_MAX_RESULT_BYTES, 1_048_576, 'SQL_MAX_RESULT_BYTES'),
+      rowsPerEvent: positive(env.SQL_ROWS_PER_EVENT, 100, 'SQL_ROWS_PER_EVENT'),
+    },
   }
+}
+
+/** A timeout or a cap of 0 would mean "unguarded": refused. */
+function positive(value: string | undefined, fallback: number, name: string): number {
+  const n = int(value, fallback, name)
+  if (n === 0) throw new AppError(500, 'server_misconfigured', `${name} must be at least 1`)
+  return n
 }
 
 function qualifiedName(value: string, name: string): { schema: string; name: string } {

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'database_timeout'
   | 'database_error'
   | 'request_not_found'
+  | 'execute_not_allowed'
   | 'server_misconfigured'
   | 'internal_error'
 

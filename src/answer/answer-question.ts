@@ -1,11 +1,14 @@
 import type { Config } from '../config'
 import { buildUpstreamRequest } from '../dashscope/build-request'
 import { openUpstream } from '../dashscope/open-upstream'
-import { AppError } from '../errors'
+import { AppError, toAppError } from '../errors'
 import { buildPrompt } from '../prompt/build-prompt'
 import type { RequestLog } from '../request-log'
 import type { Snapshot } from '../schema/snapshot-schema'
-import { pipeAnswer } from '../stream/answer-pipeline'
+import type { ChatMessage } from '../dashscope/build-request'
+import { pipeAnswer, type PipelineOptions } from '../stream/answer-pipeline'
+import type { Emit, InnerEnd } from '../stream/answer-events'
+import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
 
 export type AnswerQuestionInput = {
@@ -31,6 +34,13 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   if (!apiKey) {
     throw new AppError(503, 'upstream_not_configured', 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)')
   }
+  const checking = config.sql.check && config.sql.url !== undefined
+  if (body.execute && !config.sql.allowExecute) {
+    throw new AppError(403, 'execute_not_allowed', 'Running the SQL is not enabled on this service (SQL_EXECUTE)')
+  }
+  if (body.execute && !checking) {
+    throw new AppError(503, 'database_not_configured', 'Running the SQL needs a database: set DATABASE_URL (and SQL_CHECK)')
+  }
   const prompt = buildPrompt({ question: body.question, history: body.history, snapshot })
   log.set({ model, protocol })
   const controller = new AbortController()
@@ -41,13 +51,48 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   })
   log.set({ upstream_status: upstream.status })
   log.streaming = true
-  return pipeAnswer(upstream.body!, {
+  const shared = {
     protocol,
     format: input.format,
     maxEventBytes: config.maxUpstreamEventBytes,
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
     heartbeatMs: config.heartbeatIntervalMs,
     startedAt: input.startedAt,
+  }
+  // One repair round, streamed into the same response; aborted with the request.
+  const streamRepair = async (messages: ChatMessage[], emit: Emit): Promise<InnerEnd> => {
+    try {
+      const repair = await openUpstream(buildUpstreamRequest({ protocol, baseUrl, apiKey, model, messages, enableThinking }), {
+        fetch: input.fetch,
+        controller,
+        headersTimeoutMs: config.upstreamIdleTimeoutMs,
+      })
+      let end: InnerEnd = { found: null, usage: null }
+      const inner: PipelineOptions = {
+        ...shared,
+        meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
+        innerEmit: emit,
+        inner: (e) => {
+          end = e
+        },
+        abortUpstream: () => controller.abort(),
+      }
+      const reader = pipeAnswer(repair.body!, inner).getReader()
+      while (!(await reader.read()).done) {
+        // Draining drives the inner answer; its events were already emitted.
+      }
+      return end
+    } catch (err) {
+      const e = toAppError(err)
+      return { found: null, usage: null, error: { type: 'error', code: e.code, message: e.message, retryable: e.retryable } }
+    }
+  }
+  return pipeAnswer(upstream.body!, {
+    ...shared,
+    afterAnswer: checking
+      ? (found, emit) =>
+          verifyAnswer(found, guardEmit(emit, controller), { config, execute: body.execute === true, messages: prompt.messages, streamRepair })
+      : undefined,
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     onDone: (s) => {
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
@@ -69,4 +114,16 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
       log.flush({ status: 200, finish_reason: 'client_closed' })
     },
   })
+}
+
+/** Once the client is gone, emitting throws: stop the repair upstream too. */
+function guardEmit(emit: Emit, controller: AbortController): Emit {
+  return (item) => {
+    try {
+      emit(item)
+    } catch (err) {
+      controller.abort()
+      throw err
+    }
+  }
 }

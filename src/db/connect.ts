@@ -5,6 +5,12 @@ import { toDatabaseError } from './database-error'
 
 export type Db = {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>
+  /**
+   * One statement through the extended protocol (a named prepared statement, so Postgres refuses
+   * a text holding several). Throws the driver's own error (SQLSTATE `code`, `position`) for the
+   * caller to report; rows as arrays, values parsed by `types`.
+   */
+  single(text: string, types?: { getTypeParser: (oid: number) => (value: string) => unknown }): Promise<{ rows: unknown[][]; fields: { name: string; dataTypeID: number }[] }>
   /** The raw driver result of a multi-statement text (simple protocol; our own SQL only). */
   batch(text: string): Promise<unknown>
   end(): Promise<void>
@@ -42,7 +48,12 @@ export async function openDb(config: DatabaseConfig): Promise<Db> {
     void client.end().catch(() => {})
     throw toDatabaseError(err)
   })
+  let statements = 0
   return {
+    async single(text, types) {
+      const result = await client.query({ name: `txt2sql_${++statements}`, text, rowMode: 'array', ...(types ? { types } : {}) })
+      return { rows: result.rows as unknown[][], fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) }
+    },
     async query(text, values) {
       try {
         return (await client.query(text, values)).rows

@@ -21,6 +21,8 @@ export function askBodySchema(limits: AskLimits) {
       )
       .max(limits.maxHistoryTurns, `"history" may hold at most ${limits.maxHistoryTurns} turns`)
       .optional(),
+    /** Run the checked SQL read-only and stream its rows (when SQL_EXECUTE allows it). */
+    execute: z.boolean({ error: '"execute" must be true or false' }).optional(),
   })
 }
 

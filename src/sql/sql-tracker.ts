@@ -7,6 +7,7 @@ import { extractSql, type ExtractedSql } from './extract-sql'
  */
 export class SqlTracker {
   private tail = ''
+  private reasoningTail = ''
 
   constructor(private readonly maxChars = 256 * 1024) {}
 
@@ -16,7 +17,17 @@ export class SqlTracker {
     if (this.tail.length > this.maxChars * 2) this.tail = this.tail.slice(-this.maxChars)
   }
 
+  /** Thinking models sometimes write the SQL only while reasoning. */
+  pushReasoning(text: string): void {
+    this.reasoningTail += text
+    if (this.reasoningTail.length > this.maxChars * 2) this.reasoningTail = this.reasoningTail.slice(-this.maxChars)
+  }
+
+  /** The answer's SQL; only when the answer has none, the reasoning's. */
   result(): ExtractedSql {
-    return extractSql(this.tail.length > this.maxChars ? this.tail.slice(-this.maxChars) : this.tail)
+    const found = extractSql(this.tail.length > this.maxChars ? this.tail.slice(-this.maxChars) : this.tail)
+    if (found.ok || !this.reasoningTail) return found
+    const fromReasoning = extractSql(this.reasoningTail.length > this.maxChars ? this.reasoningTail.slice(-this.maxChars) : this.reasoningTail)
+    return fromReasoning.ok ? fromReasoning : found
   }
 }

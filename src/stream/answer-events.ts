@@ -1,4 +1,5 @@
 import type { UpstreamPart } from '../dashscope/upstream-part'
+import type { ExtractedSql } from '../sql/extract-sql'
 import { SqlTracker } from '../sql/sql-tracker'
 import type { AnswerEvent, StreamItem, Usage } from './events'
 
@@ -20,10 +21,20 @@ export type AnswerEventsOptions = {
   now?: () => number
   /** Called once with the outcome, when `done` is sent. */
   onDone?: (summary: AnswerSummary) => void
+  /**
+   * After a complete answer, before `usage` and `done`: checks (and may repair or run) the SQL and
+   * emits `sql` and what follows it. Without it, the extracted SQL is sent as it is.
+   */
+  afterAnswer?: (found: ExtractedSql, emit: Emit) => Promise<AfterAnswer>
+  /** An inner answer (the repair attempt): no `meta`, and its end is reported instead of emitted. */
+  inner?: (end: InnerEnd) => void
 }
 
+export type AfterAnswer = { sql: string | null; sqlOk: boolean | null; usage: Usage | null; error?: ErrorPart }
+export type InnerEnd = { found: ExtractedSql | null; usage: Usage | null; error?: ErrorPart }
+
 export type ErrorPart = Extract<UpstreamPart, { type: 'error' }>
-type Emit = (item: StreamItem) => void
+export type Emit = (item: StreamItem) => void
 
 /**
  * Parts → the client's events: `meta` first, deltas as they come, and after the answer ends the
@@ -44,7 +55,12 @@ export class AnswerEvents {
   }
 
   start(emit: Emit): void {
-    emit({ event: 'meta', data: this.opts.meta })
+    if (!this.opts.inner) emit({ event: 'meta', data: this.opts.meta })
+  }
+
+  /** True when the end needs the asynchronous step (a complete answer and an afterAnswer). */
+  get endsAsync(): boolean {
+    return !this.ended && this.finish !== null && this.opts.afterAnswer !== undefined && this.opts.inner === undefined
   }
 
   /** Returns false once the answer has ended (an error part ends it). */
@@ -55,6 +71,7 @@ export class AnswerEvents {
       case 'text':
         this.ttft ??= this.now() - this.opts.startedAt
         if (part.type === 'text') this.sql.push(part.text)
+        else this.sql.pushReasoning(part.text)
         emit({ event: part.type === 'text' ? 'delta' : 'reasoning', data: { text: part.text } })
         return true
       case 'usage':
@@ -79,6 +96,10 @@ export class AnswerEvents {
       error = { type: 'error', code: 'upstream_disconnected', message: 'DashScope ended the stream before the answer finished', retryable: true }
     }
     this.ended = true
+    if (this.opts.inner) {
+      this.opts.inner({ found: error ? null : this.sql.result(), usage: this.usage, ...(error ? { error } : {}) })
+      return
+    }
     let sqlOk: boolean | null = null
     let sql: string | null = null
     if (!error) {
@@ -87,11 +108,36 @@ export class AnswerEvents {
       sql = found.ok ? found.sql : null
       emit({ event: 'sql', data: found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error } })
     }
+    this.close(emit, this.usage, error, sqlOk, sql)
+  }
+
+  /** The end of a complete answer through afterAnswer (check, repair, run); never throws. */
+  async endAsync(emit: Emit): Promise<void> {
+    if (this.ended) return
+    this.ended = true
+    let after: AfterAnswer
+    try {
+      after = await this.opts.afterAnswer!(this.sql.result(), emit)
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      after = { sql: null, sqlOk: null, usage: null, error: { type: 'error', code: 'internal_error', message: `Checking the SQL failed: ${message}`, retryable: true } }
+    }
+    this.close(emit, addUsage(this.usage, after.usage), after.error, after.sqlOk, after.sql)
+  }
+
+  private close(emit: Emit, usage: Usage | null, error: ErrorPart | undefined, sqlOk: boolean | null, sql: string | null): void {
     // Tokens spent are reported even when the answer failed; `error` is always right before `done`.
-    if (this.usage) emit({ event: 'usage', data: this.usage })
+    if (usage) emit({ event: 'usage', data: usage })
     if (error) emit({ event: 'error', data: { code: error.code, message: error.message, retryable: error.retryable } })
     const done = { finish_reason: error ? 'error' : (this.finish ?? 'stop'), ttft_ms: this.ttft, total_ms: this.now() - this.opts.startedAt }
     emit({ event: 'done', data: done })
-    this.opts.onDone?.({ ...done, usage: this.usage, error_code: error?.code ?? null, sql_ok: sqlOk, sql })
+    this.opts.onDone?.({ ...done, usage, error_code: error?.code ?? null, sql_ok: sqlOk, sql })
   }
+}
+
+/** Both attempts' tokens, when a repair ran. */
+export function addUsage(a: Usage | null, b: Usage | null): Usage | null {
+  if (!a) return b
+  if (!b) return a
+  return { input_tokens: a.input_tokens + b.input_tokens, output_tokens: a.output_tokens + b.output_tokens, total_tokens: a.total_tokens + b.total_tokens }
 }

@@ -1,7 +1,7 @@
 import type { Protocol } from '../config'
 import { NativeChunkMapper } from '../dashscope/map-native-chunks'
 import { OpenAiChunkMapper } from '../dashscope/map-openai-chunks'
-import type { AnswerEventsOptions } from './answer-events'
+import type { AnswerEventsOptions, Emit } from './answer-events'
 import { AnswerStream } from './answer-stream'
 import { encodeLegacyText, encodeSse } from './encode-sse'
 import { describeFailure, endOnError } from './upstream-body'
@@ -17,6 +17,8 @@ export type PipelineOptions = AnswerEventsOptions & {
   onCancel?: (reason: unknown) => void
   /** Stops the upstream request (idle timeout). */
   abortUpstream?: () => void
+  /** A repair attempt inside another answer: its events go to that answer's `emit`. */
+  innerEmit?: Emit
 }
 
 /**
@@ -34,11 +36,19 @@ export function pipeAnswer(upstreamBody: ReadableStream<Uint8Array>, opts: Pipel
   answer = new AnswerStream({
     ...opts,
     mapper: opts.protocol === 'native' ? new NativeChunkMapper() : new OpenAiChunkMapper(),
-    encode: opts.format === 'sse' ? encodeSse : encodeLegacyText,
+    encode: opts.innerEmit ? forwardTo(opts.innerEmit) : opts.format === 'sse' ? encodeSse : encodeLegacyText,
     failure: body.failure,
     describeFailure,
     // terminate() already cancels the chain back to the fetch; this also aborts it outright.
     abortUpstream: () => opts.abortUpstream?.(),
   })
   return body.stream.pipeThrough(new TextDecoderStream()).pipeThrough(answer)
+}
+
+/** The inner answer writes nothing itself: each of its events goes to the outer answer. */
+function forwardTo(emit: Emit) {
+  return (item: Parameters<Emit>[0]): string => {
+    emit(item)
+    return ''
+  }
 }

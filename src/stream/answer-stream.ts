@@ -113,6 +113,11 @@ export class AnswerStream extends TransformStream<string, Uint8Array> {
         if (events.ended) return
         opts.mapper.end(sink)
         const failure = opts.failure()
+        if (failure === undefined && events.endsAsync) {
+          // Check, repair, run: the silence watchdog of the upstream is done; each step has its own.
+          stopTimer()
+          return events.endAsync(emit)
+        }
         finish(failure === undefined ? undefined : opts.describeFailure(failure))
       },
     })

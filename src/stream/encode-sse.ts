@@ -16,5 +16,7 @@ export function encodeSse(item: StreamItem): string {
 export function encodeLegacyText(item: StreamItem): string {
   if (item.event === 'delta') return item.data.text
   if (item.event === 'error') return `\nError: ${item.data.message}\n`
+  // The old client prints text: say why a second answer follows.
+  if (item.event === 'repair') return `\n\n（SQL 校验未通过：${item.data.error}。修正如下）\n\n`
   return ''
 }

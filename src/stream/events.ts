@@ -3,10 +3,34 @@ export type AnswerEvent =
   | { event: 'meta'; data: { request_id: string; model: string; schema_version: string; tables: string[] } }
   | { event: 'reasoning'; data: { text: string } }
   | { event: 'delta'; data: { text: string } }
-  | { event: 'sql'; data: { sql: string | null; ok: boolean; error?: string } }
+  | { event: 'repair'; data: { sql: string; error: string; position?: number } }
+  | { event: 'sql'; data: SqlData }
+  | { event: 'rows'; data: { columns?: { name: string; type: string }[]; rows: unknown[][]; offset: number } }
+  | { event: 'result'; data: ResultData }
   | { event: 'usage'; data: Usage }
   | { event: 'error'; data: { code: string; message: string; retryable: boolean } }
   | { event: 'done'; data: DoneData }
+
+/**
+ * The final SQL. `checked`: Postgres planned it (with `plan_rows`, `plan_cost`); on a failed check
+ * `error` is Postgres's message (`position` in the SQL, `pg_code` its SQLSTATE). `check_error`: the
+ * check could not run (database unreachable) — the SQL is then unchecked. `repaired`: it is the
+ * second attempt.
+ */
+export type SqlData = {
+  sql: string | null
+  ok: boolean
+  error?: string
+  checked?: boolean
+  plan_rows?: number
+  plan_cost?: number
+  position?: number
+  pg_code?: string
+  repaired?: boolean
+  check_error?: string
+}
+
+export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean; elapsed_ms?: number; error?: string; position?: number; pg_code?: string }
 
 export type Usage = { input_tokens: number; output_tokens: number; total_tokens: number }
 export type DoneData = { finish_reason: string; ttft_ms: number | null; total_ms: number }

@@ -22,10 +22,12 @@ export async function startTestDatabases(): Promise<TestDatabases> {
   const pg: LocalPostgres = await startLocalPostgres()
   const relay: { proxy: string; close: () => Promise<void> } = await startWsRelay()
   const fixture = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
-  pg.psql('CREATE DATABASE introspect; CREATE DATABASE metro; CREATE DATABASE feedback;')
+  pg.psql('CREATE DATABASE introspect; CREATE DATABASE metro; CREATE DATABASE feedback; CREATE DATABASE guard;')
   pg.psql(fixture('../fixtures/db/introspect-schema.sql'), 'introspect')
   pg.psql(fixture('../../db/demo/metro.sql'), 'metro')
   pg.psql(fixture('../../db/demo/metro.sql'), 'feedback')
+  pg.psql(fixture('../../db/demo/metro.sql'), 'guard')
+  pg.psql(fixture('../fixtures/db/guard.sql'), 'guard')
   return {
     wsProxy: relay.proxy,
     urls: {
@@ -36,6 +38,8 @@ export async function startTestDatabases(): Promise<TestDatabases> {
       missingDatabase: pg.url('postgres', 'postgres', 'no_such_db'),
       metro: pg.url('postgres', 'postgres', 'metro'),
       feedback: pg.url('postgres', 'postgres', 'feedback'),
+      guard: pg.url('postgres', 'postgres', 'guard'),
+      guardReadonly: pg.url('txt2sql_ro', 'ro-pw', 'guard'),
     },
     deadUrl: `postgres://postgres:postgres@127.0.0.1:1/postgres`,
     close: async () => {

@@ -5,14 +5,14 @@
 /** @typedef {{ pace: number, jitter: number, split: number | 'random' | 0, batch: number, crlf: boolean,
  *   status: number, errorAt: number, disconnectAt: number, stallAt: number, stallMs: number,
  *   malformedAt: number, length: boolean, think: boolean, full: boolean, tokens: number,
- *   answer: string | undefined, model: string | undefined, tag: string | undefined, seed: number, piece: number }} FakeOptions */
+ *   answer: string | undefined, repair: string | undefined, model: string | undefined, tag: string | undefined, seed: number, piece: number }} FakeOptions */
 
 /** @returns {FakeOptions} */
 export function defaultOptions() {
   return {
     pace: 0, jitter: 0, split: 0, batch: 1, crlf: false, status: 0, errorAt: -1, disconnectAt: -1,
     stallAt: -1, stallMs: 0, malformedAt: -1, length: false, think: false, full: false, tokens: 0,
-    answer: undefined, model: undefined, tag: undefined, seed: 1, piece: 0,
+    answer: undefined, repair: undefined, model: undefined, tag: undefined, seed: 1, piece: 0,
   }
 }
 
@@ -41,6 +41,7 @@ export function parseOptions(text) {
     else if (key in FLAGS) options[FLAGS[key]] = true
     else if (key === 'split') options.split = value === 'random' ? 'random' : Number(value) || 0
     else if (key === 'answer') options.answer = value
+    else if (key === 'repair') options.repair = value
     else if (key === 'model') options.model = value
     else if (key === 'tag') options.tag = value
   }

@@ -94,7 +94,10 @@ async function handle(req, res, ctx) {
   const inputTokens = estimateTokens(messages.map((m) => String(m?.content ?? '')).join('\n'))
   const params = protocol === 'native' ? (body.parameters ?? {}) : body
   const think = options.think || params.enable_thinking === true || body.model.startsWith('qwq')
-  const answer = composeAnswer(question, { tokens: options.tokens, answer: options.answer, piece: options.piece })
+  // `repair=`: the answer to a follow-up turn (a request that carries an assistant message).
+  const followUp = messages.some((m) => m?.role === 'assistant')
+  const given = followUp && options.repair !== undefined ? options.repair : options.answer
+  const answer = composeAnswer(question, { tokens: options.tokens, answer: given, piece: options.piece })
   const model = options.model ?? body.model
 
   if (protocol === 'native') {

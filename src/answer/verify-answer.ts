@@ -1,0 +1,111 @@
+import type { Config } from '../config'
+import type { ChatMessage } from '../dashscope/build-request'
+import { withDb } from '../db/connect'
+import { checkAndRun, type SqlCheck, type SqlRun } from '../db/guarded-sql'
+import { toAppError } from '../errors'
+import type { ExtractedSql } from '../sql/extract-sql'
+import type { AfterAnswer, Emit, ErrorPart, InnerEnd } from '../stream/answer-events'
+import type { SqlData } from '../stream/events'
+
+export type VerifyInput = {
+  config: Config
+  /** The caller asked for the rows (already allowed by config). */
+  execute: boolean
+  /** The first attempt's prompt, for the repair round. */
+  messages: ChatMessage[]
+  /** Streams a second answer into the same response (its deltas via `emit`); resolves at its end. */
+  streamRepair: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd>
+}
+
+/**
+ * What happens after the model's answer ends: the SQL is checked by Postgres (read-only, under
+ * timeouts, plan inspected), repaired once if Postgres refuses it, run when asked, and reported as
+ * `sql` (+ `rows` batches and `result`). The caller then sends `usage` (both attempts) and `done`.
+ */
+export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: VerifyInput): Promise<AfterAnswer> {
+  if (!found.ok) {
+    // "无法回答…": no SQL is an answer, not an error.
+    emit({ event: 'sql', data: { sql: null, ok: false, error: found.error } })
+    return { sql: null, sqlOk: false, usage: null }
+  }
+  let sql = found.sql
+  let outcome = await guard(sql, input)
+  let repaired = false
+  let usage: AfterAnswer['usage'] = null
+  if ('check' in outcome && !outcome.check.ok && input.config.sql.repair) {
+    const failed = outcome.check
+    emit({ event: 'repair', data: { sql, error: failed.error, ...(failed.position ? { position: failed.position } : {}) } })
+    const second = await input.streamRepair(repairMessages(input.messages, sql, failed), emit)
+    usage = second.usage
+    if (second.error) {
+      emit({ event: 'sql', data: sqlData(sql, outcome, false) })
+      return { sql, sqlOk: false, usage, error: second.error }
+    }
+    if (second.found?.ok) {
+      sql = second.found.sql
+      repaired = true
+      outcome = await guard(sql, input)
+    }
+  }
+  const data = sqlData(sql, outcome, repaired)
+  emit({ event: 'sql', data })
+  if ('run' in outcome && outcome.run) emitRun(outcome.run, emit, input.config.sql.rowsPerEvent)
+  return { sql, sqlOk: data.ok, usage }
+}
+
+type Guarded = { check: SqlCheck; run?: SqlRun } | { unavailable: string }
+
+async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
+  const { config } = input
+  try {
+    return await withDb({ ...config.database, url: config.sql.url }, (db) =>
+      checkAndRun(db, sql, {
+        schemas: config.database.schemas,
+        checkTimeoutMs: config.sql.checkTimeoutMs,
+        executeTimeoutMs: config.sql.executeTimeoutMs,
+        maxRows: config.sql.maxRows,
+        maxBytes: config.sql.maxResultBytes,
+        execute: input.execute,
+      }),
+    )
+  } catch (err) {
+    // The database could not be asked: the SQL goes out unchecked, and says so.
+    const e = toAppError(err)
+    return { unavailable: `${e.code}: ${e.message}` }
+  }
+}
+
+function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
+  const extra = repaired ? { repaired: true } : {}
+  if ('unavailable' in outcome) return { sql, ok: true, checked: false, check_error: outcome.unavailable, ...extra }
+  const c = outcome.check
+  if (c.ok) return { sql, ok: true, checked: true, plan_rows: c.plan_rows, plan_cost: c.plan_cost, ...extra }
+  return { sql, ok: false, checked: true, error: c.error, ...(c.position ? { position: c.position } : {}), ...(c.pg_code ? { pg_code: c.pg_code } : {}), ...extra }
+}
+
+function emitRun(run: SqlRun, emit: Emit, perEvent: number): void {
+  if (!run.ok) {
+    emit({ event: 'result', data: { ok: false, error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
+    return
+  }
+  for (let offset = 0; offset < run.rows.length || offset === 0; offset += perEvent) {
+    emit({ event: 'rows', data: { ...(offset === 0 ? { columns: run.columns } : {}), rows: run.rows.slice(offset, offset + perEvent), offset } })
+    if (run.rows.length === 0) break
+  }
+  emit({ event: 'result', data: { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms } })
+}
+
+/** The second round: the failing SQL as the model's turn, Postgres's error as the user's. */
+export function repairMessages(messages: ChatMessage[], sql: string, failed: { error: string; position?: number }): ChatMessage[] {
+  const where = failed.position ? `（出错位置：第 ${failed.position} 个字符附近）` : ''
+  return [
+    ...messages,
+    { role: 'assistant', content: '```sql\n' + sql + '\n```' },
+    {
+      role: 'user',
+      content: `PostgreSQL 检查这条 SQL 时报错：${failed.error}${where}。请找出原因并改正：先用一两句话说明，然后只给出一个改正后的 \`\`\`sql 代码块。`,
+    },
+  ]
+}
+
+export type { ErrorPart }

@@ -1,0 +1,111 @@
+import { env } from 'cloudflare:workers'
+import { afterEach, describe, expect, it } from 'vitest'
+import { readConfig } from '../src/config'
+import { withDb } from '../src/db/connect'
+import { checkAndRun } from '../src/db/guarded-sql'
+import { HOSTILE } from './fixtures/hostile-sql'
+import { dbEnv } from './support/app'
+
+const owner = () => readConfig({ ...env, ...dbEnv('guard') }).database
+const readonly = () => readConfig({ ...env, ...dbEnv('guardReadonly') }).database
+const asOwner = <R = Record<string, unknown>>(sql: string) => withDb(owner(), (db) => db.query<R>(sql))
+const OPTIONS = { schemas: ['public'], checkTimeoutMs: 2000, executeTimeoutMs: 500, maxRows: 500, maxBytes: 1_048_576 }
+const guard = (sql: string, execute = true, options = OPTIONS) => withDb(readonly(), (db) => checkAndRun(db, sql, { ...options, execute }))
+
+/** What must hold after every hostile statement, checked as the owner. */
+async function expectNothingChanged() {
+  expect(await asOwner('SELECT id, note FROM canary ORDER BY id')).toEqual([
+    { id: 1, note: 'untouched' },
+    { id: 2, note: 'untouched' },
+  ])
+  expect(await asOwner("SELECT to_regclass('public.stolen') IS NULL AS gone")).toEqual([{ gone: true }])
+  expect(await asOwner('SELECT last_value, is_called FROM ticket_seq')).toEqual([{ last_value: '1', is_called: false }])
+  expect(await asOwner("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toEqual([{ n: 0 }])
+  // No statement of the read-only role is still running: timeouts fired, sessions ended.
+  let active: { n: number }[] = []
+  for (let i = 0; i < 40; i++) {
+    active = await asOwner<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'txt2sql_ro' AND state <> 'idle'")
+    if (active[0]!.n === 0) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  expect(active).toEqual([{ n: 0 }])
+}
+
+describe('hostile SQL never changes data, outlives its timeout, or reads outside the business schema', () => {
+  afterEach(expectNothingChanged)
+  for (const h of HOSTILE) {
+    it(`${h.name}: ${h.sql.replace(/\s+/g, ' ').slice(0, 60)}`, async () => {
+      const { check, run } = await guard(h.sql)
+      if (h.stage === 'check') expect(check.ok).toBe(false)
+      if (h.stage === 'run') {
+        expect(check.ok).toBe(true)
+        expect(run?.ok).toBe(false)
+      }
+      // Whatever the stage, nothing ran to completion.
+      expect(run?.ok ?? false).toBe(false)
+      const error = check.ok ? (run as { error: string }).error : check.error
+      expect(error.length).toBeGreaterThan(0)
+      if (h.error) expect(error).toMatch(h.error)
+    })
+  }
+})
+
+describe('the check', () => {
+  it('plans a good query and reports its estimated rows and cost', async () => {
+    const { check, run } = await guard("SELECT * FROM stations WHERE name LIKE '%沈塘桥%';", false)
+    expect(check).toEqual({ ok: true, plan_rows: expect.any(Number), plan_cost: expect.any(Number) })
+    expect(run).toBeUndefined()
+  })
+
+  it("returns Postgres's message and the position in the model's own text", async () => {
+    const sql = 'SELECT nme FROM stations'
+    const { check } = await guard(sql, false)
+    expect(check).toEqual({ ok: false, error: 'column "nme" does not exist', position: 8, pg_code: '42703' })
+    expect(sql.slice(7)).toMatch(/^nme/)
+  })
+
+  it('accepts WITH … SELECT, VALUES, TABLE and set-returning functions of pg_catalog', async () => {
+    for (const sql of ['WITH t AS (SELECT id FROM lines) SELECT count(*) FROM t', 'VALUES (1, 2)', 'TABLE lines', 'SELECT * FROM generate_series(1, 3) g', "SELECT unnest(ARRAY['a','b'])"]) {
+      expect((await guard(sql, false)).check, sql).toMatchObject({ ok: true })
+    }
+  })
+
+  it('does not mistake a string that names a denied function for a call', async () => {
+    expect((await guard("SELECT * FROM stations WHERE name = 'pg_sleep(1)'", false)).check).toMatchObject({ ok: true })
+  })
+})
+
+describe('running the SQL', () => {
+  it('serializes types faithfully: bigint/numeric as strings, timestamps ISO, bytea base64, NULL as null', async () => {
+    const { run } = await guard(
+      "SELECT 9007199254740993::bigint AS big, 12.30::numeric(6,2) AS num, 42 AS int, 1.5::float8 AS dbl, true AS yes, NULL::text AS nothing, " +
+        "'2026-11-01 10:00:00.5+08'::timestamptz AS at, '2026-11-01'::date AS day, '\\x01ff'::bytea AS raw, '{\"a\": [1, 2]}'::jsonb AS doc, '沈塘桥' AS name, ARRAY[1,2] AS arr",
+    )
+    expect(run).toMatchObject({ ok: true, truncated: false })
+    if (!run?.ok) throw new Error('not run')
+    expect(run.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
+      'big:bigint', 'num:numeric', 'int:integer', 'dbl:double precision', 'yes:boolean', 'nothing:text', 'at:timestamptz', 'day:date', 'raw:bytea', 'doc:jsonb', 'name:text', 'arr:oid:1007',
+    ])
+    expect(run.rows).toEqual([['9007199254740993', '12.30', 42, 1.5, true, null, '2026-11-01T02:00:00.5+00:00', '2026-11-01', 'Af8=', { a: [1, 2] }, '沈塘桥', '{1,2}']])
+  })
+
+  it('caps the rows and says so', async () => {
+    const { run } = await guard('SELECT * FROM daily_ridership', true, { ...OPTIONS, maxRows: 25 })
+    expect(run).toMatchObject({ ok: true, truncated: true })
+    expect((run as { rows: unknown[] }).rows).toHaveLength(25)
+  })
+
+  it('caps the bytes and says so', async () => {
+    const { run } = await guard('SELECT * FROM stations', true, { ...OPTIONS, maxBytes: 2000 })
+    expect(run).toMatchObject({ ok: true, truncated: true })
+    const rows = (run as { rows: unknown[] }).rows
+    expect(rows.length).toBeGreaterThan(0)
+    expect(JSON.stringify(rows).length).toBeLessThanOrEqual(2000 + rows.length)
+  })
+
+  it('is refused for a superuser connection, even for a harmless query', async () => {
+    const { check, run } = await withDb(owner(), (db) => checkAndRun(db, 'SELECT 1', { ...OPTIONS, execute: true }))
+    expect(check.ok).toBe(true)
+    expect(run).toEqual({ ok: false, error: expect.stringMatching(/superuser/) })
+  })
+})
