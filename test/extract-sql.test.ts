@@ -44,6 +44,12 @@ const cases: [string, string, string | null][] = [
   ['prose beginning with "With"', 'With this schema we cannot know the weather.', null],
   ['prose with the word select', 'select 语句需要更多信息', null],
   ['an English answer', 'Your question: stations on line 1.\n\nReasoning:\n- join\n\n```sql\nSELECT s.name FROM stations s\n```', 'SELECT s.name FROM stations s'],
+  ['an explanation after the block', '```sql\nSELECT name FROM lines\n```\n\n说明：该查询返回所有线路名称。', 'SELECT name FROM lines'],
+  ['Chinese corner quotes around the block', '「\n```sql\nSELECT 1 FROM t\n```\n」', 'SELECT 1 FROM t'],
+  ['SQL comments inside the block are kept', '```sql\n-- 按站名模糊匹配\nSELECT * FROM stations WHERE name LIKE \'%沈塘桥%\'\n```', "-- 按站名模糊匹配\nSELECT * FROM stations WHERE name LIKE '%沈塘桥%'"],
+  ['an unfenced statement ending in a Chinese full stop', '查询如下：SELECT count(*) FROM stations。', 'SELECT count(*) FROM stations'],
+  ['a draft and a corrected block, caps fence last', '初稿：\n```sql\nSELECT nme FROM stations\n```\n更正：\n```SQL\nSELECT name FROM stations\n```', 'SELECT name FROM stations'],
+  ['a refusal that mentions SQL without writing any', '抱歉，这个问题无法用 SQL 回答：数据库中没有天气数据。', null],
 ]
 
 describe('extracting the final SQL from an answer', () => {
@@ -64,6 +70,17 @@ describe('the SQL tracker', () => {
     const tracker = new SqlTracker()
     for (const ch of SEED_ANSWER) tracker.push(ch)
     expect(tracker.result()).toEqual({ ok: true, sql: "SELECT * FROM dtzpt WHERE name LIKE '%沈塘桥%'" })
+  })
+
+  it('takes the SQL from the reasoning only when the answer itself has none', () => {
+    const onlyReasoning = new SqlTracker()
+    onlyReasoning.pushReasoning('先查站点表：\n```sql\nSELECT * FROM stations WHERE name LIKE \'%沈塘桥%\'\n```')
+    onlyReasoning.push('沈塘桥站的信息见上面的查询。')
+    expect(onlyReasoning.result()).toEqual({ ok: true, sql: "SELECT * FROM stations WHERE name LIKE '%沈塘桥%'" })
+    const both = new SqlTracker()
+    both.pushReasoning('```sql\nSELECT 1 FROM draft\n```')
+    both.push('```sql\nSELECT 2 FROM final\n```')
+    expect(both.result()).toEqual({ ok: true, sql: 'SELECT 2 FROM final' })
   })
 
   it('keeps a bounded tail of a 5 MB answer and still finds its SQL', () => {
