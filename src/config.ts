@@ -17,6 +17,10 @@ export type Config = {
   maxUpstreamEventBytes: number
   logQuestions: boolean
   schemaCacheTtlSeconds: number
+  /** Above this many schema tokens, tables are chosen per question (schema linking). */
+  schemaTokenBudget: number
+  examplesTopK: number
+  examplesTokenBudget: number
   database: DatabaseConfig
   feedbackTtlSeconds: number
   sql: SqlConfig
@@ -92,6 +96,9 @@ export function readConfig(env: Bindings): Config {
     maxUpstreamEventBytes: int(env.MAX_UPSTREAM_EVENT_BYTES, 1_048_576, 'MAX_UPSTREAM_EVENT_BYTES'),
     logQuestions: flag(env.LOG_QUESTIONS),
     schemaCacheTtlSeconds: int(env.SCHEMA_CACHE_TTL_SECONDS, 60, 'SCHEMA_CACHE_TTL_SECONDS'),
+    schemaTokenBudget: positive(env.SCHEMA_TOKEN_BUDGET, 3000, 'SCHEMA_TOKEN_BUDGET'),
+    examplesTopK: int(env.EXAMPLES_TOP_K, 5, 'EXAMPLES_TOP_K'),
+    examplesTokenBudget: int(env.EXAMPLES_TOKEN_BUDGET, 800, 'EXAMPLES_TOKEN_BUDGET'),
     database: {
       url: nonEmpty(env.DATABASE_URL),
       schemas: list(env.DB_SCHEMAS).length ? list(env.DB_SCHEMAS) : ['public'],

@@ -61,8 +61,8 @@ describe('rendering the schema', () => {
 })
 
 describe('building the prompt', () => {
-  it('puts instructions, schema and every example in the system message, then the question', () => {
-    const { messages, tables } = buildPrompt({ question: '沈塘桥地铁站的信息', snapshot: demoSnapshot })
+  it('puts instructions, schema and every example (when k allows) in the system message, then the question', () => {
+    const { messages, tables } = buildPrompt({ question: '沈塘桥地铁站的信息', snapshot: demoSnapshot, examplesTopK: 100 })
     expect(messages.map((m) => m.role)).toEqual(['system', 'user'])
     const system = messages[0]!.content
     expect(system).toContain('您的问题是：')

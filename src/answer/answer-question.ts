@@ -41,7 +41,14 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   if (body.execute && !checking) {
     throw new AppError(503, 'database_not_configured', 'Running the SQL needs a database: set DATABASE_URL (and SQL_CHECK)')
   }
-  const prompt = buildPrompt({ question: body.question, history: body.history, snapshot })
+  const prompt = buildPrompt({
+    question: body.question,
+    history: body.history,
+    snapshot,
+    schemaTokenBudget: config.schemaTokenBudget,
+    examplesTopK: config.examplesTopK,
+    examplesTokenBudget: config.examplesTokenBudget,
+  })
   log.set({ model, protocol })
   const controller = new AbortController()
   const upstream = await openUpstream(buildUpstreamRequest({ protocol, baseUrl, apiKey, model, messages: prompt.messages, enableThinking }), {

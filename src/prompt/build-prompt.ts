@@ -1,4 +1,7 @@
 import type { ChatMessage } from '../dashscope/build-request'
+import { linkIndexFor } from '../linking/index-cache'
+import { selectExamples } from '../linking/select-examples'
+import { linkTables } from '../linking/select-schema'
 import type { Example, Snapshot } from '../schema/snapshot-schema'
 import { renderSchema } from './render-schema'
 
@@ -6,9 +9,18 @@ export type PromptInput = {
   question: string
   history?: { role: 'user' | 'assistant'; content: string }[] | undefined
   snapshot: Snapshot
-  /** The examples to show; all of the snapshot's when absent. */
+  /** The examples to show; chosen from the snapshot's when absent. */
   examples?: Example[]
+  /** Schema tokens above which tables are chosen for the question (SCHEMA_TOKEN_BUDGET). */
+  schemaTokenBudget?: number
+  /** At most this many examples (EXAMPLES_TOP_K) within this many tokens (EXAMPLES_TOKEN_BUDGET). */
+  examplesTopK?: number
+  examplesTokenBudget?: number
 }
+
+export const DEFAULT_SCHEMA_TOKEN_BUDGET = 3000
+export const DEFAULT_EXAMPLES_TOP_K = 5
+export const DEFAULT_EXAMPLES_TOKEN_BUDGET = 800
 
 const INSTRUCTIONS = `你是一名精通 PostgreSQL 的数据分析师，负责把业务人员的问题转换成查询下面这个业务数据库的 SQL。
 请按以下格式回答：
@@ -36,8 +48,17 @@ function renderedSchema(snapshot: Snapshot): string {
  */
 export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[] } {
   const { snapshot } = input
-  const examples = input.examples ?? snapshot.examples
-  const sections = [INSTRUCTIONS, `数据库结构（PostgreSQL）：\n${renderedSchema(snapshot)}`]
+  const index = linkIndexFor(snapshot)
+  const budget = input.schemaTokenBudget ?? DEFAULT_SCHEMA_TOKEN_BUDGET
+  const whole = index.tokens.reduce((n, t) => n + t, 0)
+  // A schema within the budget is sent whole (rendered once per snapshot); a bigger one is cut
+  // to the tables this question needs.
+  const chosen = whole <= budget ? snapshot.tables : linkTables(index, input.question, budget).tables.map((i) => snapshot.tables[i]!)
+  const schemaText = chosen === snapshot.tables ? renderedSchema(snapshot) : renderSchema(snapshot, chosen)
+  const examples =
+    input.examples ??
+    selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)
+  const sections = [INSTRUCTIONS, `数据库结构（PostgreSQL）：\n${schemaText}`]
   if (examples.length > 0) {
     sections.push(`参考示例：\n${examples.map((e) => `问题：${e.question}\nSQL：${e.sql.trim()}`).join('\n\n')}`)
   }
@@ -49,6 +70,6 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
       { role: 'user', content: input.question },
     ],
     // Plain names for callers (meta event), not SQL-quoted ones.
-    tables: snapshot.tables.map((t) => (omitPublic ? t.name : `${t.schema}.${t.name}`)),
+    tables: chosen.map((t) => (omitPublic ? t.name : `${t.schema}.${t.name}`)),
   }
 }

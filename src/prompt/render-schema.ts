@@ -28,7 +28,7 @@ export function renderSchema(snapshot: Pick<Snapshot, 'tables'>, tables: Table[]
   return tables.map((t) => renderTable(t, omitPublic)).join('\n\n')
 }
 
-function renderTable(table: Table, omitPublic: boolean): string {
+export function renderTable(table: Table, omitPublic: boolean): string {
   const name = qualifiedName(table, omitPublic)
   const head: string[] = []
   if (table.comment) head.push(`-- ${oneLine(table.comment)}`)

@@ -1,4 +1,6 @@
 import { AppError } from '../errors'
+import { attachLinkIndex } from '../linking/index-cache'
+import { buildLinkIndex } from '../linking/link-index'
 import { gunzipText, gzipText, sha256Hex } from './bytes'
 import { SnapshotSchema, type Snapshot } from './snapshot-schema'
 
@@ -55,7 +57,7 @@ export async function loadSnapshot(kv: KVNamespace, opts: { cacheTtlSeconds: num
     body = pointer.previous.body
   }
   if (text === null) throw new AppError(503, 'schema_unavailable', 'The cached schema snapshot is incomplete (being replaced?): retry shortly', { retryable: true })
-  const parsed = parseSnapshot(text)
+  const parsed = parseStoredBody(text)
   if (!parsed.ok) throw new AppError(503, 'schema_unavailable', `The cached schema snapshot is invalid: ${parsed.error}`)
   // Only the pointer's own body is cached against it; a fallback is re-read next time.
   if (body === pointer.body) cached = { pointerRaw, body, snapshot: parsed.snapshot }
@@ -117,7 +119,8 @@ export async function saveSnapshot(
     await kv.put(POINTER_KEY, JSON.stringify(pointer))
     return { pointer, changed: false }
   }
-  const gz = await gzipText(json)
+  // The schema-linking index is derived from the content: stored beside it, not hashed with it.
+  const gz = await gzipText(`${json.slice(0, -1)},"link_index":${JSON.stringify(buildLinkIndex(snapshot))}}`)
   const partBytes = opts.partBytes ?? PART_BYTES
   const parts = Math.max(1, Math.ceil(gz.byteLength / partBytes))
   await Promise.all(Array.from({ length: parts }, (_, i) => kv.put(partKey(body, i), gz.slice(i * partBytes, (i + 1) * partBytes))))
@@ -135,6 +138,20 @@ export async function deleteSnapshot(kv: KVNamespace): Promise<void> {
   for (const b of current ? [{ body: current.body, parts: current.parts }, ...(current.previous ? [current.previous] : [])] : []) {
     await Promise.all(Array.from({ length: b.parts }, (_, i) => kv.delete(partKey(b.body, i))))
   }
+}
+
+/** A stored body: the snapshot, validated, with its link index attached when it has one. */
+function parseStoredBody(text: string): ReturnType<typeof parseSnapshot> {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return { ok: false, error: 'not JSON' }
+  }
+  const { link_index: index, ...content } = json as Record<string, unknown>
+  const parsed = parseSnapshot(content)
+  if (parsed.ok) attachLinkIndex(parsed.snapshot, index)
+  return parsed
 }
 
 function partKey(body: string, i: number): string {

@@ -1,0 +1,2 @@
+export { buildLinkIndex } from '../src/linking/link-index'
+export { linkTables } from '../src/linking/select-schema'

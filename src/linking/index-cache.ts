@@ -1,0 +1,21 @@
+import type { Snapshot } from '../schema/snapshot-schema'
+import { buildLinkIndex, type LinkIndex } from './link-index'
+
+// The index travels with the stored snapshot (built at refresh/upload); the parsed snapshot object
+// is cached per isolate, and so is its index. A snapshot stored without one gets it built once here.
+const indexes = new WeakMap<Snapshot, LinkIndex>()
+
+export function attachLinkIndex(snapshot: Snapshot, index: unknown): void {
+  if (isLinkIndex(index, snapshot)) indexes.set(snapshot, index)
+}
+
+export function linkIndexFor(snapshot: Snapshot): LinkIndex {
+  let index = indexes.get(snapshot)
+  if (!index) indexes.set(snapshot, (index = buildLinkIndex(snapshot)))
+  return index
+}
+
+function isLinkIndex(value: unknown, snapshot: Snapshot): value is LinkIndex {
+  const v = value as Partial<LinkIndex> | null
+  return !!v && v.v === 1 && Array.isArray(v.tokens) && v.tokens.length === snapshot.tables.length && Array.isArray(v.examples) && v.examples.length === snapshot.examples.length
+}

@@ -1,0 +1,95 @@
+import type { LinkIndex } from './link-index'
+import { terms } from './tokenize'
+
+export type Linked = {
+  /** Chosen tables, in snapshot order. */
+  tables: number[]
+  /** Estimated tokens of their rendering. */
+  tokens: number
+}
+
+/** Score added to a table whose sample value appears literally in the question ("沈塘桥"). */
+const LITERAL = 12
+/** How much of its best neighbours' scores a table inherits (bridge tables, join paths). */
+const NEIGHBOUR = 0.35
+/** How much of its schema's best score a table inherits (one database of many). */
+const GROUP = 0.6
+
+/**
+ * The tables a question needs, within a token budget: tables scored by the question's terms
+ * (inverse document frequency × field weight), literal sample values found in the question, and
+ * their foreign-key neighbours' and schema's scores; greedily kept best first, then the tables
+ * that join the kept ones (shortest foreign-key paths) while the budget allows.
+ */
+export function linkTables(index: LinkIndex, question: string, budget: number): Linked {
+  const n = index.tokens.length
+  const score = new Float64Array(n)
+  const qTerms = new Set(terms(question))
+  for (const term of qTerms) {
+    const post = index.postings[term]
+    if (!post) continue
+    const df = post.length / 2
+    const idf = Math.log(1 + n / df)
+    for (let k = 0; k < post.length; k += 2) score[post[k]!] = score[post[k]!]! + (idf * post[k + 1]!) / 10
+  }
+  const lower = question.toLowerCase()
+  for (const [value, tables] of Object.entries(index.samples)) {
+    if (lower.includes(value)) for (const t of tables) score[t] = score[t]! + LITERAL
+  }
+
+  // Bridges and join partners inherit from their neighbours; tables from the best schema.
+  const linked = new Float64Array(n)
+  for (let t = 0; t < n; t++) {
+    const near = index.edges[t]!.map((j) => score[j]!).sort((a, b) => b - a)
+    linked[t] = score[t]! + NEIGHBOUR * ((near[0] ?? 0) + (near[1] ?? 0))
+  }
+  const groupBest = new Float64Array(index.groups.length)
+  for (let t = 0; t < n; t++) groupBest[index.group[t]!] = Math.max(groupBest[index.group[t]!]!, linked[t]!)
+  const rank = new Float64Array(n)
+  for (let t = 0; t < n; t++) rank[t] = linked[t]! + (index.groups.length > 1 ? GROUP * groupBest[index.group[t]!]! : 0)
+
+  const order = Array.from({ length: n }, (_, t) => t).sort((a, b) => rank[b]! - rank[a]! || a - b)
+  const kept = new Set<number>()
+  let used = 0
+  for (const t of order) {
+    if (kept.has(t)) continue
+    if (rank[t]! <= 0 && kept.size > 0) break
+    if (used + index.tokens[t]! > budget) continue
+    kept.add(t)
+    used += index.tokens[t]!
+    // Keep what joins it to the tables already kept in its schema.
+    for (const bridge of joinPath(index, t, kept)) {
+      if (kept.has(bridge) || used + index.tokens[bridge]! > budget) continue
+      kept.add(bridge)
+      used += index.tokens[bridge]!
+    }
+  }
+  return { tables: [...kept].sort((a, b) => a - b), tokens: used }
+}
+
+/** Intermediate tables on the shortest FK path (≤ 3 hops) from `from` to any kept table of its schema. */
+function joinPath(index: LinkIndex, from: number, kept: Set<number>): number[] {
+  const group = index.group[from]
+  const targets = [...kept].filter((t) => t !== from && index.group[t] === group)
+  if (!targets.length || index.edges[from]!.some((j) => kept.has(j))) return []
+  const prev = new Map<number, number>([[from, -1]])
+  let frontier = [from]
+  for (let hop = 0; hop < 3 && frontier.length; hop++) {
+    const next: number[] = []
+    for (const t of frontier) {
+      for (const j of index.edges[t]!) {
+        if (prev.has(j)) continue
+        prev.set(j, t)
+        if (kept.has(j)) {
+          const path: number[] = []
+          for (let k = prev.get(j)!; k !== from && k !== -1; k = prev.get(k)!) path.push(k)
+          return path
+        }
+        next.push(j)
+      }
+    }
+    frontier = next
+  }
+  return []
+}
+

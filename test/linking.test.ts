@@ -1,0 +1,119 @@
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { demoSnapshot } from '../src/demo/metro-snapshot'
+import { linkIndexFor } from '../src/linking/index-cache'
+import { buildLinkIndex } from '../src/linking/link-index'
+import { selectExamples } from '../src/linking/select-examples'
+import { linkTables } from '../src/linking/select-schema'
+import { estimateTokens, splitWords, terms } from '../src/linking/tokenize'
+import { buildPrompt } from '../src/prompt/build-prompt'
+import { parseSnapshot, deleteSnapshot, loadSnapshot, saveSnapshot } from '../src/schema/snapshot-store'
+import type { Snapshot, Table } from '../src/schema/snapshot-schema'
+
+/** A big enterprise-like schema: 400 filler tables around a few that matter. */
+function bigSnapshot(): Snapshot {
+  const filler: Table[] = Array.from({ length: 400 }, (_, i) => ({
+    schema: 'public',
+    name: `tbl_${i}_${['order', 'invoice', 'customer', 'product', 'warehouse'][i % 5]}`,
+    kind: 'table',
+    comment: ['订单明细', '发票记录', '客户档案', '商品目录', '仓库库存'][i % 5]!,
+    columns: Array.from({ length: 12 }, (_, c) => ({ name: `col_${c}_amount`, type: 'numeric(12,2)', comment: '金额' })),
+  }))
+  const dtzpt: Table = { schema: 'public', name: 'dtzpt', kind: 'table', comment: '地铁站点', columns: [{ name: 'zdbh', type: 'integer' }, { name: 'zdmc', type: 'text', comment: '站点名称', samples: ['沈塘桥', '武林广场'] }], primary_key: ['zdbh'] }
+  const xl: Table = { schema: 'public', name: 'xl', kind: 'table', comment: '地铁线路', columns: [{ name: 'xlbh', type: 'integer' }, { name: 'xlmc', type: 'text', comment: '线路名称' }], primary_key: ['xlbh'] }
+  const link: Table = {
+    schema: 'public', name: 'zd_xl', kind: 'table', columns: [{ name: 'zdbh', type: 'integer' }, { name: 'xlbh', type: 'integer' }],
+    foreign_keys: [{ columns: ['zdbh'], ref_table: 'dtzpt', ref_columns: ['zdbh'] }, { columns: ['xlbh'], ref_table: 'xl', ref_columns: ['xlbh'] }],
+  }
+  const parsed = parseSnapshot({ version: 'big-1', tables: [...filler.slice(0, 200), dtzpt, ...filler.slice(200), xl, link], examples: [] })
+  if (!parsed.ok) throw new Error(parsed.error)
+  return parsed.snapshot
+}
+
+describe('words for linking', () => {
+  it('splits identifiers and stems English; Chinese becomes character bigrams', () => {
+    expect(splitWords('stadiumID Song_Name')).toEqual(['stadium', 'id', 'song', 'name'])
+    expect(terms('How many singers')).toEqual(['singer', 'singe~'])
+    expect(terms('沈塘桥站')).toEqual(['沈塘', '塘桥', '桥站'])
+  })
+
+  it('estimates Chinese at 1.5 characters per token and the rest at 3.5', () => {
+    expect(estimateTokens('地铁站点')).toBe(3)
+    expect(estimateTokens('SELECT 1')).toBe(3)
+  })
+})
+
+describe('the prompt for a small schema', () => {
+  it('sends every table, and every example when k allows', () => {
+    const prompt = buildPrompt({ question: '沈塘桥地铁站的信息', snapshot: demoSnapshot, examplesTopK: 100 })
+    expect(prompt.tables).toEqual(demoSnapshot.tables.map((t) => t.name))
+    for (const e of demoSnapshot.examples) expect(prompt.messages[0]!.content).toContain(e.question)
+  })
+
+  it('sends the k examples most like the question (default 5)', () => {
+    const system = buildPrompt({ question: '龙翔桥地铁站的信息', snapshot: demoSnapshot }).messages[0]!.content
+    const shown = demoSnapshot.examples.filter((e) => system.includes(`问题：${e.question}`))
+    expect(shown).toHaveLength(5)
+    expect(shown.map((e) => e.question)).toContain('沈塘桥地铁站的信息')
+  })
+})
+
+describe('the prompt for a big schema (schema linking)', () => {
+  const big = bigSnapshot()
+  const whole = linkIndexFor(big).tokens.reduce((a, b) => a + b, 0)
+
+  it('is over the budget whole', () => {
+    expect(whole).toBeGreaterThan(3000)
+  })
+
+  it('keeps the table whose Chinese comment and sample value match the question, within budget', () => {
+    const prompt = buildPrompt({ question: '沈塘桥地铁站的信息', snapshot: big, schemaTokenBudget: 600 })
+    expect(prompt.tables).toContain('dtzpt')
+    expect(prompt.tables.length).toBeLessThan(big.tables.length)
+    const schema = prompt.messages[0]!.content
+    expect(schema).toContain('站点名称')
+    expect(schema).toContain('沈塘桥')
+    expect(estimateTokens(schema)).toBeLessThan(600 + 400) // schema within budget + the instructions
+  })
+
+  it('pulls in the table joining two matched ones (the foreign-key path)', () => {
+    const linked = linkTables(linkIndexFor(big), '每个地铁站点属于哪条地铁线路', 400)
+    const names = linked.tables.map((i) => big.tables[i]!.name)
+    expect(names).toEqual(expect.arrayContaining(['dtzpt', 'xl', 'zd_xl']))
+    expect(linked.tokens).toBeLessThanOrEqual(400)
+  })
+
+  it('a literal found in a sample value pulls its table in even without other words', () => {
+    const names = linkTables(linkIndexFor(big), '武林广场', 200).tables.map((i) => big.tables[i]!.name)
+    expect(names).toContain('dtzpt')
+  })
+})
+
+describe('example selection', () => {
+  const examples = [
+    ...Array.from({ length: 20 }, (_, i) => ({ question: `仓库${i}号的库存总额`, sql: `SELECT sum(col_1_amount) FROM tbl_${i}_warehouse` })),
+    { question: '龙翔桥站的信息', sql: "SELECT * FROM dtzpt WHERE zdmc LIKE '%龙翔桥%'" },
+  ]
+  const snapshot = { ...bigSnapshot(), examples }
+  const index = buildLinkIndex(snapshot)
+
+  it('puts the most similar example first, values masked, top k only', () => {
+    const chosen = selectExamples(index, examples, '沈塘桥站的信息', 3, 800)
+    expect(chosen).toHaveLength(3)
+    expect(chosen[0]!.question).toBe('龙翔桥站的信息')
+  })
+
+  it('keeps them all when they fit', () => {
+    expect(selectExamples(index, examples.slice(0, 3), '任何问题', 5, 800)).toHaveLength(3)
+  })
+})
+
+describe('the link index travels with the stored snapshot', () => {
+  it('is stored at save and attached at load, equal to a fresh build', async () => {
+    await deleteSnapshot(env.SCHEMA_KV)
+    await saveSnapshot(env.SCHEMA_KV, demoSnapshot)
+    const loaded = await loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
+    expect(linkIndexFor(loaded)).toEqual(buildLinkIndex(loaded))
+    expect(linkIndexFor(loaded)).toBe(linkIndexFor(loaded))
+  })
+})
