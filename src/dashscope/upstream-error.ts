@@ -1,10 +1,11 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import '../zod-locale'
 import { AppError } from '../errors'
 
 // Native: {"code","message","request_id"}; compatible mode: {"error":{"message","type","code"}}.
 const RefusalSchema = z.union([
-  z.object({ error: z.object({ code: z.unknown().nullish(), message: z.string().nullish(), type: z.string().nullish() }) }),
-  z.object({ code: z.string().nullish(), message: z.string().nullish() }),
+  z.object({ error: z.object({ code: z.nullish(z.unknown()), message: z.nullish(z.string()), type: z.nullish(z.string()) }) }),
+  z.object({ code: z.nullish(z.string()), message: z.nullish(z.string()) }),
 ])
 
 export type UpstreamRefusal = { code: string | undefined; message: string | undefined }

@@ -1,14 +1,15 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import '../zod-locale'
 import { parseCsv } from './parse-csv'
 
 export const MAX_IMPORT_ROWS = 10_000
 
 const PairSchema = z.object({
-  question: z.string().trim().min(1, 'question must not be empty').max(4000),
-  sql: z.string().trim().min(1, 'sql must not be empty').max(20_000),
-  approved: z.boolean().optional(),
+  question: z.string().check(z.trim(), z.minLength(1, 'question must not be empty'), z.maxLength(4000)),
+  sql: z.string().check(z.trim(), z.minLength(1, 'sql must not be empty'), z.maxLength(20_000)),
+  approved: z.optional(z.boolean()),
 })
-const PairListSchema = z.array(PairSchema).min(1).max(MAX_IMPORT_ROWS)
+const PairListSchema = z.array(PairSchema).check(z.minLength(1), z.maxLength(MAX_IMPORT_ROWS))
 const WrappedSchema = z.object({ examples: PairListSchema })
 
 export type ExamplePair = z.infer<typeof PairSchema>
@@ -23,7 +24,7 @@ export function parseExamplesJson(value: unknown): { ok: true; pairs: ExamplePai
 }
 
 function fromResult<T>(
-  result: { success: true; data: T } | { success: false; error: z.ZodError },
+  result: { success: true; data: T } | { success: false; error: z.core.$ZodError },
   pairsOf: (data: T) => ExamplePair[],
 ): { ok: true; pairs: ExamplePair[] } | { ok: false; error: string } {
   if (result.success) return { ok: true, pairs: pairsOf(result.data) }

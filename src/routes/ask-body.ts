@@ -1,4 +1,5 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import '../zod-locale'
 import type { Config } from '../config'
 
 export type AskLimits = Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns'>
@@ -8,21 +9,24 @@ export function askBodySchema(limits: AskLimits) {
   return z.object({
     question: z
       .string({ error: (issue) => (issue.input === undefined ? '"question" is required' : '"question" must be a string') })
-      .trim()
-      .min(1, '"question" must not be empty')
-      .max(limits.maxQuestionChars, `"question" must be at most ${limits.maxQuestionChars} characters`),
-    history: z
-      .array(
-        z.object({
-          role: z.enum(['user', 'assistant'], { error: 'history roles are "user" or "assistant"' }),
-          content: z.string({ error: 'history content must be a string' }).max(limits.maxQuestionChars * 4),
-        }),
-        { error: '"history" must be an array of {role, content}' },
-      )
-      .max(limits.maxHistoryTurns, `"history" may hold at most ${limits.maxHistoryTurns} turns`)
-      .optional(),
+      .check(
+        z.trim(),
+        z.minLength(1, '"question" must not be empty'),
+        z.maxLength(limits.maxQuestionChars, `"question" must be at most ${limits.maxQuestionChars} characters`),
+      ),
+    history: z.optional(
+      z
+        .array(
+          z.object({
+            role: z.enum(['user', 'assistant'], { error: 'history roles are "user" or "assistant"' }),
+            content: z.string({ error: 'history content must be a string' }).check(z.maxLength(limits.maxQuestionChars * 4)),
+          }),
+          { error: '"history" must be an array of {role, content}' },
+        )
+        .check(z.maxLength(limits.maxHistoryTurns, `"history" may hold at most ${limits.maxHistoryTurns} turns`)),
+    ),
     /** Run the checked SQL read-only and stream its rows (when SQL_EXECUTE allows it). */
-    execute: z.boolean({ error: '"execute" must be true or false' }).optional(),
+    execute: z.optional(z.boolean({ error: '"execute" must be true or false' })),
   })
 }
 

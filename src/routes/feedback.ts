@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { validator } from 'hono/validator'
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import type { AppEnv } from '../app-env'
 import { withDb } from '../db/connect'
 import { ensureExamplesTable, findExample, insertExamples } from '../db/examples-table'
@@ -8,13 +8,14 @@ import { AppError } from '../errors'
 import { callerId, loadRequestRecord } from '../feedback/request-record'
 import { requireApiKey } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
+import '../zod-locale'
 
 export const feedbackRoutes = new Hono<AppEnv>()
 
 const FeedbackSchema = z.object({
-  request_id: z.string().regex(/^[0-9a-f-]{36}$/i, '"request_id" is the id from the answer\'s meta event (a UUID)'),
+  request_id: z.string().check(z.regex(/^[0-9a-f-]{36}$/i, '"request_id" is the id from the answer\'s meta event (a UUID)')),
   correct: z.boolean({ error: '"correct" must be true or false' }),
-  sql: z.string().trim().min(1).max(20_000).optional(),
+  sql: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(20_000))),
 })
 
 /**

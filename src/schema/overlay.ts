@@ -1,4 +1,5 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import '../zod-locale'
 import type { Table } from './snapshot-schema'
 
 /**
@@ -9,13 +10,13 @@ import type { Table } from './snapshot-schema'
 export const OVERLAY_KEY = 'schema:overlay'
 
 const TableOverlaySchema = z.object({
-  comment: z.string().max(2000).optional(),
-  columns: z.record(z.string().min(1), z.string().max(2000)).optional(),
+  comment: z.optional(z.string().check(z.maxLength(2000))),
+  columns: z.optional(z.record(z.string().check(z.minLength(1)), z.string().check(z.maxLength(2000)))),
 })
 
 export const OverlaySchema = z.object({
   /** Keyed by `schema.table`, or `table` for the `public` schema. */
-  tables: z.record(z.string().min(1), TableOverlaySchema),
+  tables: z.record(z.string().check(z.minLength(1)), TableOverlaySchema),
 })
 
 export type Overlay = z.infer<typeof OverlaySchema>

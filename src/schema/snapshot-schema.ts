@@ -1,4 +1,5 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import '../zod-locale'
 
 /**
  * The schema snapshot kept in SCHEMA_KV: what the model is told about the business database.
@@ -6,49 +7,49 @@ import { z } from 'zod'
  * every field; keep the two in step.
  */
 export const ColumnSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   /** The type as Postgres prints it (format_type), e.g. `character varying(64)`. */
-  type: z.string().min(1),
-  nullable: z.boolean().optional(),
-  default: z.string().nullish(),
+  type: z.string().check(z.minLength(1)),
+  nullable: z.optional(z.boolean()),
+  default: z.nullish(z.string()),
   /** COMMENT ON COLUMN — often the only place the business meaning (in Chinese) lives. */
-  comment: z.string().nullish(),
+  comment: z.nullish(z.string()),
   /** A few distinct values of short text/enum-like columns, so the model filters the right column. */
-  samples: z.array(z.string()).optional(),
+  samples: z.optional(z.array(z.string())),
 })
 
 export const ForeignKeySchema = z.object({
-  columns: z.array(z.string().min(1)).min(1),
-  ref_schema: z.string().optional(),
-  ref_table: z.string().min(1),
-  ref_columns: z.array(z.string().min(1)).min(1),
+  columns: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  ref_schema: z.optional(z.string()),
+  ref_table: z.string().check(z.minLength(1)),
+  ref_columns: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
 })
 
 export const TableSchema = z.object({
-  schema: z.string().min(1).default('public'),
-  name: z.string().min(1),
-  kind: z.enum(['table', 'view']).default('table'),
-  comment: z.string().nullish(),
-  row_estimate: z.number().nullish(),
-  columns: z.array(ColumnSchema).min(1),
-  primary_key: z.array(z.string()).optional(),
-  foreign_keys: z.array(ForeignKeySchema).optional(),
-  unique: z.array(z.array(z.string())).optional(),
+  schema: z._default(z.string().check(z.minLength(1)), 'public'),
+  name: z.string().check(z.minLength(1)),
+  kind: z._default(z.enum(['table', 'view']), 'table'),
+  comment: z.nullish(z.string()),
+  row_estimate: z.nullish(z.number()),
+  columns: z.array(ColumnSchema).check(z.minLength(1)),
+  primary_key: z.optional(z.array(z.string())),
+  foreign_keys: z.optional(z.array(ForeignKeySchema)),
+  unique: z.optional(z.array(z.array(z.string()))),
 })
 
 export const ExampleSchema = z.object({
-  question: z.string().min(1),
-  sql: z.string().min(1),
+  question: z.string().check(z.minLength(1)),
+  sql: z.string().check(z.minLength(1)),
 })
 
 export const SnapshotSchema = z.object({
   /** Content hash (introspection) or a curated label (upload); shown in `meta` and /healthz. */
-  version: z.string().min(1).max(128),
-  refreshed_at: z.string().optional(),
-  source: z.enum(['upload', 'introspection', 'demo']).optional(),
-  dialect: z.literal('postgresql').default('postgresql'),
-  tables: z.array(TableSchema).min(1),
-  examples: z.array(ExampleSchema).default([]),
+  version: z.string().check(z.minLength(1), z.maxLength(128)),
+  refreshed_at: z.optional(z.string()),
+  source: z.optional(z.enum(['upload', 'introspection', 'demo'])),
+  dialect: z._default(z.literal('postgresql'), 'postgresql'),
+  tables: z.array(TableSchema).check(z.minLength(1)),
+  examples: z._default(z.array(ExampleSchema), []),
 })
 
 export type Column = z.infer<typeof ColumnSchema>
