@@ -31,6 +31,8 @@ describe('POST /v1/admin/schema/refresh introspects a real Postgres', () => {
     expect(body).toMatchObject({ version: expect.stringMatching(/^pg-[0-9a-f]{12}$/), changed: true, views: 1, examples: 0, parts: 1 })
     expect(body.tables).toBe(8)
     expect(body.foreign_keys).toBe(4)
+    expect(body.timings).toEqual({ catalog_ms: expect.any(Number), sampling_ms: expect.any(Number), store_ms: expect.any(Number) })
+    expect(body.stored_bytes).toBeLessThan(body.bytes as number)
     const snapshot = await stored()
     expect(snapshot).toMatchObject({ version: body.version, source: 'introspection' })
 

@@ -26,6 +26,8 @@ export type RefreshResult = {
   stored_bytes: number
   parts: number
   duration_ms: number
+  /** Where the time went: catalog queries, value sampling, and validate + index + gzip + KV writes. */
+  timings: { catalog_ms: number; sampling_ms: number; store_ms: number }
 }
 
 export type LastRefresh = { ok: boolean; at: string; trigger: string; version?: string; duration_ms: number; error?: { code: string; message: string } }
@@ -52,13 +54,15 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
     if (!tables.length) {
       throw new AppError(502, 'database_permission_denied', `The database role may SELECT no table or view in schema(s) ${db.schemas.join(', ')}: nothing to cache`)
     }
+    const storeStarted = Date.now()
     const overlaid = applyOverlay(tables, await loadOverlay(kv))
     const content = { source: 'introspection' as const, dialect: 'postgresql' as const, tables: overlaid.tables, examples }
     const version = `pg-${(await sha256Hex(JSON.stringify(content))).slice(0, 12)}`
     const parsed = parseSnapshot({ version, ...content })
     if (!parsed.ok) throw new AppError(502, 'database_error', `The introspected schema is not a valid snapshot: ${parsed.error}`)
     const saved = await saveSnapshot(kv, parsed.snapshot, { refreshedAt: at })
-    const result = toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, Date.now() - started)
+    const storeMs = Date.now() - storeStarted
+    const result = toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, Date.now() - started, storeMs)
     await record(kv, { ok: true, at, trigger, version, duration_ms: result.duration_ms })
     return result
   } catch (err) {
@@ -77,7 +81,7 @@ function record(kv: KVNamespace, value: LastRefresh): Promise<void> {
   return kv.put(LAST_REFRESH_KEY, JSON.stringify(value))
 }
 
-function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], durationMs: number): RefreshResult {
+function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], durationMs: number, storeMs: number): RefreshResult {
   return {
     version: p.version,
     changed,
@@ -94,6 +98,7 @@ function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, 
     stored_bytes: p.stored_bytes,
     parts: p.parts,
     duration_ms: durationMs,
+    timings: { catalog_ms: stats.catalog_ms, sampling_ms: stats.sampling_ms, store_ms: storeMs },
   }
 }
 
