@@ -10,6 +10,7 @@ import { measureMemory, measureThroughput } from './p4-p5-bulk.mjs'
 import { measureConcurrency } from './p6-concurrency.mjs'
 import { measureBundle } from './p7-bundle.mjs'
 import { measurePrepare } from './p8-prepare.mjs'
+import { measureIntrospection } from './p9-introspect.mjs'
 import { startService } from './lib/service.mjs'
 import { fmt, spread } from './lib/stats.mjs'
 
@@ -26,6 +27,8 @@ log('P7 bundle size')
 results.p7 = await measureBundle()
 log('P8 work before the upstream call')
 results.p8 = await measurePrepare(reps(200, 20))
+log('P9 introspection of 2,000 tables × 30 columns (real PostgreSQL, worker under wrangler dev)')
+results.p9 = await measureIntrospection({ tables: reps(2000, 200), columns: 30, reps: reps(5, 1), log })
 
 // wrangler dev 4.86 opens a loopback socket per upstream network read of an outbound fetch and
 // does not close it (2,556 for one 2,000-token answer passed through untouched); at 20,000 workerd
@@ -66,6 +69,7 @@ function writeReport(r, seconds) {
     ['P6', `${r.p6.streams} concurrent streams through one worker`, `direct: ${r.p6.direct.errors} errors, TTFB ${spread(r.p6.direct.ttfb)}; worker: ${r.p6.worker.errors} errors, first delta ${spread(r.p6.worker.ttfb)}`, `added p99 TTFB ${fmt(r.p6.worker.ttfb.p99 - r.p6.direct.ttfb.p99)} ms`, '0 errors; added p99 ≤ 20 ms', verdict(r.p6.worker.errors === 0 && r.p6.worker.ttfb.p99 - r.p6.direct.ttfb.p99 <= 20)],
     ['P7', 'bundle (`wrangler deploy --dry-run`)', `${fmt(r.p7.rawKB, 1)} KB raw`, `${fmt(r.p7.gzipKB, 1)} KB gzip`, '≤ 100 KB gzip', verdict(r.p7.gzipKB <= 100)],
     ['P8', `before the upstream call: KV read + parse/validate + prompt, ${r.p8.tables} tables vs 6`, `6 tables: cold ${spread(r.p8.small.cold)}, warm ${spread(r.p8.small.warm)}; ${r.p8.tables} tables: cold ${spread(r.p8.big.cold)}, warm ${spread(r.p8.big.warm)}`, `added warm p50 ${fmt(r.p8.big.warm.p50 - r.p8.small.warm.p50)} ms, cold p50 ${fmt(r.p8.big.cold.p50 - r.p8.small.cold.p50)} ms`, '≤ 2 ms added', verdict(r.p8.big.warm.p50 - r.p8.small.warm.p50 <= 2)],
+    ['P9', `schema refresh (issue 3): ${r.p9.tables} tables × 30 columns from a real PostgreSQL, POST /v1/admin/schema/refresh`, `wall ${spread(r.p9.wall)}; workerd CPU ${spread(r.p9.cpu)}; workerd RSS growth p50 ${fmt(r.p9.rssGrowthMiB.p50, 1)} / max ${fmt(r.p9.rssGrowthMiB.max, 1)} MiB`, `snapshot ${fmt(r.p9.bytes / 2 ** 20, 2)} MiB JSON → ${fmt(r.p9.storedBytes / 1024, 0)} KiB gzip in ${r.p9.parts} KV value(s)`, 'within Workers limits (30 s CPU, 128 MB memory, 25 MiB per KV value)', verdict(r.p9.cpu.max < 30_000 && r.p9.rssGrowthMiB.max < 128 && r.p9.storedBytes / r.p9.parts < 25 * 2 ** 20)],
   ]
   const cpu = os.cpus()[0]?.model ?? 'unknown'
   const wranglerVersion = JSON.parse(readFileSync('node_modules/wrangler/package.json', 'utf8')).version
@@ -81,6 +85,8 @@ function writeReport(r, seconds) {
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     `P7, biggest contributors (esbuild metafile of \`src/index.ts\`, bytes before minification and gzip): ${r.p7.contributors.map(([k, v]) => `${k} ${fmt(v / 1024, 1)} KB`).join(', ')}.`,
+    '',
+    `P9 detail: ${r.p9.columns} columns, ${r.p9.foreignKeys} foreign keys, ${r.p9.sampledColumns} columns with sample values (${r.p9.samplingSkipped} skipped by the sampling budget); server-side p50 ${fmt(r.p9.server.p50, 0)} ms = catalog queries ${fmt(r.p9.timings.catalog_ms, 0)} ms + sampling ${fmt(r.p9.timings.sampling_ms, 0)} ms + validate/index/gzip/KV ${fmt(r.p9.timings.store_ms, 0)} ms (last run) + connecting and reading examples.`,
     '',
     `P8 detail: prompt ${r.p8.small.promptChars} characters for 6 tables, ${r.p8.big.promptChars} for ${r.p8.tables} (snapshot ${fmt(r.p8.small.snapshotKB, 1)} KB vs ${fmt(r.p8.big.snapshotKB, 0)} KB of JSON).`,
     '',
