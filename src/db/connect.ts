@@ -68,8 +68,8 @@ export async function openDb(config: DatabaseConfig): Promise<Db> {
         throw toDatabaseError(err)
       }
     },
-    // Bounded: a server that keeps the socket open after Terminate (PGlite's socket server does)
-    // must not hold the request; the socket is dropped with the client anyway.
+    // Bounded: a server that keeps the socket open after Terminate must not hold the request (the
+    // local relay closes it for PGlite, which does not; tools/ws-relay/terminate-watch.mjs).
     end: () => withTimeout(client.end(), 1000, () => new Error('end timed out')).catch(() => {}),
   }
 }

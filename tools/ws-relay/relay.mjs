@@ -5,6 +5,7 @@
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
 import { WebSocketServer } from 'ws'
+import { terminateWatcher } from './terminate-watch.mjs'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
 
@@ -31,13 +32,22 @@ export async function startWsRelay(options = {}) {
     sockets.add(tcp)
     tcp.setNoDelay(true)
     const pending = []
+    const terminated = terminateWatcher()
+    let ending = false
     tcp.on('connect', () => {
       for (const chunk of pending.splice(0)) tcp.write(chunk)
+      if (ending) tcp.end()
     })
     ws.on('message', (data) => {
       const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+      if (ending) return
       if (tcp.connecting) pending.push(chunk)
       else tcp.write(chunk)
+      // As a Postgres server does on Terminate: close, so the client's end() completes.
+      if (terminated(chunk)) {
+        ending = true
+        if (!tcp.connecting) tcp.end()
+      }
     })
     tcp.on('data', (chunk) => {
       if (ws.readyState === ws.OPEN) ws.send(chunk, { binary: true })
