@@ -2,9 +2,9 @@ import type { Protocol } from '../config'
 import { NativeChunkMapper } from '../dashscope/map-native-chunks'
 import { OpenAiChunkMapper } from '../dashscope/map-openai-chunks'
 import type { AnswerEventsOptions, Emit } from './answer-events'
-import { AnswerStream } from './answer-stream'
+import { answerStream } from './answer-stream'
 import { encodeLegacyText, encodeSse } from './encode-sse'
-import { describeFailure, endOnError } from './upstream-body'
+import { describeFailure } from './upstream-body'
 
 export type PipelineOptions = AnswerEventsOptions & {
   protocol: Protocol
@@ -22,27 +22,19 @@ export type PipelineOptions = AnswerEventsOptions & {
 }
 
 /**
- * The heart of the service: upstream bytes → text (TextDecoderStream) → SSE messages
- * (eventsource-parser, bounded) → our events, encoded (AnswerStream) → the response. Nothing
- * collects the answer: each upstream event reaches the client as soon as it is parsed, and a client
- * that goes away cancels the chain back to the upstream fetch.
+ * The heart of the service: upstream bytes → text → SSE messages (eventsource-parser, bounded) →
+ * our events, encoded → the response, in one pull-driven stream (answerStream). Nothing collects
+ * the answer: each upstream event reaches the client as soon as it is parsed, and a client that
+ * goes away cancels back to the upstream fetch.
  */
 export function pipeAnswer(upstreamBody: ReadableStream<Uint8Array>, opts: PipelineOptions): ReadableStream<Uint8Array> {
-  let answer: AnswerStream | undefined
-  const body = endOnError(upstreamBody, (reason) => {
-    answer?.dispose()
-    opts.onCancel?.(reason)
-  })
-  answer = new AnswerStream({
+  return answerStream(upstreamBody, {
     ...opts,
     mapper: opts.protocol === 'native' ? new NativeChunkMapper() : new OpenAiChunkMapper(),
     encode: opts.innerEmit ? forwardTo(opts.innerEmit) : opts.format === 'sse' ? encodeSse : encodeLegacyText,
-    failure: body.failure,
     describeFailure,
-    // terminate() already cancels the chain back to the fetch; this also aborts it outright.
     abortUpstream: () => opts.abortUpstream?.(),
   })
-  return body.stream.pipeThrough(new TextDecoderStream()).pipeThrough(answer)
 }
 
 /** The inner answer writes nothing itself: each of its events goes to the outer answer. */

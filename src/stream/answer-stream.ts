@@ -12,115 +12,175 @@ export type AnswerStreamOptions = AnswerEventsOptions & {
   idleTimeoutMs: number
   /** Silence longer than this sends a keep-alive; 0: never. */
   heartbeatMs: number
-  /** Why the upstream body ended early, if it did. */
-  failure: () => unknown
+  /** Why the upstream body failed, as the error the client sees. */
   describeFailure: (failure: unknown) => ErrorPart
+  /** Called once when the client goes away. */
+  onCancel?: (reason: unknown) => void
   /** Stops the upstream request (the idle timeout fired). */
   abortUpstream: () => void
 }
 
 /**
- * Upstream text → the client's bytes, in one stage: parse SSE (eventsource-parser, bounded), map
- * each chunk (native or compatible mode), turn parts into our events, encode them. These are the
- * small modules of dashscope/ and stream/; they are composed here rather than piped through a
- * TransformStream each, because every stream hop costs workerd tens of microseconds per event
- * (BENCHMARKS.md, P3/P4).
+ * The upstream body → the client's bytes, as one pull-driven stream: each read of the client
+ * reads the upstream once, decodes it (TextDecoder, streaming), parses SSE (eventsource-parser,
+ * bounded), maps each chunk (native or compatible mode), turns parts into our events and encodes
+ * them. These are the small modules of dashscope/ and stream/; they are composed here rather than
+ * piped through a stream each, because every JS stream hop costs workerd time and memory per
+ * chunk (BENCHMARKS.md, P4/P5). Nothing reads ahead (highWaterMark 0), so backpressure holds.
  *
- * Silence is watched by one timer, re-armed only when it fires — never per event.
+ * An upstream failure ends the answer after everything received so far (an error travelling down
+ * a pipe chain would discard queued chunks). A cancel from the client stops the watchdog and
+ * cancels the upstream reader, which aborts the fetch. Silence is watched by one timer, re-armed
+ * only when it fires — never per event.
  */
-export class AnswerStream extends TransformStream<string, Uint8Array> {
-  /** Stops the watchdog; called when the client goes away. */
-  readonly dispose: () => void
+export function answerStream(body: ReadableStream<Uint8Array>, opts: AnswerStreamOptions): ReadableStream<Uint8Array> {
+  const upstream = body.getReader()
+  const decoder = new TextDecoder()
+  const events = new AnswerEvents(opts)
+  const encoder = new TextEncoder()
+  const idleMs = opts.idleTimeoutMs > 0 ? opts.idleTimeoutMs : Infinity
+  const pingMs = opts.heartbeatMs > 0 ? opts.heartbeatMs : Infinity
+  let lastPartAt = Date.now()
+  let lastOutputAt = lastPartAt
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  let closed = false
+  /** Chunks enqueued so far. */
+  let chunks = 0
 
-  constructor(opts: AnswerStreamOptions) {
-    const events = new AnswerEvents(opts)
-    const encoder = new TextEncoder()
-    const idleMs = opts.idleTimeoutMs > 0 ? opts.idleTimeoutMs : Infinity
-    const pingMs = opts.heartbeatMs > 0 ? opts.heartbeatMs : Infinity
-    let lastPartAt = Date.now()
-    let lastOutputAt = lastPartAt
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let controller!: TransformStreamDefaultController<Uint8Array>
-
-    const emit = (item: StreamItem) => {
-      const text = opts.encode(item)
-      if (text) controller.enqueue(encoder.encode(text))
+  // Events parsed from one upstream read arrived together: they leave as one chunk (one write to
+  // the client instead of one per event). Events from the timer or the end go out at once.
+  let batch: string | null = null
+  const emit = (item: StreamItem) => {
+    const text = opts.encode(item)
+    if (!text || closed) return
+    if (batch !== null) batch += text
+    else enqueue(text)
+  }
+  const enqueue = (text: string) => {
+    chunks++
+    controller.enqueue(encoder.encode(text))
+  }
+  const flushBatch = () => {
+    const out = batch
+    batch = null
+    if (out && !closed) enqueue(out)
+  }
+  /** Ends the client's stream after what is batched, and stops reading the upstream. */
+  const close = () => {
+    if (closed) return
+    flushBatch()
+    closed = true
+    controller.close()
+    void upstream.cancel().catch(() => {})
+  }
+  const stopTimer = () => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  }
+  const finish = (error?: ErrorPart) => {
+    stopTimer()
+    events.end(emit, error)
+  }
+  const arm = () => {
+    const now = Date.now()
+    const wait = Math.min(idleMs - (now - lastPartAt), pingMs - (now - lastOutputAt))
+    if (!Number.isFinite(wait)) return
+    timer = setTimeout(watch, Math.max(0, wait))
+  }
+  const watch = () => {
+    timer = undefined
+    if (events.ended) return
+    const now = Date.now()
+    if (now - lastPartAt >= idleMs) {
+      finish({ type: 'error', code: 'upstream_timeout', message: `DashScope sent nothing for ${opts.idleTimeoutMs} ms`, retryable: true })
+      close()
+      opts.abortUpstream()
+      return
     }
-    const stopTimer = () => {
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
+    if (now - lastOutputAt >= pingMs) {
+      lastOutputAt = now
+      emit({ event: 'ping' })
     }
-    const finish = (error?: ErrorPart) => {
+    arm()
+  }
+  const sink: PartSink = {
+    enqueue(part: UpstreamPart) {
+      if (events.push(part, emit)) return
+      // An upstream error ended the answer: stop reading.
       stopTimer()
-      events.end(emit, error)
+      close()
+    },
+  }
+  const parser = createParser({
+    maxBufferSize: opts.maxEventBytes,
+    onEvent: (message) => {
+      if (!events.ended) opts.mapper.map(message, sink)
+    },
+    onError: (error: ParseError) => {
+      // Other parse errors are lines that are no SSE field: ignored, as EventSource does.
+      if (error.type !== 'max-buffer-size-exceeded' || events.ended) return
+      finish(opts.describeFailure(error))
+      close()
+    },
+  })
+  const feed = (text: string) => {
+    if (!text || events.ended) return
+    lastPartAt = lastOutputAt = Date.now()
+    batch = ''
+    try {
+      parser.feed(text)
+    } finally {
+      flushBatch()
     }
-    const arm = () => {
-      const now = Date.now()
-      const wait = Math.min(idleMs - (now - lastPartAt), pingMs - (now - lastOutputAt))
-      if (!Number.isFinite(wait)) return
-      timer = setTimeout(watch, Math.max(0, wait))
+  }
+  /** The upstream ended (cleanly, or with `failure`): everything received has been fed. */
+  const end = async (failure: unknown) => {
+    feed(decoder.decode())
+    if (events.ended) return close()
+    opts.mapper.end(sink)
+    if (failure === undefined && events.endsAsync) {
+      // Check, repair, run: the silence watchdog of the upstream is done; each step has its own.
+      stopTimer()
+      await events.endAsync(emit)
+    } else {
+      finish(failure === undefined ? undefined : opts.describeFailure(failure))
     }
-    const watch = () => {
-      timer = undefined
-      if (events.ended) return
-      const now = Date.now()
-      if (now - lastPartAt >= idleMs) {
-        finish({ type: 'error', code: 'upstream_timeout', message: `DashScope sent nothing for ${opts.idleTimeoutMs} ms`, retryable: true })
-        controller.terminate()
-        opts.abortUpstream()
-        return
-      }
-      if (now - lastOutputAt >= pingMs) {
-        lastOutputAt = now
-        emit({ event: 'ping' })
-      }
-      arm()
-    }
-    const sink: PartSink = {
-      enqueue(part: UpstreamPart) {
-        if (events.push(part, emit)) return
-        // An upstream error ended the answer: stop reading (terminate cancels back to the fetch).
-        stopTimer()
-        controller.terminate()
-      },
-    }
+    close()
+  }
 
-    const parser = createParser({
-      maxBufferSize: opts.maxEventBytes,
-      onEvent: (message) => {
-        if (!events.ended) opts.mapper.map(message, sink)
-      },
-      onError: (error: ParseError) => {
-        // Other parse errors are lines that are no SSE field: ignored, as EventSource does.
-        if (error.type !== 'max-buffer-size-exceeded' || events.ended) return
-        finish(opts.describeFailure(error))
-        controller.terminate()
-      },
-    })
-
-    super({
+  return new ReadableStream<Uint8Array>(
+    {
       start(c) {
         controller = c
         events.start(emit)
         arm()
       },
-      transform(text) {
-        if (events.ended) return
-        lastPartAt = lastOutputAt = Date.now()
-        parser.feed(text)
-      },
-      flush() {
-        if (events.ended) return
-        opts.mapper.end(sink)
-        const failure = opts.failure()
-        if (failure === undefined && events.endsAsync) {
-          // Check, repair, run: the silence watchdog of the upstream is done; each step has its own.
-          stopTimer()
-          return events.endAsync(emit)
+      // A pull must enqueue or close before it returns (the stream does not pull again by
+      // itself): a read that completes no event — a partial line, half a UTF-8 character — is
+      // followed by the next one.
+      async pull() {
+        const before = chunks
+        while (!closed && chunks === before) {
+          let read: ReadableStreamReadResult<Uint8Array>
+          try {
+            read = await upstream.read()
+          } catch (err) {
+            return end(err ?? new Error('upstream body failed'))
+          }
+          if (closed) return
+          if (read.done) return end(undefined)
+          feed(decoder.decode(read.value, { stream: true }))
+          if (events.ended) close()
         }
-        finish(failure === undefined ? undefined : opts.describeFailure(failure))
       },
-    })
-    this.dispose = stopTimer
-  }
+      async cancel(reason) {
+        closed = true
+        stopTimer()
+        opts.onCancel?.(reason)
+        await upstream.cancel(reason).catch(() => {})
+      },
+    },
+    { highWaterMark: 0 },
+  )
 }
