@@ -40,8 +40,10 @@ export async function startFakeDashScope({ port = 0, host = '127.0.0.1', apiKey 
     setDefaultOptions: (options) => {
       defaults.options = options
     },
-    /** @param {string} tag */
-    record: (tag) => records.get(tag),
+    /** The latest request with this tag. @param {string} tag */
+    record: (tag) => records.get(tag)?.at(-1),
+    /** Every request with this tag, oldest first (a repair round reuses the first one's tag). @param {string} tag */
+    records: (tag) => records.get(tag) ?? [],
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy()
@@ -54,7 +56,7 @@ async function handle(req, res, ctx) {
   const url = new URL(req.url ?? '/', 'http://fake')
   if (url.pathname === '/__fake/health') return json(res, 200, { ok: true })
   if (url.pathname.startsWith('/__fake/requests/')) {
-    const record = ctx.records.get(decodeURIComponent(url.pathname.slice('/__fake/requests/'.length)))
+    const record = ctx.records.get(decodeURIComponent(url.pathname.slice('/__fake/requests/'.length)))?.at(-1)
     return json(res, 200, record ?? { seen: false, closed_early: false, completed: false, events_sent: 0 })
   }
   const { options, path } = parseOptionsPrefix(url.pathname, ctx.defaults.options)
@@ -67,7 +69,7 @@ async function handle(req, res, ctx) {
 
   const raw = await readBody(req)
   const record = { seen: true, closed_early: false, completed: false, events_sent: 0, headers: redactHeaders(req.headers), body: null, write_times: [] }
-  if (options.tag) ctx.records.set(options.tag, record)
+  if (options.tag) ctx.records.set(options.tag, [...(ctx.records.get(options.tag) ?? []), record])
   if (ctx.log) console.log(`[fake-dashscope] ${protocol} ${url.pathname}`)
 
   const auth = req.headers.authorization ?? ''
