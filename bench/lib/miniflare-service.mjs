@@ -1,0 +1,74 @@
+// The same worker, in process through Miniflare's API instead of `wrangler dev`: the deployable
+// bundle (`wrangler deploy --dry-run`, the P7 artefact) run by the Miniflare that wrangler itself
+// uses, with wrangler.toml's bindings (unstable_getMiniflareWorkerOptions), a fresh in-memory KV,
+// the fake DashScope and the embedded demo database exactly as `npm start` wires them. workerd is
+// still the runtime (a child of this process); what is left out is wrangler dev's proxy layer.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
+import { startWsRelay } from '../../tools/ws-relay/relay.mjs'
+import { startDemoDatabase } from '../../scripts/demo-database.mjs'
+import { BENCH_KEY } from './service.mjs'
+import { startPassthrough } from './passthrough-worker.mjs'
+
+const CRON = '17 * * * *'
+
+/** Builds the bundle once per process; every phase reuses it. BENCH_NO_MINIFY=1 keeps function
+ * names readable in a CPU profile (bench/profile.mjs). */
+let bundleDir
+function bundle() {
+  if (bundleDir) return bundleDir
+  bundleDir = mkdtempSync(join(tmpdir(), 'txt2sql-mf-'))
+  execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', 'deploy', '--dry-run', '--outdir', bundleDir, ...(process.env.BENCH_NO_MINIFY ? ['--minify=false'] : [])], { stdio: 'pipe', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
+  process.once('exit', () => rmSync(bundleDir, { recursive: true, force: true }))
+  return bundleDir
+}
+
+/**
+ * Also starts a bare pass-through Worker in front of the same fake (`passthrough`): the platform's
+ * floor for P1 and P5. `inspectorPort` opens the DevTools protocol for bench/profile.mjs.
+ */
+export async function startMiniflareService({ inspectorPort } = {}) {
+  // wrangler 4.86's own Miniflare (its dependency), so the runtime is the one wrangler dev runs.
+  const { Miniflare } = await import('../../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
+  const { unstable_getMiniflareWorkerOptions } = await import('wrangler')
+  const dir = bundle()
+  const script = readdirSync(dir).find((f) => f.endsWith('.js'))
+  const fake = await startFakeDashScope({ apiKey: BENCH_KEY })
+  const db = await startDemoDatabase({ dataDir: 'memory://' })
+  const relay = await startWsRelay({ port: 0 })
+  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml')
+  const mf = new Miniflare({
+    ...workerOptions,
+    modules: [{ type: 'ESModule', path: join(dir, script) }],
+    modulesRoot: dir,
+    bindings: {
+      ...workerOptions.bindings,
+      DASHSCOPE_API_KEY: BENCH_KEY,
+      DASHSCOPE_BASE_URL: fake.url,
+      DATABASE_URL: db.url,
+      NEON_WS_PROXY: relay.proxy,
+    },
+    unsafeTriggerHandlers: true,
+    ...(inspectorPort ? { inspectorPort } : {}),
+    host: '127.0.0.1',
+    port: 0,
+  })
+  const url = (await mf.ready).origin
+  // As `npm start` does: the Cron Trigger's refresh fills the schema cache from the demo database.
+  await (await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}`)).arrayBuffer()
+  const health = await (await fetch(`${url}/healthz`)).json()
+  if (!health.schema_version) throw new Error('miniflare: the schema refresh did not fill the cache')
+  const passthrough = await startPassthrough(fake.url)
+  return {
+    fake,
+    worker: { url, pid: process.pid },
+    passthrough,
+    stop: async () => {
+      await Promise.allSettled([mf.dispose(), passthrough.stop()])
+      await Promise.allSettled([fake.close(), relay.close(), db.close()])
+    },
+  }
+}
