@@ -124,6 +124,28 @@ describe('upstream faults end the answer with error then done, keeping what was 
     expect(events.at(-1)!.event).toBe('done')
   })
 
+  it('sends the events of one upstream read as one chunk, and reads upstream only as the client reads', async () => {
+    const events = nativeShort.split('\n\n').filter(Boolean).map((e) => bytes(e + '\n\n'))
+    const reads = [events.slice(0, 3), events.slice(3, 4), events.slice(4)].map((group) => Uint8Array.from(group.flatMap((b) => [...b])))
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>(
+      { pull: (c) => (pulled < reads.length ? c.enqueue(reads[pulled++]) : c.close()) },
+      { highWaterMark: 0 },
+    )
+    const reader = pipeAnswer(body, options('native')).getReader()
+    const decoder = new TextDecoder()
+    const count = (chunk: Uint8Array | undefined) => (decoder.decode(chunk).match(/^event: delta$/gm) ?? []).length
+    expect(decoder.decode((await reader.read()).value)).toMatch(/^event: meta/)
+    expect(pulled).toBe(0)
+    expect(count((await reader.read()).value)).toBe(3)
+    expect(pulled).toBe(1)
+    expect(count((await reader.read()).value)).toBe(1)
+    expect(pulled).toBe(2)
+    while (!(await reader.read()).done) {
+      // the rest: more deltas, then sql, usage, done
+    }
+  })
+
   it('a connection that breaks (the body errors)', async () => {
     let sent = false
     const body = new ReadableStream<Uint8Array>({
