@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { demoSnapshot } from '../src/demo/metro-snapshot'
-import { linkIndexFor } from '../src/linking/index-cache'
+import { attachLinkIndex, linkIndexFor } from '../src/linking/index-cache'
 import { buildLinkIndex } from '../src/linking/link-index'
 import { selectExamples } from '../src/linking/select-examples'
 import { linkTables } from '../src/linking/select-schema'
-import { estimateTokens, splitWords, terms } from '../src/linking/tokenize'
+import { estimateTokens, pairTerms, splitWords, terms } from '../src/linking/tokenize'
 import { buildPrompt } from '../src/prompt/build-prompt'
 import { parseSnapshot, deleteSnapshot, loadSnapshot, saveSnapshot } from '../src/schema/snapshot-store'
 import type { Snapshot, Table } from '../src/schema/snapshot-schema'
@@ -35,6 +35,12 @@ describe('words for linking', () => {
     expect(splitWords('stadiumID Song_Name')).toEqual(['stadium', 'id', 'song', 'name'])
     expect(terms('How many singers')).toEqual(['singer', 'singe~'])
     expect(terms('沈塘桥站')).toEqual(['沈塘', '塘桥', '桥站'])
+  })
+
+  it('pairs adjacent words, so a multi-word column and the question naming it share a term', () => {
+    expect(pairTerms('Number_products')).toEqual(['number+product'])
+    expect(pairTerms('the number of products')).toEqual(['number+product'])
+    expect(pairTerms('沈塘桥站')).toEqual([])
   })
 
   it('estimates Chinese at 1.5 characters per token and the rest at 3.5', () => {
@@ -89,6 +95,25 @@ describe('the prompt for a big schema (schema linking)', () => {
   })
 })
 
+describe('multi-word names in English questions', () => {
+  // 60 tables that each know "number" and "product" apart, one that has them as one column.
+  const filler: Table[] = Array.from({ length: 60 }, (_, i) => ({
+    schema: 'public', name: `product_${i}`, kind: 'table',
+    columns: [{ name: 'product_id', type: 'integer' }, { name: 'serial_number', type: 'text' }, { name: 'product_name', type: 'text' }],
+  }))
+  const stats: Table = { schema: 'public', name: 'store_stats', kind: 'table', columns: [{ name: 'store_id', type: 'integer' }, { name: 'Number_products', type: 'integer' }] }
+  const parsed = parseSnapshot({ version: 'pairs-1', tables: [...filler.slice(0, 30), stats, ...filler.slice(30)], examples: [] })
+  if (!parsed.ok) throw new Error(parsed.error)
+  const snapshot = parsed.snapshot
+
+  it('keeps the table whose column the question names in full when the budget fits one table', () => {
+    const index = linkIndexFor(snapshot)
+    const budget = Math.max(...index.tokens) + 1
+    const names = linkTables(index, 'What is the total number of products?', budget).tables.map((i) => snapshot.tables[i]!.name)
+    expect(names).toEqual(['store_stats'])
+  })
+})
+
 describe('example selection', () => {
   const examples = [
     ...Array.from({ length: 20 }, (_, i) => ({ question: `仓库${i}号的库存总额`, sql: `SELECT sum(col_1_amount) FROM tbl_${i}_warehouse` })),
@@ -115,5 +140,12 @@ describe('the link index travels with the stored snapshot', () => {
     const loaded = await loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
     expect(linkIndexFor(loaded)).toEqual(buildLinkIndex(loaded))
     expect(linkIndexFor(loaded)).toBe(linkIndexFor(loaded))
+  })
+
+  it('is rebuilt when it was stored in an older format', () => {
+    const snapshot = structuredClone(demoSnapshot)
+    const old = { ...buildLinkIndex(snapshot), v: 1, postings: {} }
+    attachLinkIndex(snapshot, old)
+    expect(linkIndexFor(snapshot)).toEqual(buildLinkIndex(snapshot))
   })
 })

@@ -1,6 +1,6 @@
 import { renderTable } from '../prompt/render-schema'
 import type { Snapshot } from '../schema/snapshot-schema'
-import { estimateTokens, splitWords, stem, terms } from './tokenize'
+import { estimateTokens, pairTerms, splitWords, stem, terms } from './tokenize'
 
 /**
  * What schema linking needs, computed once per snapshot (at refresh/upload, stored with it):
@@ -8,7 +8,8 @@ import { estimateTokens, splitWords, stem, terms } from './tokenize'
  * foreign-key graph, each table's token cost, and the examples' masked forms. Plain JSON.
  */
 export type LinkIndex = {
-  v: 1
+  /** Format version: a stored index of another version is rebuilt at load (2: word-pair terms). */
+  v: 2
   /** Estimated prompt tokens of each table's rendering, in snapshot order. */
   tokens: number[]
   /** Each table's schema, as an index into `groups`. */
@@ -92,11 +93,11 @@ export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>):
     return { terms: [...new Set(qTerms)], skeleton: skeleton(e.question), tables: used, tokens: estimateTokens(`问题：${e.question}\nSQL：${e.sql}`) + 2 }
   })
 
-  return { v: 1, tokens, group, groups, postings, samples, edges, examples }
+  return { v: 2, tokens, group, groups, postings, samples, edges, examples }
 }
 
 function nameTerms(name: string): string[] {
-  return [...splitWords(name).filter((w) => w.length > 1).map(stem), ...terms(name)]
+  return [...splitWords(name).filter((w) => w.length > 1).map(stem), ...terms(name), ...pairTerms(name)]
 }
 
 function tablesInSql(sql: string, byName: Map<string, number>): number[] {

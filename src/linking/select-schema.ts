@@ -1,5 +1,5 @@
 import type { LinkIndex } from './link-index'
-import { terms } from './tokenize'
+import { pairTerms, terms } from './tokenize'
 
 export type Linked = {
   /** Chosen tables, in snapshot order. */
@@ -24,7 +24,7 @@ const GROUP = 0.6
 export function linkTables(index: LinkIndex, question: string, budget: number): Linked {
   const n = index.tokens.length
   const score = new Float64Array(n)
-  const qTerms = new Set(terms(question))
+  const qTerms = new Set([...terms(question), ...pairTerms(question)])
   for (const term of qTerms) {
     const post = index.postings[term]
     if (!post) continue

@@ -54,6 +54,21 @@ export function terms(text: string): string[] {
   return out
 }
 
+/** Words that may sit between the words of a multi-word name in a question: "number of products". */
+const JOINERS = new Set(['of', 'the', 'a', 'an'])
+
+/**
+ * Adjacent word pairs, as one term each: a column `Number_products` gives `number+product`, and
+ * so does the question's "number of products". A pair is rarer than its words (one of them may
+ * even be a stop word), so a question that names a column in full points at its table.
+ */
+export function pairTerms(text: string): string[] {
+  const words = splitWords(text).filter((w) => !JOINERS.has(w)).map(stem)
+  const out: string[] = []
+  for (let i = 0; i + 1 < words.length; i++) if (words[i]!.length > 1 && words[i + 1]!.length > 1) out.push(`${words[i]}+${words[i + 1]}`)
+  return out
+}
+
 export function hasCjk(text: string): boolean {
   return CJK.test(text)
 }
