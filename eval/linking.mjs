@@ -152,10 +152,16 @@ ${merged.misses.slice(0, Number(process.env.EVAL_MISSES ?? 8)).map((m) => `- ${m
 
 Why merged mode falls short: the misses are lexical gaps a term index cannot bridge — the
 question's word is a synonym or a value of the table rather than its name ("stores" for \`shop\`,
-"European" for \`continents\`, "dog" for \`Pets\` whose type column holds 'dog' but Spider's
-schema file carries no sample values). Tried and measured here: neighbour and schema weights
-(±0.1 pp), sending whole databases best-first (worse: 87 %), 5-letter prefixes (+0.1 pp, kept), adjacent word pairs as terms
-("number of products" ~ \`Number_products\`: +0.1 pp at 2,000 tokens, +1.0 pp at 500, kept).
+"nations" for \`country\`, "lighter" for \`cars_data.Weight\`, "Jetblue Airways" for a row of
+\`airlines\` when Spider's schema file carries no sample values). Tried and measured here:
+neighbour and schema weights (±0.1 pp), sending whole databases best-first (worse: 87 %),
+5-letter prefixes (+0.1 pp, kept), adjacent word pairs as terms ("number of products" ~
+\`Number_products\`: +0.1 pp at 2,000 tokens, +1.0 pp at 500, kept), keeping the tables a kept
+table references (\`Has_Pet\` → \`Pets\`, \`countrylanguage\` → \`country\`) competing for the
+budget at 0.85 × their child's priority (+0.3 pp at 2,000, +1.5 pp at 500, kept; 0.85 was chosen
+on these dev questions, 0.5–0.95 give +0.0 to +0.5 pp; kept right after the child instead,
++0.5 pp but a parent then crowds out a better direct match, failing a Chinese check below; only
+for tables with two or more foreign keys: −0.5 pp).
 Sample values (which a real refresh collects) and approved examples — both indexed — are what
 closes such gaps in practice; embeddings would need a network call before the first token.
 Per-database mode is met because every Spider database fits in the budget whole.

@@ -114,6 +114,40 @@ describe('multi-word names in English questions', () => {
   })
 })
 
+describe('tables read through their parents', () => {
+  // Small tables named after the question's other word outrank `country`, which it never names.
+  const notes: Table[] = Array.from({ length: 10 }, (_, i) => ({ schema: 'public', name: `official_${i}`, kind: 'table', columns: [{ name: 'note', type: 'text' }] }))
+  const country: Table = {
+    schema: 'public', name: 'country', kind: 'table', primary_key: ['code'],
+    columns: ['code', 'name', 'continent', 'region', 'surface_area', 'population', 'gnp'].map((name) => ({ name, type: 'text' })),
+  }
+  const spoken: Table = {
+    schema: 'public', name: 'countrylanguage', kind: 'table',
+    columns: [{ name: 'country_code', type: 'text' }, { name: 'language', type: 'text' }, { name: 'is_official', type: 'boolean' }],
+    foreign_keys: [{ columns: ['country_code'], ref_table: 'country', ref_columns: ['code'] }],
+  }
+  const parsed = parseSnapshot({ version: 'refs-1', tables: [...notes, country, spoken], examples: [] })
+  if (!parsed.ok) throw new Error(parsed.error)
+  const snapshot = parsed.snapshot
+
+  it('keeps the table a kept table references before other matches take the budget', () => {
+    const index = linkIndexFor(snapshot)
+    const budget = index.tokens[10]! + index.tokens[11]!
+    const names = linkTables(index, 'Which languages are official?', budget).tables.map((i) => snapshot.tables[i]!.name)
+    expect(names).toEqual(['country', 'countrylanguage'])
+  })
+
+  it('lets a better direct match go first: the parent competes, it is not forced in', () => {
+    // station_lines matches best (its comment shares 线路), lines next; station_lines' other
+    // parent, stations, is the biggest table and would leave no room for lines.
+    const demo = { ...demoSnapshot, examples: [] }
+    const index = buildLinkIndex(demo)
+    const names = linkTables(index, '各条线路的长度和开通日期', 300).tables.map((i) => demo.tables[i]!.name)
+    expect(names).toContain('lines')
+    expect(names).toContain('station_lines')
+  })
+})
+
 describe('example selection', () => {
   const examples = [
     ...Array.from({ length: 20 }, (_, i) => ({ question: `仓库${i}号的库存总额`, sql: `SELECT sum(col_1_amount) FROM tbl_${i}_warehouse` })),

@@ -8,7 +8,7 @@ import { estimateTokens, pairTerms, splitWords, stem, terms } from './tokenize'
  * foreign-key graph, each table's token cost, and the examples' masked forms. Plain JSON.
  */
 export type LinkIndex = {
-  /** Format version: a stored index of another version is rebuilt at load (2: word-pair terms). */
+  /** Format version: a stored index of another version is rebuilt at load (2: word-pair terms, `refs`). */
   v: 2
   /** Estimated prompt tokens of each table's rendering, in snapshot order. */
   tokens: number[]
@@ -21,6 +21,8 @@ export type LinkIndex = {
   samples: Record<string, number[]>
   /** Foreign-key neighbours of each table (both directions). */
   edges: number[][]
+  /** The tables each table's foreign keys reference (its parents). */
+  refs: number[][]
   examples: { terms: string[]; skeleton: string[]; tables: number[]; tokens: number }[]
 }
 
@@ -69,10 +71,12 @@ export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>):
   })
 
   const edges: number[][] = snapshot.tables.map(() => [])
+  const refs: number[][] = snapshot.tables.map(() => [])
   snapshot.tables.forEach((table, i) => {
     for (const fk of table.foreign_keys ?? []) {
       const j = byName.get(`${fk.ref_schema ?? table.schema}.${fk.ref_table}`.toLowerCase()) ?? byName.get(fk.ref_table.toLowerCase())
       if (j === undefined || j === i) continue
+      if (!refs[i]!.includes(j)) refs[i]!.push(j)
       if (!edges[i]!.includes(j)) edges[i]!.push(j)
       if (!edges[j]!.includes(i)) edges[j]!.push(i)
     }
@@ -93,7 +97,7 @@ export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>):
     return { terms: [...new Set(qTerms)], skeleton: skeleton(e.question), tables: used, tokens: estimateTokens(`问题：${e.question}\nSQL：${e.sql}`) + 2 }
   })
 
-  return { v: 2, tokens, group, groups, postings, samples, edges, examples }
+  return { v: 2, tokens, group, groups, postings, samples, edges, refs, examples }
 }
 
 function nameTerms(name: string): string[] {

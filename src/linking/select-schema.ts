@@ -14,12 +14,19 @@ const LITERAL = 12
 const NEIGHBOUR = 0.35
 /** How much of its schema's best score a table inherits (one database of many). */
 const GROUP = 0.6
+/**
+ * The priority, as a share of its kept child's, at which a referenced table competes for the
+ * budget: a row of `Has_Pet` or `countrylanguage` is read through its parents (what the pet is,
+ * the country's name), but a parent must not crowd out a better direct match.
+ */
+const PARENT = 0.85
 
 /**
  * The tables a question needs, within a token budget: tables scored by the question's terms
  * (inverse document frequency × field weight), literal sample values found in the question, and
- * their foreign-key neighbours' and schema's scores; greedily kept best first, then the tables
- * that join the kept ones (shortest foreign-key paths) while the budget allows.
+ * their foreign-key neighbours' and schema's scores; greedily kept best first, each with the
+ * tables that join it to the kept ones (shortest foreign-key paths), while the budget allows.
+ * The tables a kept table references compete too, at `PARENT` × its priority.
  */
 export function linkTables(index: LinkIndex, question: string, budget: number): Linked {
   const n = index.tokens.length
@@ -51,9 +58,26 @@ export function linkTables(index: LinkIndex, question: string, budget: number): 
   const order = Array.from({ length: n }, (_, t) => t).sort((a, b) => rank[b]! - rank[a]! || a - b)
   const kept = new Set<number>()
   let used = 0
-  for (const t of order) {
-    if (kept.has(t)) continue
-    if (rank[t]! <= 0 && kept.size > 0) break
+  // Parents of kept tables wait here, each at a share of its kept child's priority.
+  const waiting = new Map<number, number>()
+  let next = 0
+  for (;;) {
+    while (next < n && kept.has(order[next]!)) next++
+    const direct = next < n && (rank[order[next]!]! > 0 || kept.size === 0) ? order[next]! : -1
+    let parent = -1
+    for (const [t, p] of waiting) if (parent < 0 || p > waiting.get(parent)!) parent = t
+    let t: number
+    let priority: number
+    if (direct >= 0 && (parent < 0 || rank[direct]! >= waiting.get(parent)!)) {
+      t = direct
+      priority = rank[t]!
+      next++
+    } else if (parent >= 0) {
+      t = parent
+      priority = waiting.get(parent)!
+      waiting.delete(parent)
+      if (kept.has(t)) continue
+    } else break
     if (used + index.tokens[t]! > budget) continue
     kept.add(t)
     used += index.tokens[t]!
@@ -63,6 +87,7 @@ export function linkTables(index: LinkIndex, question: string, budget: number): 
       kept.add(bridge)
       used += index.tokens[bridge]!
     }
+    for (const ref of index.refs[t]!) if (!kept.has(ref)) waiting.set(ref, Math.max(waiting.get(ref) ?? 0, PARENT * priority))
   }
   return { tables: [...kept].sort((a, b) => a - b), tokens: used }
 }
