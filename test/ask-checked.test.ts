@@ -61,13 +61,21 @@ describe('the answer\'s SQL is checked by Postgres before the sql event', () => 
     const base = fake({ answer: fence('DELETE FROM canary'), repair: '还是无法只读地完成。' })
     const events = await readEvents((await ask({ question: '删除金丝雀' }, { ...RO(), SQL_EXECUTE: 'true', DASHSCOPE_BASE_URL: base }, {})).body!)
     expect(of(events, 'sql')[0]!.data).toMatchObject({ sql: 'DELETE FROM canary', ok: false, checked: true })
-    const canary = await withDb(readConfig({ ...env, ...dbEnv('guard') }).database, (db) => db.query('SELECT count(*)::int AS n FROM canary WHERE note = $1', ['untouched']))
+    const canary = await withDb(readConfig({ ...env, ...dbEnv('guard') }).database, (db) => db.query('SELECT count(*)::int AS n FROM canary WHERE note = $1', ['untouched']), 30_000)
     expect(canary).toEqual([{ n: 2 }])
   })
 
   it('sends the SQL unchecked, saying why, when the database cannot be reached', async () => {
     const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息' }, { ...RO(), DATABASE_URL: inject('databases').deadUrl })).body!)
     expect(of(events, 'sql')[0]!.data).toEqual({ sql: expect.stringContaining('沈塘桥'), ok: true, checked: false, check_error: expect.stringMatching(/^database_unreachable: /) })
+  })
+
+  it('sends the SQL unchecked, and ends, when the database logs in and then stops answering', async () => {
+    // Postgres's statement timeouts cannot fire on a server that does not answer: the session is
+    // bounded by SQL_CHECK_TIMEOUT_MS plus 2 s of round trips, then closed.
+    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息' }, { ...dbEnv('mute'), SQL_CHECK_TIMEOUT_MS: '200' })).body!)
+    expect(of(events, 'sql')[0]!.data).toEqual({ sql: expect.stringContaining('沈塘桥'), ok: true, checked: false, check_error: expect.stringMatching(/^database_timeout: .*2200 ms/) })
+    expect(events.at(-1)!.event).toBe('done')
   })
 
   it('checks nothing without a database (the SQL as the model wrote it)', async () => {

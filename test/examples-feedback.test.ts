@@ -18,7 +18,7 @@ const auth = { authorization: 'Bearer admin-secret' }
 const EX = () => dbEnv('feedback', { ...ADMIN, EXAMPLES_TABLE: TABLE, DB_SCHEMAS: `public,${SCHEMA}` })
 
 const dbConfig = () => readConfig({ ...env, ...dbEnv('feedback') }).database
-const query = <R = Record<string, unknown>>(text: string) => withDb(dbConfig(), (db) => db.query<R>(text))
+const query = <R = Record<string, unknown>>(text: string) => withDb(dbConfig(), (db) => db.query<R>(text), 30_000)
 const tableExists = async (name: string) => (await query<{ ok: boolean }>(`SELECT to_regclass('${name}') IS NOT NULL AS ok`))[0]!.ok
 const storedSnapshot = () => loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
 

@@ -3,6 +3,7 @@ import type { TestProject } from 'vitest/node'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
 import { startTestDatabases } from './setup/databases'
+import { startMutePostgres } from './setup/mute-postgres'
 import { startSilentServer } from './setup/silent-server'
 
 export default async function setup(project: TestProject) {
@@ -11,8 +12,14 @@ export default async function setup(project: TestProject) {
   const silent = await startSilentServer()
   project.provide('silentUpstreamUrl', silent.url)
   const databases = await startTestDatabases()
-  project.provide('databases', { wsProxy: databases.wsProxy, urls: databases.urls, deadUrl: databases.deadUrl })
+  const mute = await startMutePostgres()
+  project.provide('databases', {
+    wsProxy: databases.wsProxy,
+    urls: { ...databases.urls, mute: `postgres://postgres:postgres@127.0.0.1:${mute.port}/postgres` },
+    deadUrl: databases.deadUrl,
+  })
   return async () => {
+    await mute.close()
     await databases.close()
     await silent.close()
     await fake.close()

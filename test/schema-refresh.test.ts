@@ -89,7 +89,7 @@ describe('POST /v1/admin/schema/refresh introspects a real Postgres', () => {
     const first = (await (await refresh(dbEnv('feedback'))).json()) as { version: string; changed: boolean }
     const second = (await (await refresh(dbEnv('feedback'))).json()) as { version: string; changed: boolean }
     expect(second).toMatchObject({ version: first.version, changed: false })
-    await withDb(readConfig({ ...env, ...dbEnv('feedback') }).database, (db) => db.query(`COMMENT ON TABLE fares IS '票价表（${Date.now()}）'`))
+    await withDb(readConfig({ ...env, ...dbEnv('feedback') }).database, (db) => db.query(`COMMENT ON TABLE fares IS '票价表（${Date.now()}）'`), 30_000)
     const third = (await (await refresh(dbEnv('feedback'))).json()) as { version: string; changed: boolean }
     expect(third.changed).toBe(true)
     expect(third.version).not.toBe(first.version)

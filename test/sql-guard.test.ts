@@ -8,9 +8,9 @@ import { dbEnv } from './support/app'
 
 const owner = () => readConfig({ ...env, ...dbEnv('guard') }).database
 const readonly = () => readConfig({ ...env, ...dbEnv('guardReadonly') }).database
-const asOwner = <R = Record<string, unknown>>(sql: string) => withDb(owner(), (db) => db.query<R>(sql))
+const asOwner = <R = Record<string, unknown>>(sql: string) => withDb(owner(), (db) => db.query<R>(sql), 30_000)
 const OPTIONS = { schemas: ['public'], checkTimeoutMs: 2000, executeTimeoutMs: 500, maxRows: 500, maxBytes: 1_048_576 }
-const guard = (sql: string, execute = true, options = OPTIONS) => withDb(readonly(), (db) => checkAndRun(db, sql, { ...options, execute }))
+const guard = (sql: string, execute = true, options = OPTIONS) => withDb(readonly(), (db) => checkAndRun(db, sql, { ...options, execute }), 30_000)
 
 /** What must hold after every hostile statement, checked as the owner. */
 async function expectNothingChanged() {
@@ -104,8 +104,16 @@ describe('running the SQL', () => {
   })
 
   it('is refused for a superuser connection, even for a harmless query', async () => {
-    const { check, run } = await withDb(owner(), (db) => checkAndRun(db, 'SELECT 1', { ...OPTIONS, execute: true }))
+    const { check, run } = await withDb(owner(), (db) => checkAndRun(db, 'SELECT 1', { ...OPTIONS, execute: true }), 30_000)
     expect(check.ok).toBe(true)
     expect(run).toEqual({ ok: false, error: expect.stringMatching(/superuser/) })
+  })
+})
+
+describe('a database session', () => {
+  it('fails with database_timeout past its deadline when the server logs in and then stops answering', async () => {
+    const mute = readConfig({ ...env, ...dbEnv('mute') }).database
+    const err = await withDb(mute, (db) => db.query('SELECT 1'), 300).catch((e: unknown) => e)
+    expect(err).toMatchObject({ status: 504, code: 'database_timeout', message: 'The database stopped answering: no reply within 300 ms' })
   })
 })

@@ -53,6 +53,9 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
   return { sql, sqlOk: data.ok, usage }
 }
 
+/** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
+const SESSION_GRACE_MS = 2000
+
 type Guarded = { check: SqlCheck; run?: SqlRun } | { unavailable: string }
 
 async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
@@ -67,6 +70,8 @@ async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
         maxBytes: config.sql.maxResultBytes,
         execute: input.execute,
       }),
+      // Postgres bounds each statement; this bounds a server that stops answering altogether.
+      config.sql.checkTimeoutMs + (input.execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,
     )
   } catch (err) {
     // The database could not be asked: the SQL goes out unchecked, and says so.

@@ -74,11 +74,18 @@ export async function openDb(config: DatabaseConfig): Promise<Db> {
   }
 }
 
-/** Runs `work` with a session that is always closed afterwards. */
-export async function withDb<T>(config: DatabaseConfig, work: (db: Db) => Promise<T>): Promise<T> {
+/** How long an admin or feedback call may wait on the database in all. */
+export const ADMIN_DEADLINE_MS = 30_000
+
+/**
+ * Runs `work` with a session that is always closed afterwards. Postgres's own timeouts bound each
+ * statement, but not a server or link that stops answering mid-session: past `deadlineMs` the
+ * session is closed and the call fails with database_timeout (retryable).
+ */
+export async function withDb<T>(config: DatabaseConfig, work: (db: Db) => Promise<T>, deadlineMs: number): Promise<T> {
   const db = await openDb(config)
   try {
-    return await work(db)
+    return await withTimeout(work(db), deadlineMs, () => new AppError(504, 'database_timeout', `The database stopped answering: no reply within ${deadlineMs} ms`, { retryable: true }))
   } finally {
     await db.end()
   }

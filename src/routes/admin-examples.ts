@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
-import { withDb } from '../db/connect'
+import { ADMIN_DEADLINE_MS, withDb } from '../db/connect'
 import { deleteExample, ensureExamplesTable, insertExamples, listExamples, setApproved } from '../db/examples-table'
 import { AppError } from '../errors'
 import { parseExamplesCsv, parseExamplesJson } from '../examples/example-input'
@@ -22,7 +22,7 @@ adminExampleRoutes.post('/v1/admin/examples', acceptBody((config) => config.maxS
     await ensureExamplesTable(db, table)
     // An admin's import is approved unless it says otherwise.
     return insertExamples(db, table, parsed.pairs.map((p) => ({ question: p.question, sql: p.sql, source: 'admin', approved: p.approved ?? true })))
-  })
+  }, ADMIN_DEADLINE_MS)
   const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'examples') : null
   return c.json({ received: parsed.pairs.length, inserted: result.inserted, duplicates: parsed.pairs.length - result.inserted, ids: result.ids, refresh }, 201)
 })
@@ -32,14 +32,14 @@ adminExampleRoutes.get('/v1/admin/examples', async (c) => {
   if (status !== 'pending' && status !== 'approved' && status !== 'all') throw new AppError(400, 'invalid_request', '"status" is pending, approved or all')
   const limit = boundedInt(c.req.query('limit'), 100, 1, 1000, 'limit')
   const offset = boundedInt(c.req.query('offset'), 0, 0, Number.MAX_SAFE_INTEGER, 'offset')
-  const result = await withDb(c.var.config.database, (db) => listExamples(db, c.var.config.database.examplesTable, { status, limit, offset }))
+  const result = await withDb(c.var.config.database, (db) => listExamples(db, c.var.config.database.examplesTable, { status, limit, offset }), ADMIN_DEADLINE_MS)
   return c.json({ ...result, limit, offset })
 })
 
 for (const [action, approved] of [['approve', true], ['unapprove', false]] as const) {
   adminExampleRoutes.post(`/v1/admin/examples/:id/${action}`, async (c) => {
     const id = exampleId(c.req.param('id'))
-    const example = await withDb(c.var.config.database, (db) => setApproved(db, c.var.config.database.examplesTable, id, approved))
+    const example = await withDb(c.var.config.database, (db) => setApproved(db, c.var.config.database.examplesTable, id, approved), ADMIN_DEADLINE_MS)
     if (!example) throw new AppError(404, 'not_found', `No example ${id}`)
     const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'examples') : null
     return c.json({ example, refresh })
@@ -48,7 +48,7 @@ for (const [action, approved] of [['approve', true], ['unapprove', false]] as co
 
 adminExampleRoutes.delete('/v1/admin/examples/:id', async (c) => {
   const id = exampleId(c.req.param('id'))
-  const deleted = await withDb(c.var.config.database, (db) => deleteExample(db, c.var.config.database.examplesTable, id))
+  const deleted = await withDb(c.var.config.database, (db) => deleteExample(db, c.var.config.database.examplesTable, id), ADMIN_DEADLINE_MS)
   if (!deleted) throw new AppError(404, 'not_found', `No example ${id}`)
   return c.json({ deleted: id })
 })

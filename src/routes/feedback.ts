@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { validator } from 'hono/validator'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../app-env'
-import { withDb } from '../db/connect'
+import { ADMIN_DEADLINE_MS, withDb } from '../db/connect'
 import { ensureExamplesTable, findExample, insertExamples } from '../db/examples-table'
 import { AppError } from '../errors'
 import { callerId, loadRequestRecord } from '../feedback/request-record'
@@ -53,7 +53,7 @@ feedbackRoutes.post(
       await ensureExamplesTable(db, table)
       await insertExamples(db, table, [{ question: record.question, sql, source, approved: false, request_id: body.request_id }])
       return findExample(db, table, record.question, sql)
-    })
+    }, ADMIN_DEADLINE_MS)
     return c.json({ stored: true, example: example && { id: example.id, approved: example.approved, source: example.source } }, 201)
   },
 )

@@ -9,6 +9,12 @@ import type { Snapshot } from './snapshot-schema'
 import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
 
 export const LAST_REFRESH_KEY = 'schema:last-refresh'
+/**
+ * What a refresh may spend on the database besides the sample-value budget: the catalog queries
+ * for 2,000 tables × 30 columns take ~3.5 s (BENCHMARKS.md, P9); a database that stops answering
+ * fails the refresh (database_timeout) and the stored snapshot stays.
+ */
+const REFRESH_CATALOG_DEADLINE_MS = 60_000
 
 export type RefreshResult = {
   version: string
@@ -50,7 +56,7 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
         exclude: [db.examplesTable],
       })
       return { ...found, examples: await approvedExamples(session, db.examplesTable) }
-    })
+    }, db.sampleBudgetMs + REFRESH_CATALOG_DEADLINE_MS)
     if (!tables.length) {
       throw new AppError(502, 'database_permission_denied', `The database role may SELECT no table or view in schema(s) ${db.schemas.join(', ')}: nothing to cache`)
     }
