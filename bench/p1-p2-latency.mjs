@@ -44,18 +44,14 @@ export async function measureEventDelay({ fake, worker }, streams) {
       const tag = `p2-${via}-${i}`
       const options = `pace=35,jitter=15,seed=${i + 1},tag=${tag}`
       const arrivals = [] // [epoch ms, number of answer events in that read]
-      // Only the first attempt: when Postgres rejects the answer's SQL, a repair round streams a
-      // second answer (after `event: repair`) from a second upstream request with the same tag.
-      let repaired = false
+      // Only the first attempt: when Postgres rejects the answer's SQL, a repair round would stream
+      // a second answer (after `event: repair`) from a second upstream request with the same tag;
+      // the client leaves there instead of waiting for it.
       const onChunk = (text) => {
-        if (repaired) return
         const cut = via === 'worker' ? text.indexOf('event: repair') : -1
-        if (cut >= 0) {
-          repaired = true
-          text = text.slice(0, cut)
-        }
-        const n = via === 'direct' ? count(text, 'event:result') : count(text, 'event: delta')
+        const n = count(cut >= 0 ? text.slice(0, cut) : text, via === 'direct' ? 'event:result' : 'event: delta')
         if (n > 0) arrivals.push([performance.timeOrigin + performance.now(), n])
+        return cut >= 0 ? 'stop' : undefined
       }
       const res =
         via === 'direct'

@@ -4,7 +4,8 @@ import http from 'node:http'
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 2000 })
 
 /**
- * POSTs JSON and reads the streamed body. `onChunk(text, at)` sees every read as it arrives.
+ * POSTs JSON and reads the streamed body. `onChunk(text, at)` sees every read as it arrives; when
+ * it returns `'stop'`, the response is closed there (the client leaves) and the call resolves.
  * Resolves with { status, ttfb, firstMatch, end, bytes } — times in ms since the request began.
  */
 export function post(url, body, { headers = {}, onChunk, match, timeoutMs = 120_000 } = {}) {
@@ -21,7 +22,10 @@ export function post(url, body, { headers = {}, onChunk, match, timeoutMs = 120_
         ttfb ??= at
         bytes += Buffer.byteLength(text)
         if (firstMatch === null && match && text.includes(match)) firstMatch = at
-        onChunk?.(text, at)
+        if (onChunk?.(text, at) === 'stop') {
+          res.destroy()
+          resolve({ status: res.statusCode, ttfb, firstMatch, end: performance.now() - started, bytes, stopped: true })
+        }
       })
       res.on('end', () => resolve({ status: res.statusCode, ttfb, firstMatch, end: performance.now() - started, bytes }))
       res.on('error', reject)

@@ -10,9 +10,9 @@ import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-st
 
 export const LAST_REFRESH_KEY = 'schema:last-refresh'
 /**
- * What a refresh may spend on the database besides the sample-value budget: the catalog queries
- * for 2,000 tables × 30 columns take ~3.5 s (BENCHMARKS.md, P9); a database that stops answering
- * fails the refresh (database_timeout) and the stored snapshot stays.
+ * What a refresh may spend on the database besides the sample-value budget: a whole refresh of
+ * 2,000 tables × 30 columns takes 3.5–6 s here (BENCHMARKS.md, P9); a database that stops
+ * answering fails the refresh (database_timeout) and the stored snapshot stays.
  */
 const REFRESH_CATALOG_DEADLINE_MS = 60_000
 
