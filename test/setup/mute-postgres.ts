@@ -1,16 +1,12 @@
-import { createServer, type Socket } from 'node:net'
+import { startLoopbackServer } from './silent-server'
 
 /**
  * A Postgres server that lets a client log in and then never answers a query: a database that
  * hangs mid-session (a stuck connection pooler, a lock that never comes free, a half-open socket).
  * Speaks just enough of the protocol: SSLRequest → 'N'; startup → AuthenticationOk, ReadyForQuery.
  */
-export async function startMutePostgres(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>()
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => {})
+export function startMutePostgres(): Promise<{ port: number; close: () => Promise<void> }> {
+  return startLoopbackServer((socket) => {
     let buffered = Buffer.alloc(0)
     let started = false
     socket.on('data', (chunk) => {
@@ -32,14 +28,4 @@ export async function startMutePostgres(): Promise<{ port: number; close: () => 
       }
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resolve())
-      }),
-  }
 }
