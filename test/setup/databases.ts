@@ -1,6 +1,8 @@
 // A real PostgreSQL server for the database tests, plus the WebSocket relay the Neon driver uses
 // to reach it (as in local development). Each test database is created from a fixture here.
 import { readFileSync } from 'node:fs'
+// Node's URL: with @types/node 24 the global one in this project is the Workers URL type.
+import { URL } from 'node:url'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations

@@ -4,8 +4,12 @@
 // Local development and tests only: targets are limited to loopback addresses by default.
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
-import { WebSocketServer } from 'ws'
+import { createRequire } from 'node:module'
 import { terminateWatcher } from './terminate-watch.mjs'
+
+// Loaded through require: vitest 5 loads the test global setup with the Workers plugin's resolve
+// conditions (worker/browser), under which `import 'ws'` resolves to its browser stub.
+const { WebSocketServer } = createRequire(import.meta.url)('ws')
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
 
