@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
-import { IncrementalText } from '../src/dashscope/map-native-chunks'
 import { AppError } from '../src/errors'
 
 describe('configuration', () => {
@@ -21,20 +20,5 @@ describe('configuration', () => {
   it('refuses a misconfigured protocol or limit loudly, as an operator error', () => {
     expect(() => readConfig({ ...env, DASHSCOPE_PROTOCOL: 'grpc' })).toThrow(AppError)
     expect(() => readConfig({ ...env, MAX_BODY_BYTES: '64k' })).toThrow(/MAX_BODY_BYTES/)
-  })
-})
-
-describe('incremental text from native events', () => {
-  it('passes incremental pieces through unchanged, even when one repeats the start', () => {
-    const t = new IncrementalText()
-    expect(['您的', '问题', '您的问题是'].map((p) => t.next(p))).toEqual(['您的', '问题', '您的问题是'])
-  })
-  it('turns cumulative pieces into deltas', () => {
-    const t = new IncrementalText()
-    expect(['您的', '您的问题', '您的问题是：', '您的问题是：'].map((p) => t.next(p))).toEqual(['您的', '问题', '是：', ''])
-  })
-  it('ignores empty pieces', () => {
-    const t = new IncrementalText()
-    expect(['', 'a', '', 'ab'].map((p) => t.next(p))).toEqual(['', 'a', '', 'b'])
   })
 })

@@ -49,6 +49,15 @@ const cases: [string, string, string | null][] = [
   ['SQL comments inside the block are kept', '```sql\n-- 按站名模糊匹配\nSELECT * FROM stations WHERE name LIKE \'%沈塘桥%\'\n```', "-- 按站名模糊匹配\nSELECT * FROM stations WHERE name LIKE '%沈塘桥%'"],
   ['an unfenced statement ending in a Chinese full stop', '查询如下：SELECT count(*) FROM stations。', 'SELECT count(*) FROM stations'],
   ['a draft and a corrected block, caps fence last', '初稿：\n```sql\nSELECT nme FROM stations\n```\n更正：\n```SQL\nSELECT name FROM stations\n```', 'SELECT name FROM stations'],
+  ['a one-line fence after prose', '最终SQL如下：```sql SELECT name FROM stations WHERE is_transfer ```。', 'SELECT name FROM stations WHERE is_transfer'],
+  ['a fence opened after prose, SQL on the next lines', '最终SQL如下：```sql\nSELECT name\nFROM stations\n```', 'SELECT name\nFROM stations'],
+  ['a fence inside a string literal', "```sql\nSELECT '```' AS x\n```", "SELECT '```' AS x"],
+  ['a fence inside a string literal on one line', "```sql SELECT '```' AS x ```", "SELECT '```' AS x"],
+  ['a fence inside a quoted identifier and a doubled quote', '```sql\nSELECT \'it\'\'s ```\' AS "a```b" FROM t\n```', 'SELECT \'it\'\'s ```\' AS "a```b" FROM t'],
+  ['a string literal over two lines with a fence in it', "```sql\nSELECT 'a\n```' AS x\n```", "SELECT 'a\n```' AS x"],
+  ['a fence inside a dollar-quoted string and a block comment', "```sql\nSELECT $q$```$q$ /* ``` */ AS x\n```", 'SELECT $q$```$q$ /* ``` */ AS x'],
+  ['a fence at the end of a comment line closes the block', "```sql\nSELECT 1 FROM t -- done```", 'SELECT 1 FROM t -- done'],
+  ["an unbalanced apostrophe in the SQL still lets the fence close", "```sql\nSELECT name FROM stations WHERE name = 'Xi'an\n```\n说明：it's done", "SELECT name FROM stations WHERE name = 'Xi'an"],
   ['a refusal that mentions SQL without writing any', '抱歉，这个问题无法用 SQL 回答：数据库中没有天气数据。', null],
 ]
 

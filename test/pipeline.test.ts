@@ -65,12 +65,48 @@ describe('the answer pipeline, native protocol', () => {
   })
 
   it('takes only the new text when a model repeats the whole answer in every event (incremental_output ignored)', async () => {
-    const contents = ['您的问题', '您的问题是：沈塘', '您的问题是：沈塘桥']
+    const contents = ['您的', '您的问题', '您的问题是', '您的问题是：沈塘', '您的问题是：沈塘桥']
     const wire = contents
-      .map((c, i) => `id:${i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:${JSON.stringify({ output: { choices: [{ message: { content: c }, finish_reason: i === 2 ? 'stop' : 'null' }] } })}\n\n`)
+      .map((c, i) => `id:${i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:${JSON.stringify({ output: { choices: [{ message: { content: c }, finish_reason: i === contents.length - 1 ? 'stop' : 'null' }] } })}\n\n`)
       .join('')
     const events = await run([bytes(wire)], 'native')
     expect(text(events)).toBe('您的问题是：沈塘桥')
+  })
+
+  /** A native wire of these message pieces (content, or reasoning_content with `reasoning`). */
+  function nativeWire(pieces: Array<{ content?: unknown; reasoning_content?: unknown }>): string {
+    return pieces
+      .map((m, i) => `id:${i + 1}\nevent:result\n:HTTP_STATUS/200\ndata:${JSON.stringify({ output: { choices: [{ message: { role: 'assistant', ...m }, finish_reason: i === pieces.length - 1 ? 'stop' : 'null' }] } })}\n\n`)
+      .join('')
+  }
+
+  it('keeps the whole answer and its SQL when an incremental answer starts "`", "``sq"', async () => {
+    const pieces = ['`', '``sq', 'l\nSEL', 'ECT name', ' FROM stations', '\n```', '']
+    const events = await run([bytes(nativeWire(pieces.map((content) => ({ content }))))], 'native')
+    expect(text(events)).toBe('```sql\nSELECT name FROM stations\n```')
+    expect(events.find((e) => e.event === 'sql')!.data).toEqual({ sql: 'SELECT name FROM stations', ok: true })
+  })
+
+  it('sends reasoning held by the cumulative check before the answer that follows it', async () => {
+    const pieces = [{ reasoning_content: '嗯', content: '' }, { reasoning_content: '嗯，', content: '' }, { reasoning_content: '', content: 'SELECT 1' }, { content: '' }]
+    const events = await run([bytes(nativeWire(pieces))], 'native')
+    expect(events.filter((e) => e.event === 'reasoning' || e.event === 'delta').map((e) => [e.event, e.data.text])).toEqual([
+      ['reasoning', '嗯'],
+      ['reasoning', '嗯，'],
+      ['delta', 'SELECT 1'],
+    ])
+  })
+
+  it('keeps text held by the cumulative check when the upstream fails mid-stream', async () => {
+    const wire = nativeWire([{ content: '好' }, { content: '好的' }]).replace(/"stop"/, '"null"') + 'event:error\n:HTTP_STATUS/500\ndata:{"code":"InternalError","message":"boom"}\n\n'
+    const events = await run([bytes(wire)], 'native')
+    expect(text(events)).toBe('好好的')
+    expect(events.at(-2)!.data.code).toBe('upstream_error')
+  })
+
+  it('reads message content sent as an array of text parts', async () => {
+    const events = await run([bytes(nativeWire([{ content: [{ text: 'SELECT ' }, { text: '1' }] }, { content: '' }]))], 'native')
+    expect(text(events)).toBe('SELECT 1')
   })
 
   it('reads the older result_format "text" shape', async () => {

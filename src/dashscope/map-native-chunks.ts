@@ -1,6 +1,7 @@
 import type { EventSourceMessage } from 'eventsource-parser/stream'
 import type { Usage } from '../stream/events'
-import { first, num, obj, str } from './read-fields'
+import { IncrementalText } from './incremental-text'
+import { first, num, obj, str, text } from './read-fields'
 import { malformed, parseJson, upstreamStreamError, type ChunkMapper, type PartSink } from './upstream-part'
 
 /**
@@ -19,7 +20,16 @@ export class NativeChunkMapper implements ChunkMapper {
     this.usage = undefined
   }
 
+  /** Text still held by the incremental/cumulative check goes out before the answer ends. */
+  private flushText(sink: PartSink): void {
+    const reasoning = this.reasoning.flush()
+    if (reasoning) sink.enqueue({ type: 'reasoning', text: reasoning })
+    const text = this.text.flush()
+    if (text) sink.enqueue({ type: 'text', text })
+  }
+
   end(sink: PartSink): void {
+    this.flushText(sink)
     this.flushUsage(sink)
   }
 
@@ -27,17 +37,26 @@ export class NativeChunkMapper implements ChunkMapper {
     const json = parseJson(message.data)
     if (message.event === 'error') {
       const err = json.ok ? obj(json.value) : undefined
+      this.flushText(sink)
       return sink.enqueue(upstreamStreamError(str(err?.code), str(err?.message)))
     }
-    if (!json.ok) return sink.enqueue(malformed('an event that is not JSON'))
-    const chunk = obj(json.value)
-    if (!chunk) return sink.enqueue(malformed('an event of an unexpected shape'))
+    const chunk = json.ok ? obj(json.value) : undefined
+    if (!chunk) {
+      this.flushText(sink)
+      return sink.enqueue(malformed(json.ok ? 'an event of an unexpected shape' : 'an event that is not JSON'))
+    }
     const output = obj(chunk.output)
     const choice = first(output?.choices)
     const message_ = obj(choice?.message)
-    const reasoningDelta = this.reasoning.next(str(message_?.reasoning_content) ?? '')
+    const reasoningDelta = this.reasoning.next(text(message_?.reasoning_content) ?? '')
     if (reasoningDelta) sink.enqueue({ type: 'reasoning', text: reasoningDelta })
-    const textDelta = this.text.next(str(message_?.content) ?? str(output?.text) ?? '')
+    const textPiece = text(message_?.content) ?? str(output?.text) ?? ''
+    if (textPiece) {
+      // The answer has begun: reasoning still held goes out first, so it stays before the answer.
+      const heldReasoning = this.reasoning.flush()
+      if (heldReasoning) sink.enqueue({ type: 'reasoning', text: heldReasoning })
+    }
+    const textDelta = this.text.next(textPiece)
     if (textDelta) sink.enqueue({ type: 'text', text: textDelta })
     const u = obj(chunk.usage)
     if (u) {
@@ -47,47 +66,9 @@ export class NativeChunkMapper implements ChunkMapper {
     }
     const finish = str(choice?.finish_reason) ?? str(output?.finish_reason)
     if (finish && finish !== 'null') {
+      this.flushText(sink)
       this.flushUsage(sink)
       sink.enqueue({ type: 'finish', reason: finish })
-    }
-  }
-}
-
-/**
- * We always ask for `incremental_output: true`, but a model that ignores it repeats the whole text
- * so far in every event. The mode is decided once, from the first two non-empty pieces, and then
- * held: if the second starts with the first (and is longer), every piece is cumulative and only
- * its new tail is passed on. Only the text length is kept, never the answer.
- */
-export class IncrementalText {
-  private mode: 'unknown' | 'incremental' | 'cumulative' = 'unknown'
-  private first = ''
-  private seenLength = 0
-
-  next(piece: string): string {
-    if (!piece) return ''
-    switch (this.mode) {
-      case 'incremental':
-        return piece
-      case 'cumulative': {
-        const delta = piece.length > this.seenLength ? piece.slice(this.seenLength) : ''
-        this.seenLength = Math.max(this.seenLength, piece.length)
-        return delta
-      }
-      case 'unknown':
-        if (!this.first) {
-          this.first = piece
-          this.seenLength = piece.length
-          return piece
-        }
-        if (piece.length > this.first.length && piece.startsWith(this.first)) {
-          this.mode = 'cumulative'
-          this.first = ''
-          return this.next(piece)
-        }
-        this.mode = 'incremental'
-        this.first = ''
-        return piece
     }
   }
 }

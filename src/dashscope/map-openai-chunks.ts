@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser/stream'
-import { first, num, obj, str } from './read-fields'
+import { first, num, obj, str, text } from './read-fields'
 import { malformed, parseJson, upstreamStreamError, type ChunkMapper, type PartSink } from './upstream-part'
 
 /** Compatible mode (`/compatible-mode/v1/chat/completions`, `data: {chunk}` … `data: [DONE]`) → parts. */
@@ -19,9 +19,9 @@ export class OpenAiChunkMapper implements ChunkMapper {
     }
     const choice = first(chunk.choices)
     const delta = obj(choice?.delta)
-    const reasoning = str(delta?.reasoning_content)
+    const reasoning = text(delta?.reasoning_content)
     if (reasoning) sink.enqueue({ type: 'reasoning', text: reasoning })
-    const content = str(delta?.content)
+    const content = text(delta?.content)
     if (content) sink.enqueue({ type: 'text', text: content })
     const finish = str(choice?.finish_reason)
     if (finish) sink.enqueue({ type: 'finish', reason: finish })

@@ -22,3 +22,18 @@ export function num(value: unknown): number | undefined {
 export function first(value: unknown): Fields | undefined {
   return Array.isArray(value) ? obj(value[0]) : undefined
 }
+
+/**
+ * Message text: a string, or (thinking models, multimodal replies) an array of parts whose `text`
+ * strings are joined. Anything else reads as absent.
+ */
+export function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value
+  if (!Array.isArray(value)) return undefined
+  let out = ''
+  for (const part of value) {
+    const t = obj(part)?.text
+    if (typeof t === 'string') out += t
+  }
+  return out
+}

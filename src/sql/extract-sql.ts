@@ -2,17 +2,16 @@ export type ExtractedSql = { ok: true; sql: string } | { ok: false; error: strin
 
 export const NO_SQL = 'no SQL found in the answer'
 
-// A fence opens at a line start: ``` plus an optional language word. Scanning lines keeps this
-// linear on any input; no regex with nested quantifiers runs over the whole answer.
-const FENCE_OPEN = /^\s*(`{3,}|~{3,})\s*([A-Za-z-]*)\s*$/
+// Scanning lines keeps this linear on any input; no regex with nested quantifiers runs over the
+// whole answer.
 const SQL_LANGS = new Set(['sql', 'postgresql', 'postgres', 'pgsql', 'psql', 'plpgsql'])
 const STARTS_LIKE_SQL = /^\s*(select|with|values|table|explain)\b/i
 const STATEMENT_START = /(?:^|[:：]\s*)((?:select|with)\b)/i
 
 /**
  * The final SQL of a model's answer: the last ```sql block (any case; also a bare ``` block that
- * reads as SQL), tolerating a fence closed on the SQL's own line, a missing closing fence and a
- * trailing `;`. Without fences, the answer's last SELECT/WITH statement. No SQL → ok:false.
+ * reads as SQL), tolerating a fence opened after prose or closed on the SQL's own line, fences
+ * inside the SQL's string literals, a missing closing fence and a trailing `;`. Without fences, the answer's last SELECT/WITH statement. No SQL → ok:false.
  */
 export function extractSql(answer: string): ExtractedSql {
   const lines = answer.replace(/\r\n?/g, '\n').split('\n')
@@ -27,28 +26,101 @@ export function extractSql(answer: string): ExtractedSql {
   return bare ? { ok: true, sql: bare } : { ok: false, error: NO_SQL }
 }
 
+// An opening fence anywhere on a line ("最终SQL如下：```sql SELECT …"): the fence, an optional
+// language word, then the rest of the line, which may already be SQL.
+const FENCE_ANYWHERE = /(`{3,}|~{3,})[ \t]*([A-Za-z-]*)(?=\s|$)/
+
 function fencedBlocks(lines: string[]): { lang: string; body: string }[] {
   const blocks: { lang: string; body: string }[] = []
-  let open: { lang: string; body: string[]; fence: string } | null = null
-  for (const line of lines) {
+  let open: { lang: string; body: string[]; scanner: FenceCloser; naive: { line: number; col: number } | null } | null = null
+  for (let line of lines) {
     if (!open) {
-      const m = FENCE_OPEN.exec(line)
-      // An inline opening such as "```sql SELECT 1```" on one line.
-      const inline = /^\s*```\s*(sql|postgresql|pgsql)\s+(.*?)\s*```\s*$/i.exec(line)
-      if (inline) blocks.push({ lang: inline[1]!, body: inline[2]! })
-      else if (m) open = { lang: m[2] ?? '', body: [], fence: m[1]![0]! }
-      continue
+      const m = FENCE_ANYWHERE.exec(line)
+      if (!m) continue
+      open = { lang: m[2] ?? '', body: [], scanner: new FenceCloser(m[1]![0]!), naive: null }
+      line = line.slice(m.index + m[0].length).replace(/^[ \t]+/, '')
+      if (!line) continue
     }
-    const close = line.indexOf(open.fence.repeat(3))
+    const fence = open.scanner.fence
+    const close = open.scanner.scan(line)
     if (close >= 0) {
       // The seed's model closed the fence right after the SQL: "… LIKE '%沈塘桥%'```".
       open.body.push(line.slice(0, close))
       blocks.push({ lang: open.lang, body: open.body.join('\n') })
       open = null
-    } else open.body.push(line)
+      continue
+    }
+    const naive = line.indexOf(fence)
+    if (naive >= 0 && !open.naive) open.naive = { line: open.body.length, col: naive }
+    open.body.push(line)
   }
-  if (open) blocks.push({ lang: open.lang, body: open.body.join('\n') }) // a truncated answer
+  if (open) {
+    // A fence left open: a truncated answer — or an unbalanced quote in the SQL (an apostrophe in
+    // prose-like SQL) hid the closing fence; then the first fence on a line closes it after all.
+    const body = open.naive ? [...open.body.slice(0, open.naive.line), open.body[open.naive.line]!.slice(0, open.naive.col)] : open.body
+    blocks.push({ lang: open.lang, body: body.join('\n') })
+  }
   return blocks
+}
+
+/**
+ * Finds a block's closing fence, line by line, outside SQL's quotes and comments, so the literal
+ * in `SELECT '```' AS x` does not end the block. Quote state carries over lines (a string literal
+ * can span them); `--` comments end with their line.
+ */
+class FenceCloser {
+  readonly fence: string
+  private state: 'code' | 'single' | 'escaped-single' | 'double' | 'block-comment' | 'dollar' = 'code'
+  private dollarTag = ''
+
+  constructor(fenceChar: string) {
+    this.fence = fenceChar.repeat(3)
+  }
+
+  /** The column of the closing fence in this line, or -1. */
+  scan(line: string): number {
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i]!
+      switch (this.state) {
+        case 'code':
+          if (line.startsWith(this.fence, i)) return i
+          if (c === '-' && line[i + 1] === '-') {
+            // A comment to the end of the line — but a fence at its end still closes the block.
+            const close = line.indexOf(this.fence, i + 2)
+            return close
+          }
+          if (c === '/' && line[i + 1] === '*') (this.state = 'block-comment'), i++
+          else if (c === "'") this.state = (line[i - 1] === 'E' || line[i - 1] === 'e') && !/\w/.test(line[i - 2] ?? '') ? 'escaped-single' : 'single'
+          else if (c === '"') this.state = 'double'
+          else if (c === '$') {
+            const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(line.slice(i))
+            if (tag && !/\w/.test(line[i - 1] ?? '')) {
+              this.state = 'dollar'
+              this.dollarTag = tag[0]
+              i += tag[0].length - 1
+            }
+          }
+          break
+        case 'single':
+          if (c === "'") this.state = 'code' // '' re-enters at once: an escaped quote
+          break
+        case 'escaped-single':
+          if (c === '\\') i++
+          else if (c === "'") this.state = 'code'
+          break
+        case 'double':
+          if (c === '"') this.state = 'code'
+          break
+        case 'block-comment':
+          if (c === '*' && line[i + 1] === '/') (this.state = 'code'), i++
+          break
+        case 'dollar':
+          if (line.startsWith(this.dollarTag, i)) (this.state = 'code'), (i += this.dollarTag.length - 1)
+          break
+      }
+    }
+    return -1
+  }
 }
 
 function lastBareStatement(lines: string[]): string | null {
