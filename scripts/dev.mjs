@@ -7,7 +7,8 @@
 // DATABASE_URL on this machine (127.0.0.1/localhost) gets a local WebSocket relay for the Neon
 // driver (NEON_WS_PROXY); a Neon URL is used as it is.
 //
-// Every var and secret can be overridden from the environment, e.g.
+// Every var (wrangler.toml [vars]) and secret (src/secret-names.ts) can be overridden from the
+// environment, e.g.
 //   PORT=9000 DASHSCOPE_BASE_URL=http://127.0.0.1:9999 DASHSCOPE_API_KEY=x API_KEYS=k npm run dev
 // Overrides (and .dev.vars) reach the worker through a private env file, never the command line,
 // so wrangler does not print secrets in its bindings table.
@@ -18,20 +19,13 @@ import { fileURLToPath } from 'node:url'
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
 import { startWsRelay } from '../tools/ws-relay/relay.mjs'
 import { startDemoDatabase } from './demo-database.mjs'
+import { overridesFrom, settingNames } from './dev-settings.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const PASSED = [
-  'DASHSCOPE_API_KEY', 'DASHSCOPE_BASE_URL', 'DASHSCOPE_MODEL', 'DASHSCOPE_PROTOCOL', 'DASHSCOPE_ENABLE_THINKING',
-  'API_KEYS', 'ADMIN_TOKEN', 'CORS_ORIGINS', 'DATABASE_URL', 'NEON_WS_PROXY', 'DB_SCHEMAS', 'DB_CONNECT_TIMEOUT_MS',
-  'INTROSPECT_SAMPLE_VALUES', 'INTROSPECT_SAMPLE_BUDGET_MS', 'EXAMPLES_TABLE', 'FEEDBACK_TTL_SECONDS',
-  'UPSTREAM_IDLE_TIMEOUT_MS', 'HEARTBEAT_INTERVAL_MS', 'MAX_BODY_BYTES', 'MAX_SNAPSHOT_BYTES', 'MAX_QUESTION_CHARS',
-  'MAX_HISTORY_TURNS', 'MAX_UPSTREAM_EVENT_BYTES', 'LOG_QUESTIONS', 'SCHEMA_CACHE_TTL_SECONDS',
-]
 
 const port = Number(process.env.PORT || 8787)
 const persistTo = process.env.WRANGLER_PERSIST_TO || join(root, '.wrangler', 'state')
-const vars = { ...readDevVars(join(root, '.dev.vars')) }
-for (const name of PASSED) if (process.env[name] !== undefined) vars[name] = process.env[name]
+const vars = { ...readDevVars(join(root, '.dev.vars')), ...overridesFrom(process.env, settingNames(root)) }
 
 let fake
 if (!vars.DASHSCOPE_API_KEY) {
@@ -67,9 +61,6 @@ const wrangler = spawn(
     '--persist-to', persistTo, '--env-file', envFile, '--show-interactive-dev-session=false', '--test-scheduled'],
   { cwd: root, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 )
-console.log(`[dev] txt2sql-edge on http://127.0.0.1:${port} — try:
-  curl -N http://127.0.0.1:${port}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"沈塘桥地铁站的信息"}'`)
-
 const closeAll = async () => {
   await Promise.allSettled([fake?.close(), relay?.close(), demoDb?.close()])
 }
@@ -83,31 +74,48 @@ wrangler.on('exit', async (code) => {
   process.exit(code ?? 0)
 })
 
-await refreshOnceUp()
+const ready = await refreshOnceUp()
+if (ready) {
+  console.log(`[dev] txt2sql-edge is ready on http://127.0.0.1:${port} — try:
+  curl -N http://127.0.0.1:${port}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"沈塘桥地铁站的信息"}'`)
+}
 
-/** Runs the Cron Trigger once the worker answers, and says what the schema cache holds. */
+/**
+ * Runs the Cron Trigger once the worker answers, then waits until /healthz says ready (200): the
+ * banner above is printed only then, so nobody's first question meets an empty schema cache.
+ * Returns whether the service became ready; if not, says why and keeps serving (an admin upload
+ * or refresh can still fill the cache).
+ */
 async function refreshOnceUp() {
   const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline && wrangler.exitCode === null) {
-    try {
-      const res = await fetch(`${base}/healthz`)
-      await res.arrayBuffer()
-      if (res.status === 200) break
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250))
+  const health = async () => {
+    const res = await fetch(`${base}/healthz`)
+    return { status: res.status, body: await res.json() }
+  }
+  const deadline = Date.now() + 90_000
+  let up = false
+  while (!up && Date.now() < deadline && wrangler.exitCode === null) {
+    // Up means the worker answers /healthz at all: 200 (ready) or 503 (not ready yet).
+    up = await health().then(() => true, () => false)
+    if (!up) await new Promise((r) => setTimeout(r, 250))
+  }
+  if (!up) {
+    console.log('[dev] the worker did not come up (see wrangler\'s output above)')
+    return false
   }
   try {
     await (await fetch(`${base}/__scheduled?cron=${encodeURIComponent('17 * * * *')}`)).arrayBuffer()
-    const health = await (await fetch(`${base}/healthz`)).json()
-    console.log(health.schema_version
-      ? `[dev] schema cache: ${health.schema_version} — ready`
-      : '[dev] the schema refresh failed (see the worker log above); questions get 503 schema_unavailable until it succeeds: fix DATABASE_URL and POST /v1/admin/schema/refresh, or PUT /v1/admin/schema')
+    const { status, body } = await health()
+    if (status === 200) {
+      console.log(`[dev] schema cache: ${body.schema_version}`)
+      return true
+    }
+    const why = (body.reasons ?? []).map((r) => `${r.code}: ${r.message}`).join('; ')
+    console.log(`[dev] not ready — ${why}. The schema refresh may have failed (see the worker log above): fix DATABASE_URL and POST /v1/admin/schema/refresh, or PUT /v1/admin/schema; /healthz turns 200 when ready`)
   } catch (err) {
     console.log(`[dev] could not run the schema refresh: ${err.message}`)
   }
+  return false
 }
 
 function isLocal(url) {

@@ -1,2 +1,2 @@
 export function freePort(): Promise<number>
-export function startDevServer(env?: Record<string, string | undefined>, options?: { waitForSchema?: boolean }): Promise<{ url: string; pid: number; output: () => string; stop: () => Promise<void> }>
+export function startDevServer(env?: Record<string, string | undefined>): Promise<{ url: string; pid: number; output: () => string; stop: () => Promise<void> }>

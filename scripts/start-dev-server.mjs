@@ -22,10 +22,9 @@ export async function freePort() {
 
 /**
  * @param {Record<string, string | undefined>} env overrides; `undefined` removes a variable
- * @param {{ waitForSchema?: boolean }} [options]
  * @returns {Promise<{ url: string, pid: number, output: () => string, stop: () => Promise<void> }>}
  */
-export async function startDevServer(env = {}, { waitForSchema = true } = {}) {
+export async function startDevServer(env = {}) {
   const port = await freePort()
   const persist = mkdtempSync(join(tmpdir(), 'txt2sql-kv-'))
   let out = ''
@@ -45,10 +44,11 @@ export async function startDevServer(env = {}, { waitForSchema = true } = {}) {
     if (child.exitCode !== null) throw new Error(`dev server exited: ${out}`)
     try {
       const res = await fetch(`${url}/healthz`)
-      const health = await res.json()
-      // Ready once the schema cache is filled (dev.mjs refreshes it from the database at start),
-      // unless the caller expects it to stay empty.
-      if (res.status === 200 && (health.schema_version || !waitForSchema)) break
+      await res.arrayBuffer()
+      // Ready (200) once the schema cache is filled: dev.mjs refreshes it from the database at
+      // start, and says "not ready" when that failed.
+      if (res.status === 200) break
+      if (/\[dev\] not ready/.test(out)) throw new Error(`dev server not ready: ${out}`)
     } catch {
       // not up yet
     }

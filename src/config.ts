@@ -1,4 +1,5 @@
 import { AppError } from './errors'
+import type { SecretName } from './secret-names'
 
 export type Protocol = 'native' | 'openai'
 
@@ -59,14 +60,8 @@ export type DatabaseConfig = {
   examplesTable: { schema: string; name: string }
 }
 
-/** Secrets are not in wrangler.toml, so `wrangler types` cannot know them. */
-export type Secrets = {
-  DASHSCOPE_API_KEY?: string
-  API_KEYS?: string
-  ADMIN_TOKEN?: string
-  DATABASE_URL?: string
-  DATABASE_URL_READONLY?: string
-}
+/** Secrets are not in wrangler.toml, so `wrangler types` cannot know them (src/secret-names.ts). */
+export type Secrets = Partial<Record<SecretName, string>>
 export type Bindings = Env & Secrets
 
 export const DEFAULT_BASE_URL = 'https://dashscope.aliyuncs.com'

@@ -246,8 +246,25 @@ describe('GET /healthz', () => {
     const res = await call('/healthz')
     expect(await res.json()).toEqual({ ok: true, schema_version: 'demo-1', model: 'qwen-plus' })
   })
-  it('is not ok without a snapshot', async () => {
+  it('answers 503 naming the missing DashScope key', async () => {
+    const res = await call('/healthz', {}, { DASHSCOPE_API_KEY: undefined })
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({ ok: false, schema_version: 'demo-1', reasons: [{ code: 'upstream_not_configured' }] })
+  })
+  it('answers 503 with the reason and a retry-after while no snapshot is cached, as /v1/ask does', async () => {
     await clearSnapshot()
-    expect(await (await call('/healthz')).json()).toEqual({ ok: false, schema_version: null, model: 'qwen-plus' })
+    const res = await call('/healthz')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('5')
+    expect(await res.json()).toEqual({
+      ok: false,
+      schema_version: null,
+      model: 'qwen-plus',
+      reasons: [{ code: 'schema_unavailable', message: expect.stringContaining('No schema snapshot is cached yet') }],
+    })
+    const ask = await call('/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥地铁站的信息' }) })
+    expect(ask.status).toBe(503)
+    expect(ask.headers.get('retry-after')).toBe('5')
+    expect(((await ask.json()) as { error: { code: string } }).error.code).toBe('schema_unavailable')
   })
 })

@@ -1,16 +1,30 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env'
+import { toAppError } from '../errors'
 import { loadSnapshot } from '../schema/snapshot-store'
 
 export const healthRoutes = new Hono<AppEnv>()
 
-/** Liveness plus what a request would use: `ok` is false while no usable snapshot is cached. */
+/**
+ * Readiness: 200 `ok: true` when a question can be answered (a usable schema snapshot is cached
+ * and a DashScope key is configured); otherwise 503 with `ok: false` and the reasons, each with
+ * the code `/v1/ask` would answer — so a load balancer or `npm start` reads "not ready" from the
+ * status alone, and a person reads why from the body.
+ */
 healthRoutes.get('/healthz', async (c) => {
   const config = c.var.config
-  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds }).catch(() => null)
-  return c.json({
-    ok: snapshot !== null && config.dashscope.apiKey !== undefined,
-    schema_version: snapshot?.version ?? null,
-    model: config.dashscope.model,
+  const reasons: { code: string; message: string }[] = []
+  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds }).catch((err: unknown) => {
+    const { code, message } = toAppError(err)
+    reasons.push({ code, message })
+    return null
   })
+  if (config.dashscope.apiKey === undefined) reasons.push({ code: 'upstream_not_configured', message: 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)' })
+  const body = { ok: reasons.length === 0, schema_version: snapshot?.version ?? null, model: config.dashscope.model }
+  if (reasons.length === 0) return c.json(body)
+  c.header('retry-after', String(HEALTH_RETRY_AFTER_SECONDS))
+  return c.json({ ...body, reasons }, 503)
 })
+
+/** What a not-ready answer suggests waiting: the first refresh of `npm start` takes a few seconds. */
+export const HEALTH_RETRY_AFTER_SECONDS = 5

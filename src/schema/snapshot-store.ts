@@ -40,7 +40,8 @@ export async function loadSnapshot(kv: KVNamespace, opts: { cacheTtlSeconds: num
   const ttl = kvTtl(opts.cacheTtlSeconds)
   const pointerRaw = await kv.get(POINTER_KEY, ttl)
   if (pointerRaw === null) {
-    throw new AppError(503, 'schema_unavailable', 'No schema snapshot is cached yet: upload one (PUT /v1/admin/schema) or refresh from the database (POST /v1/admin/schema/refresh)')
+    // Retryable: right after a start or deploy the first refresh is usually under way.
+    throw new AppError(503, 'schema_unavailable', 'No schema snapshot is cached yet: upload one (PUT /v1/admin/schema) or refresh from the database (POST /v1/admin/schema/refresh)', { retryable: true, retryAfterSeconds: 5 })
   }
   if (cached?.pointerRaw === pointerRaw) return cached.snapshot
   const pointer = readPointer(pointerRaw)
