@@ -210,6 +210,40 @@ describe('upstream faults end the answer with error then done, keeping what was 
     expect(events.at(-1)!.event).toBe('done')
   })
 
+  it('a client that disconnects while the upstream is silent cancels the upstream at once (request signal)', async () => {
+    let cancelledWith: unknown = 'not cancelled'
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes(firstEvents))
+      },
+      cancel(reason) {
+        cancelledWith = reason
+      },
+    })
+    const client = new AbortController()
+    let onCancel = 0
+    const reader = pipeAnswer(body, options('native', { clientSignal: client.signal, onCancel: () => onCancel++ })).getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^event: meta/)
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^event: delta/)
+    // The client is gone; nothing is being written to it, and the upstream says nothing.
+    client.abort(new Error('client disconnected'))
+    await new Promise((r) => setTimeout(r, 0))
+    expect(cancelledWith).toEqual(new Error('client disconnected'))
+    expect(onCancel).toBe(1)
+    // The runtime's own cancel, when it comes later, changes nothing.
+    await reader.cancel('late')
+    expect(onCancel).toBe(1)
+  })
+
+  it('a request signal that aborts after the answer ended cancels nothing', async () => {
+    const client = new AbortController()
+    let onCancel = 0
+    const events = await readEvents(pipeAnswer(bodyOf([bytes(nativeShort)]), options('native', { clientSignal: client.signal, onCancel: () => onCancel++ })))
+    client.abort()
+    expect(events.at(-1)!.event).toBe('done')
+    expect(onCancel).toBe(0)
+  })
+
   it('silence past the idle timeout, with pings before it', async () => {
     const body = new ReadableStream<Uint8Array>({
       start(controller) {

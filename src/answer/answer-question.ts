@@ -20,6 +20,8 @@ export type AnswerQuestionInput = {
   fetch: typeof fetch
   log: RequestLog
   format: 'sse' | 'legacy-text'
+  /** The incoming request's signal: aborted when the client disconnects. */
+  clientSignal?: AbortSignal
   /** Called once when the answer is complete (not when the client left). */
   onAnswered?: (answer: { sql: string | null; schemaVersion: string }) => void
 }
@@ -115,6 +117,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
       })
     },
     abortUpstream: () => controller.abort(),
+    clientSignal: input.clientSignal,
     onCancel: () => {
       // We pay per token: stop the upstream the moment the client is gone.
       controller.abort()

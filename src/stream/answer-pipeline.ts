@@ -17,6 +17,8 @@ export type PipelineOptions = AnswerEventsOptions & {
   onCancel?: (reason: unknown) => void
   /** Stops the upstream request (idle timeout). */
   abortUpstream?: () => void
+  /** Aborted when the client disconnects (see answerStream). */
+  clientSignal?: AbortSignal
   /** A repair attempt inside another answer: its events go to that answer's `emit`. */
   innerEmit?: Emit
 }

@@ -16,6 +16,13 @@ export type AnswerStreamOptions = AnswerEventsOptions & {
   describeFailure: (failure: unknown) => ErrorPart
   /** Called once when the client goes away. */
   onCancel?: (reason: unknown) => void
+  /**
+   * Aborted when the client disconnects (the request's signal, `enable_request_signal`). The
+   * runtime cancels a response body only when a write to the gone client fails — the first write
+   * after a close usually still succeeds, so with a slow upstream that took two events (seconds).
+   * The signal tells at once, whatever the upstream is doing.
+   */
+  clientSignal?: AbortSignal
   /** Stops the upstream request (the idle timeout fired). */
   abortUpstream: () => void
 }
@@ -71,6 +78,7 @@ export function answerStream(body: ReadableStream<Uint8Array>, opts: AnswerStrea
     if (closed) return
     flushBatch()
     closed = true
+    opts.clientSignal?.removeEventListener('abort', onClientAbort)
     controller.close()
     void upstream.cancel().catch(() => {})
   }
@@ -149,6 +157,23 @@ export function answerStream(body: ReadableStream<Uint8Array>, opts: AnswerStrea
     close()
   }
 
+  /** The client went away (cancel or its signal): stop everything, once. */
+  let cancelled = false
+  const cancel = async (reason: unknown) => {
+    if (cancelled) return
+    cancelled = true
+    closed = true
+    stopTimer()
+    opts.clientSignal?.removeEventListener('abort', onClientAbort)
+    opts.onCancel?.(reason)
+    await upstream.cancel(reason).catch(() => {})
+  }
+  const onClientAbort = () => {
+    // Only a disconnect before the answer ended is a cancel; afterwards there is nothing to stop.
+    if (!closed) void cancel(opts.clientSignal?.reason)
+  }
+  opts.clientSignal?.addEventListener('abort', onClientAbort, { once: true })
+
   return new ReadableStream<Uint8Array>(
     {
       start(c) {
@@ -174,12 +199,7 @@ export function answerStream(body: ReadableStream<Uint8Array>, opts: AnswerStrea
           if (events.ended) close()
         }
       },
-      async cancel(reason) {
-        closed = true
-        stopTimer()
-        opts.onCancel?.(reason)
-        await upstream.cancel(reason).catch(() => {})
-      },
+      cancel,
     },
     { highWaterMark: 0 },
   )

@@ -68,7 +68,7 @@ async function handle(req, res, ctx) {
   if (req.method !== 'POST') return refuse(405, 'MethodNotAllowed', 'Use POST.')
 
   const raw = await readBody(req)
-  const record = { seen: true, closed_early: false, completed: false, events_sent: 0, headers: redactHeaders(req.headers), body: null, write_times: [] }
+  const record = { seen: true, closed_early: false, closed_at: null, completed: false, events_sent: 0, headers: redactHeaders(req.headers), body: null, write_times: [] }
   if (options.tag) ctx.records.set(options.tag, [...(ctx.records.get(options.tag) ?? []), record])
   if (ctx.log) console.log(`[fake-dashscope] ${protocol} ${url.pathname}`)
 
@@ -175,6 +175,8 @@ async function streamEvents(res, events, options, record, protocol, requestId) {
     if (!record.completed) {
       closed = true
       record.closed_early = true
+      // Wall-clock ms (as write_times): when the client's close reached this server.
+      record.closed_at = performance.timeOrigin + performance.now()
     }
   })
   const nl = options.crlf ? '\r\n' : '\n'
