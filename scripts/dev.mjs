@@ -23,9 +23,15 @@ import { overridesFrom, settingNames } from './dev-settings.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
+const DEV_HEARTBEAT_MS = 250
 const port = Number(process.env.PORT || 8787)
 const persistTo = process.env.WRANGLER_PERSIST_TO || join(root, '.wrangler', 'state')
 const vars = { ...readDevVars(join(root, '.dev.vars')), ...overridesFrom(process.env, settingNames(root)) }
+// Under wrangler dev the request reaches the worker through Miniflare's entry worker, which does
+// not pass on the request's abort signal: a client that leaves is seen only when a write to it
+// fails — the second write after it left. Frequent keep-alive comments while DashScope is quiet
+// make that under a second whatever the upstream does (in production the signal does it).
+vars.HEARTBEAT_INTERVAL_MS ??= String(DEV_HEARTBEAT_MS)
 
 let fake
 if (!vars.DASHSCOPE_API_KEY) {

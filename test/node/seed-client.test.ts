@@ -20,13 +20,26 @@ if response.status_code == 200:
         print(f"流处理过程中出现错误: {e}")
 `
 
-let fake: { url: string; close: () => Promise<void> }
+let fake: { url: string; close: () => Promise<void>; setDefaultOptions: (options: string) => void }
 let server: DevServer
 
 beforeAll(async () => {
   fake = await startFakeDashScope({ apiKey: 'seed-key' })
-  server = await startDevServer({ DASHSCOPE_API_KEY: 'seed-key', DASHSCOPE_BASE_URL: `${fake.url}/s/pace=30`, API_KEYS: undefined })
+  fake.setDefaultOptions('pace=30')
+  server = await startDevServer({ DASHSCOPE_API_KEY: 'seed-key', DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined })
 }, 90_000)
+
+/** Runs the seed client once: what it printed, its stderr and exit code. */
+async function runSeedClient(): Promise<{ printed: string; arrivals: { at: number; text: string }[]; stderr: string; code: unknown }> {
+  const child = spawn(process.env.SEED_PYTHON ?? 'python3', ['-u', '-c', SEED_CLIENT(`${server.url}/getAnwser`)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const arrivals: { at: number; text: string }[] = []
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (text: string) => arrivals.push({ at: Date.now(), text }))
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise((r) => child.once('exit', r))
+  return { printed: arrivals.map((a) => a.text).join(''), arrivals, stderr, code }
+}
 
 afterAll(async () => {
   await server?.stop()
@@ -35,16 +48,10 @@ afterAll(async () => {
 
 describe('the seed client against /getAnwser through wrangler dev', () => {
   it('prints the answer progressively, as the old service did', async () => {
-    const child = spawn(process.env.SEED_PYTHON ?? 'python3', ['-u', '-c', SEED_CLIENT(`${server.url}/getAnwser`)], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const arrivals: { at: number; text: string }[] = []
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (text: string) => arrivals.push({ at: Date.now(), text }))
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    const code = await new Promise((r) => child.once('exit', r))
+    fake.setDefaultOptions('pace=30')
+    const { printed, arrivals, stderr, code } = await runSeedClient()
     expect(stderr).toBe('')
     expect(code).toBe(0)
-    const printed = arrivals.map((a) => a.text).join('')
     expect(printed.startsWith('您的问题是：沈塘桥地铁站的信息')).toBe(true)
     expect(printed).toMatch(/```sql\n[\s\S]*沈塘桥[\s\S]*```/)
     expect(printed).not.toContain('流处理过程中出现错误')
@@ -53,6 +60,22 @@ describe('the seed client against /getAnwser through wrangler dev', () => {
     expect(arrivals.length).toBeGreaterThan(10)
     expect(arrivals.at(-1)!.at - arrivals[0]!.at).toBeGreaterThan(300)
   }, 60_000)
+
+  it('prints 50 whole answers, with no decode error, while DashScope writes in 1-byte, random-size and CRLF pieces', async () => {
+    fake.setDefaultOptions('')
+    const reference = await runSeedClient()
+    expect(reference.printed).toMatch(/```sql\n[\s\S]*沈塘桥[\s\S]*```/)
+    const splits = ['split=1', 'split=random', 'split=random,crlf', 'split=1,crlf', 'split=7']
+    for (let i = 0; i < 50; i++) {
+      const options = `${splits[i % splits.length]},seed=${i + 1}`
+      fake.setDefaultOptions(options)
+      const run = await runSeedClient()
+      expect(run.stderr, options).toBe('')
+      expect(run.code, options).toBe(0)
+      expect(run.printed, options).not.toContain('流处理过程中出现错误')
+      expect(run.printed, options).toBe(reference.printed)
+    }
+  }, 300_000)
 
   it('answers a missing question with the old line of text', async () => {
     const res = await fetch(`${server.url}/getAnwser`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
