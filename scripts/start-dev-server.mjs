@@ -39,9 +39,22 @@ export async function startDevServer(env = {}) {
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 90_000
+  // Below the tests' 90 s hook timeout, so a start that fails is cleaned up here, not abandoned.
+  const deadline = Date.now() + 85_000
+  // A start that fails, or a test process that exits while it waits (a hook timeout), must not
+  // leave wrangler, workerd and the demo database running: each leftover slows every later start.
+  const killOnExit = () => {
+    if (child.exitCode === null) process.kill(-child.pid, 'SIGTERM')
+  }
+  process.once('exit', killOnExit)
+  const abandon = (message) => {
+    process.off('exit', killOnExit)
+    if (child.exitCode === null) process.kill(-child.pid, 'SIGTERM')
+    rmSync(persist, { recursive: true, force: true })
+    return new Error(message)
+  }
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`dev server exited: ${out}`)
+    if (child.exitCode !== null) throw abandon(`dev server exited: ${out}`)
     try {
       const res = await fetch(`${url}/healthz`)
       await res.arrayBuffer()
@@ -52,7 +65,7 @@ export async function startDevServer(env = {}) {
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`dev server did not start: ${out}`)
+    if (Date.now() > deadline) throw abandon(`dev server did not start: ${out}`)
     await new Promise((r) => setTimeout(r, 250))
   }
   return {
@@ -60,6 +73,7 @@ export async function startDevServer(env = {}) {
     pid: child.pid,
     output: () => out,
     stop: async () => {
+      process.off('exit', killOnExit)
       if (child.exitCode === null) {
         process.kill(-child.pid, 'SIGTERM')
         await new Promise((r) => child.once('exit', r))

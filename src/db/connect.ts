@@ -2,12 +2,13 @@ import { Client } from '@neondatabase/serverless'
 import type { DatabaseConfig } from '../config'
 import { AppError } from '../errors'
 import { toDatabaseError } from './database-error'
+import { queryUnnamed } from './unnamed-statement'
 
 export type Db = {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>
   /**
-   * One statement through the extended protocol (a named prepared statement, so Postgres refuses
-   * a text holding several). Throws the driver's own error (SQLSTATE `code`, `position`) for the
+   * One statement through the extended protocol (the unnamed prepared statement, so Postgres
+   * refuses a text holding several, and nothing stays in the session). Throws the driver's own error (SQLSTATE `code`, `position`) for the
    * caller to report; rows as arrays, values parsed by `types`.
    */
   single(text: string, types?: { getTypeParser: (oid: number) => (value: string) => unknown }): Promise<{ rows: unknown[][]; fields: { name: string; dataTypeID: number }[] }>
@@ -48,10 +49,9 @@ export async function openDb(config: DatabaseConfig): Promise<Db> {
     void client.end().catch(() => {})
     throw toDatabaseError(err)
   })
-  let statements = 0
   return {
     async single(text, types) {
-      const result = await client.query({ name: `txt2sql_${++statements}`, text, rowMode: 'array', ...(types ? { types } : {}) })
+      const result = await queryUnnamed(client, text, types)
       return { rows: result.rows as unknown[][], fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) }
     },
     async query(text, values) {

@@ -60,7 +60,7 @@ describe('the Neon driver through the relay to the embedded demo database', () =
     await db?.close()
   })
 
-  it('closes the session on end(), though PGlite keeps its socket open after Terminate', async () => {
+  it('closes the session on end()', async () => {
     neonConfig.webSocketConstructor = WebSocket
     const client = new Client({ connectionString: db.url })
     client.neonConfig.wsProxy = (host, port) => `${relay.proxy}?address=${host}:${port}`
@@ -71,7 +71,7 @@ describe('the Neon driver through the relay to the embedded demo database', () =
     const { rows } = await client.query("SELECT name FROM stations WHERE name LIKE '%沈塘桥%'")
     expect(rows).toEqual([{ name: '沈塘桥' }])
     expect(relay.connections()).toBe(1)
-    // Without the relay ending the TCP side on Terminate, this promise never settles.
+    // Settles only once the TCP side is closed after Terminate (by the demo database or the relay).
     await client.end()
     await expect.poll(() => relay.connections()).toBe(0)
   })

@@ -6,6 +6,8 @@ import { URL } from 'node:url'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { startLocalPgBouncer } from '../../scripts/local-pgbouncer.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startWsRelay } from '../../tools/ws-relay/relay.mjs'
 
 export type TestDatabases = {
@@ -30,6 +32,16 @@ export async function startTestDatabases(): Promise<TestDatabases> {
   pg.psql(fixture('../../db/demo/metro.sql'), 'feedback')
   pg.psql(fixture('../../db/demo/metro.sql'), 'guard')
   pg.psql(fixture('../fixtures/db/guard.sql'), 'guard')
+  // Transaction pooling with one server session per database and role: consecutive clients share it.
+  let bouncer: { port: number; stop: () => void }
+  try {
+    bouncer = await startLocalPgBouncer({ serverPort: pg.port, users: { postgres: 'postgres', txt2sql_ro: 'ro-pw' } })
+  } catch (err) {
+    await relay.close()
+    pg.stop()
+    throw err
+  }
+  const pooled = (user: string, password: string, database: string) => pg.url(user, password, database).replace(`:${pg.port}/`, `:${bouncer.port}/`)
   return {
     wsProxy: relay.proxy,
     urls: {
@@ -42,9 +54,13 @@ export async function startTestDatabases(): Promise<TestDatabases> {
       feedback: pg.url('postgres', 'postgres', 'feedback'),
       guard: pg.url('postgres', 'postgres', 'guard'),
       guardReadonly: pg.url('txt2sql_ro', 'ro-pw', 'guard'),
+      /** Through PgBouncer in transaction mode (one shared server session). */
+      guardPooled: pooled('postgres', 'postgres', 'guard'),
+      guardReadonlyPooled: pooled('txt2sql_ro', 'ro-pw', 'guard'),
     },
     deadUrl: `postgres://postgres:postgres@127.0.0.1:1/postgres`,
     close: async () => {
+      bouncer.stop()
       await relay.close()
       pg.stop()
     },

@@ -1,6 +1,6 @@
 // Follows the frontend side of the Postgres wire protocol (message boundaries only, no payloads)
 // to notice the client's Terminate ('X'). A Postgres server closes the connection on Terminate;
-// PGlite's socket server does not, so without this the relay would keep the WebSocket — and the
+// a local server that does not (PGlite's pglite-socket did not) would make the relay keep the WebSocket — and the
 // worker's request or scheduled event that owns it — open until something times out.
 //
 // Startup-phase messages (SSLRequest, GSSENCRequest, CancelRequest, StartupMessage) carry no type
