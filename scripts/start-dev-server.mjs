@@ -55,16 +55,14 @@ export async function startDevServer(env = {}) {
   }
   for (;;) {
     if (child.exitCode !== null) throw abandon(`dev server exited: ${out}`)
-    try {
-      const res = await fetch(`${url}/healthz`)
-      await res.arrayBuffer()
-      // Ready (200) once the schema cache is filled: dev.mjs refreshes it from the database at
-      // start, and says "not ready" when that failed.
-      if (res.status === 200) break
-      if (/\[dev\] not ready/.test(out)) throw new Error(`dev server not ready: ${out}`)
-    } catch {
-      // not up yet
-    }
+    // Ready (200) once the schema cache is filled: dev.mjs refreshes it from the database at
+    // start, and says "not ready" when that failed.
+    const status = await fetch(`${url}/healthz`).then(
+      (res) => res.arrayBuffer().then(() => res.status),
+      () => 0, // not up yet
+    )
+    if (status === 200) break
+    if (/\[dev\] not ready/.test(out)) throw abandon(`dev server not ready: ${out}`)
     if (Date.now() > deadline) throw abandon(`dev server did not start: ${out}`)
     await new Promise((r) => setTimeout(r, 250))
   }
