@@ -3,9 +3,9 @@
 // As root, the server runs as the `postgres` user (initdb refuses root).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './free-port.mjs'
 
 export function findPgBin() {
   if (process.env.PG_BIN) return process.env.PG_BIN
@@ -16,16 +16,6 @@ export function findPgBin() {
   return join(base, majors[0], 'bin')
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address())
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * @param {{ port?: number, log?: (line: string) => void }} [options]

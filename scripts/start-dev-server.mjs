@@ -2,23 +2,15 @@
 // waits until it answers. Shared by the end-to-end tests and the benchmarks.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from './free-port.mjs'
+
+export { freePort }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * @param {Record<string, string | undefined>} env overrides; `undefined` removes a variable
