@@ -4,7 +4,6 @@ import { demoSnapshot } from '../src/demo/metro-snapshot'
 import { buildPrompt } from '../src/prompt/build-prompt'
 import { SnapshotSchema } from '../src/schema/snapshot-schema'
 import { detectUnanswerable } from '../src/sql/detect-unanswerable'
-// @ts-expect-error JSON of the shipped question set
 import questions from '../eval/questions/metro-zh.json'
 import { ask, call, dbEnv, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
 import { readEvents, readText, type ParsedEvent } from './support/streams'
