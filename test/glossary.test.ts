@@ -34,6 +34,7 @@ describe('PUT /v1/admin/glossary', () => {
     expect(await res.json()).toEqual({ terms: 3, version: demoSnapshot.version })
     expect(await (await call('/v1/admin/glossary', { headers: auth }, ADMIN)).json()).toEqual(METRO)
     expect((await stored()).glossary).toEqual(METRO.terms)
+    expect(await (await call('/v1/admin/schema', { headers: auth }, ADMIN)).json()).toMatchObject({ glossary: { terms: 3 } })
   })
 
   it('refuses references the schema lacks with 400 invalid_glossary, naming each, and stores nothing', async () => {

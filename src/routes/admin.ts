@@ -16,12 +16,13 @@ adminRoutes.use('/v1/admin/*', requireAdmin)
 /** What is cached, where it came from, and how the last refresh went. */
 adminRoutes.get('/v1/admin/schema', async (c) => {
   const kv = c.env.SCHEMA_KV
-  const [pointer, last, overlay] = await Promise.all([readPointerFrom(kv), lastRefresh(kv), loadOverlay(kv)])
+  const [pointer, last, overlay, glossary] = await Promise.all([readPointerFrom(kv), lastRefresh(kv), loadOverlay(kv), loadGlossary(kv)])
   const { body: _body, previous: _previous, ...snapshot } = pointer ?? ({} as Record<string, unknown>)
   return c.json({
     snapshot: pointer ? snapshot : null,
     last_refresh: last,
     overlay: overlay ? { tables: Object.keys(overlay.tables).length } : null,
+    glossary: glossary ? { terms: glossary.terms.length } : null,
     database: { configured: c.var.config.database.url !== undefined, schemas: c.var.config.database.schemas },
   })
 })
