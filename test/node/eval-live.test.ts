@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
+import { readEvents } from '../support/streams'
 import { startDevServer, type DevServer } from './dev-server'
 
 // `npm run eval:live` end to end: the service under `npm start` on a real Postgres loaded with the
@@ -69,7 +70,7 @@ beforeAll(async () => {
   pg.psql('CREATE DATABASE metro')
   pg.psql(readFileSync(new URL('../../db/demo/metro.sql', import.meta.url), 'utf8'), 'metro')
   fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])) })
-  server = await startDevServer({ DATABASE_URL: metroUrl(), NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined })
+  server = await startDevServer({ DATABASE_URL: metroUrl(), NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined, ADMIN_TOKEN: 'live-admin' })
   dir = mkdtempSync(join(tmpdir(), 'eval-live-'))
   questionsFile = join(dir, 'questions.json')
   writeFileSync(questionsFile, JSON.stringify(CASES.map((c) => c.q)))
@@ -144,5 +145,26 @@ describe('npm run eval:live', () => {
     expect(resumed.stdout).toContain('3 to ask')
     expect(new Set(results(out).map((x) => x.id)).size).toBe(9)
     expect(resumed.stdout).toContain('execution accuracy: 66.7% of 9')
+  })
+})
+
+describe('the glossary and "cannot answer" through npm start', () => {
+  const admin = { authorization: 'Bearer live-admin', 'content-type': 'application/json' }
+  const askEvents = async (question: string) =>
+    (await readEvents((await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })).body!)).map((e) => e.event)
+
+  it('a company word the schema lacks is declined until the glossary maps it, and the mapping survives a refresh', async () => {
+    expect(await askEvents('上周营收多少')).toEqual(['meta', 'unanswerable', 'done'])
+    const glossary = { terms: [{ term: '营收', definition: '演示口径：票价之和', columns: ['fares.price_yuan'] }] }
+    const bad = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify({ terms: [{ ...glossary.terms[0], columns: ['fares.price'] }] }) })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_glossary')
+    const put = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify(glossary) })
+    expect(put.status).toBe(200)
+    expect(await askEvents('上周营收多少')).toContain('sql')
+    const refresh = await fetch(`${server.url}/v1/admin/schema/refresh`, { method: 'POST', headers: admin })
+    expect(await refresh.json()).toMatchObject({ glossary_unmatched: [] })
+    expect(await askEvents('上周营收多少')).toContain('sql')
+    expect(await (await fetch(`${server.url}/v1/admin/glossary`, { headers: admin })).json()).toEqual(glossary)
   })
 })
