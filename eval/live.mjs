@@ -99,6 +99,11 @@ async function main() {
   if (opts.limit) questions = questions.slice(0, opts.limit)
   const out = opts.out ?? join(root, '.eval', `live-${basename(opts.questions).replace(/\.[^.]+$/, '')}.jsonl`)
   const done = readDone(out)
+  // A result counts only for the question as it is now: an edited question or gold SQL is asked again.
+  for (const q of questions) {
+    const r = done.get(q.id)
+    if (r && (r.question !== q.question || r.gold_sql !== q.sql)) done.delete(q.id)
+  }
   const todo = questions.filter((q) => !done.has(q.id))
 
   const health = await fetchHealth(url)
@@ -130,7 +135,7 @@ async function main() {
   } finally {
     await db.close()
   }
-  const records = [...readDone(out).values()].filter((r) => questions.some((q) => q.id === r.id))
+  const records = [...readDone(out).values()].filter((r) => questions.some((q) => q.id === r.id && q.question === r.question && q.sql === r.gold_sql))
   const summary = summarise(records, price, model)
   console.log(formatSummary(summary))
   writeFileSync(out.replace(/\.jsonl$/, '') + '.summary.json', `${JSON.stringify(summary, null, 2)}\n`)
@@ -196,7 +201,9 @@ async function connect(mod) {
   const sessions = []
   return {
     open: async () => {
-      const db = await mod.openDb(config)
+      const db = await mod.openDb(config).catch((err) => {
+        throw new UsageError(`cannot use DATABASE_URL: ${err.code ? `${err.code}: ` : ''}${err.message}`)
+      })
       sessions.push(db)
       return { run: (sql, o) => mod.runReadOnly(db, sql, o) }
     },

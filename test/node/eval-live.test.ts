@@ -145,6 +145,21 @@ describe('npm run eval:live', () => {
     expect(resumed.stdout).toContain('3 to ask')
     expect(new Set(results(out).map((x) => x.id)).size).toBe(9)
     expect(resumed.stdout).toContain('execution accuracy: 66.7% of 9')
+
+    // A question whose gold SQL was edited since its result was written is asked again.
+    const edited = CASES.map((c, i) => (i === 0 ? { ...c.q, sql: `${c.q.sql} ` + 'AND true' } : c.q))
+    const editedFile = join(dir, 'edited.json')
+    writeFileSync(editedFile, JSON.stringify(edited))
+    const rerun = await evalLive(['--questions', editedFile, '--url', server.url, '--allow-fake', '--out', out])
+    expect(rerun.stdout).toContain('8 already in')
+    expect(rerun.stdout).toContain('1 to ask')
+  })
+
+  it('says which database it cannot use, before asking anything', async () => {
+    const r = await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake', '--out', join(dir, 'dead.jsonl')], { DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/metro' })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('cannot use DATABASE_URL: database_unreachable')
+    expect(r.stderr).not.toContain('postgres:postgres')
   })
 })
 
