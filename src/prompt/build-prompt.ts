@@ -64,7 +64,7 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
     input.examples ??
     selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)
   const sections = [INSTRUCTIONS, `数据库结构（PostgreSQL）：\n${schemaText}`]
-  if (terms.length > 0) sections.push(`业务术语（本公司的说法及其对应的表、字段和口径）：\n${terms.map(renderTerm).join('\n')}`)
+  if (terms.length > 0) sections.push(`业务术语（本公司的说法、对应的表和字段及计算口径；问题中出现这些说法时按此理解和计算）：\n${terms.map(renderTerm).join('\n')}`)
   if (examples.length > 0) {
     sections.push(`参考示例：\n${examples.map((e) => `问题：${e.question}\nSQL：${e.sql.trim()}`).join('\n\n')}`)
   }
