@@ -1,5 +1,5 @@
 // P8: the work before the upstream call — KV read (pointer, then the gzip parts when the snapshot
-// changed), decompress + parse + validate, schema linking + prompt build — for the 881-table
+// changed), decompress + parse + validate, the "cannot answer" check, schema linking + prompt build — for the 881-table
 // Spider schema against the 6-table demo. Cold: the first request of an isolate after a change
 // (everything); warm: later requests (one small KV read, a string comparison, linking + prompt).
 import { readFileSync } from 'node:fs'
@@ -41,7 +41,10 @@ export async function measurePrepare(repetitions) {
       if (cold) await mod.saveSnapshot(kv, { ...snapshot, version: `${snapshot.version}-${++salt}` })
       const t0 = performance.now()
       const loaded = await mod.loadSnapshot(kv, { cacheTtlSeconds: 60 })
-      const prompt = mod.buildPrompt({ question: questions[salt % questions.length], snapshot: loaded })
+      const question = questions[salt % questions.length]
+      // The "cannot answer" check runs before the prompt on every question (src/answer/answer-question.ts).
+      mod.judgeAnswerable(loaded, question, 0.5)
+      const prompt = mod.buildPrompt({ question, snapshot: loaded })
       return { ms: performance.now() - t0, chars: prompt.messages[0].content.length, tables: prompt.tables.length }
     }
     for (let i = 0; i < 3; i++) {

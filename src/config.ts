@@ -22,6 +22,8 @@ export type Config = {
   schemaTokenBudget: number
   examplesTopK: number
   examplesTokenBudget: number
+  /** Below this best-table linking score a question is answered `unanswerable` without the model (0: never). */
+  unanswerableMinScore: number
   database: DatabaseConfig
   feedbackTtlSeconds: number
   sql: SqlConfig
@@ -94,6 +96,7 @@ export function readConfig(env: Bindings): Config {
     schemaTokenBudget: positive(env.SCHEMA_TOKEN_BUDGET, 3000, 'SCHEMA_TOKEN_BUDGET'),
     examplesTopK: int(env.EXAMPLES_TOP_K, 5, 'EXAMPLES_TOP_K'),
     examplesTokenBudget: int(env.EXAMPLES_TOKEN_BUDGET, 800, 'EXAMPLES_TOKEN_BUDGET'),
+    unanswerableMinScore: decimal(env.UNANSWERABLE_MIN_SCORE, 0.5, 'UNANSWERABLE_MIN_SCORE'),
     database: {
       url: nonEmpty(env.DATABASE_URL),
       schemas: list(env.DB_SCHEMAS).length ? list(env.DB_SCHEMAS) : ['public'],
@@ -143,6 +146,14 @@ function list(value: string | undefined): string[] {
 
 function flag(value: string | undefined): boolean {
   return /^(1|true|yes|on)$/i.test(value?.trim() ?? '')
+}
+
+function decimal(value: string | undefined, fallback: number, name: string): number {
+  const v = nonEmpty(value)
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) throw new AppError(500, 'server_misconfigured', `${name} must be a non-negative number`)
+  return n
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {

@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 export type ErrorCode =
   | 'invalid_json'
   | 'invalid_request'
+  | 'invalid_glossary'
   | 'unauthorized'
   | 'not_found'
   | 'method_not_allowed'
@@ -43,7 +44,7 @@ export class AppError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: ErrorCode,
     message: string,
-    readonly options: { retryable?: boolean; retryAfterSeconds?: number; upstreamStatus?: number; cause?: unknown } = {},
+    readonly options: { retryable?: boolean; retryAfterSeconds?: number; upstreamStatus?: number; cause?: unknown; details?: unknown[] } = {},
   ) {
     super(message, { cause: options.cause })
   }
@@ -52,7 +53,7 @@ export class AppError extends Error {
   }
 }
 
-export type ErrorBody = { error: { code: ErrorCode; message: string } }
+export type ErrorBody = { error: { code: ErrorCode; message: string; details?: unknown[] } }
 
 /** Normalises anything thrown into an AppError without leaking internals (or secrets) to callers. */
 export function toAppError(err: unknown): AppError {
@@ -67,7 +68,8 @@ export function toAppError(err: unknown): AppError {
 }
 
 export function errorBody(err: AppError): ErrorBody {
-  return { error: { code: err.code, message: err.message } }
+  // `details`: the items a caller must fix, when there are several (e.g. glossary references).
+  return { error: { code: err.code, message: err.message, ...(err.options.details ? { details: err.options.details } : {}) } }
 }
 
 export function toErrorResponse(err: AppError): Response {

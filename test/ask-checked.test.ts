@@ -51,15 +51,21 @@ describe('the answer\'s SQL is checked by Postgres before the sql event', () => 
     expect(of(events, 'sql')[0]!.data).toMatchObject({ ok: false, error: 'column "nme" does not exist' })
   })
 
-  it('"无法回答" is ok:false without an error event or a repair', async () => {
-    const events = await readEvents((await ask({ question: '明天会下雨吗' }, { ...RO(), DASHSCOPE_BASE_URL: fake({ answer: '无法回答：数据库中没有天气数据。' }) })).body!)
+  it('"无法回答" is an unanswerable event: no sql event, no check, no error, no repair', async () => {
+    const events = await readEvents((await ask({ question: '站点明天会下雨吗' }, { ...RO(), DASHSCOPE_BASE_URL: fake({ answer: '无法回答：数据库中没有天气数据。' }) })).body!)
+    expect(names(events)).toEqual(['meta', 'delta', 'unanswerable', 'usage', 'done'])
+    expect(of(events, 'unanswerable')[0]!.data).toEqual({ reason: '数据库中没有天气数据。', closest_tables: expect.arrayContaining(['stations']), source: 'model' })
+  })
+
+  it('an answer with neither SQL nor a refusal is still ok:false without an error event', async () => {
+    const events = await readEvents((await ask({ question: '站点的情况' }, { ...RO(), DASHSCOPE_BASE_URL: fake({ answer: '好的，我明白了。' }) })).body!)
     expect(names(events)).toEqual(['meta', 'delta', 'sql', 'usage', 'done'])
     expect(of(events, 'sql')[0]!.data).toEqual({ sql: null, ok: false, error: 'no SQL found in the answer' })
   })
 
   it('refuses a writing statement and leaves the data as it was', async () => {
     const base = fake({ answer: fence('DELETE FROM canary'), repair: '还是无法只读地完成。' })
-    const events = await readEvents((await ask({ question: '删除金丝雀' }, { ...RO(), SQL_EXECUTE: 'true', DASHSCOPE_BASE_URL: base }, {})).body!)
+    const events = await readEvents((await ask({ question: '删除金丝雀站点' }, { ...RO(), SQL_EXECUTE: 'true', DASHSCOPE_BASE_URL: base }, {})).body!)
     expect(of(events, 'sql')[0]!.data).toMatchObject({ sql: 'DELETE FROM canary', ok: false, checked: true })
     const canary = await withDb(readConfig({ ...env, ...dbEnv('guard') }).database, (db) => db.query('SELECT count(*)::int AS n FROM canary WHERE note = $1', ['untouched']), 30_000)
     expect(canary).toEqual([{ n: 2 }])
@@ -115,7 +121,7 @@ describe('"execute": true runs the checked SQL read-only and streams the rows', 
 
   it('reports a statement that times out as a failed result, not a broken stream', async () => {
     const base = fake({ answer: fence('SELECT count(*) FROM daily_ridership a, daily_ridership b, daily_ridership c') })
-    const events = await readEvents((await ask({ question: '慢查询', execute: true }, { ...EXEC(), SQL_EXECUTE_TIMEOUT_MS: '300', DASHSCOPE_BASE_URL: base })).body!)
+    const events = await readEvents((await ask({ question: '慢查询站点客流', execute: true }, { ...EXEC(), SQL_EXECUTE_TIMEOUT_MS: '300', DASHSCOPE_BASE_URL: base })).body!)
     expect(of(events, 'result')[0]!.data).toEqual({ ok: false, error: 'the statement timed out', pg_code: '57014' })
     expect(events.at(-1)!.event).toBe('done')
   })

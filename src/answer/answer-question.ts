@@ -2,12 +2,15 @@ import type { Config } from '../config'
 import { buildUpstreamRequest } from '../dashscope/build-request'
 import { openUpstream } from '../dashscope/open-upstream'
 import { AppError, toAppError } from '../errors'
-import { buildPrompt } from '../prompt/build-prompt'
+import { buildPrompt, conversationText } from '../prompt/build-prompt'
 import type { RequestLog } from '../request-log'
 import type { Snapshot } from '../schema/snapshot-schema'
 import type { ChatMessage } from '../dashscope/build-request'
 import { pipeAnswer, type PipelineOptions } from '../stream/answer-pipeline'
 import type { Emit, InnerEnd } from '../stream/answer-events'
+import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
+import type { StreamItem } from '../stream/events'
+import { judgeAnswerable } from './judge-answerable'
 import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
 
@@ -43,6 +46,9 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   if (body.execute && !checking) {
     throw new AppError(503, 'database_not_configured', 'Running the SQL needs a database: set DATABASE_URL (and SQL_CHECK)')
   }
+  // Nothing in the schema matches: say so at once, without paying for a call that can only guess.
+  const verdict = judgeAnswerable(snapshot, conversationText(body), config.unanswerableMinScore)
+  if (!verdict.answerable) return answerUnanswerable(input, verdict)
   const prompt = buildPrompt({
     question: body.question,
     history: body.history,
@@ -103,6 +109,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
           verifyAnswer(found, guardEmit(emit, controller), { config, execute: body.execute === true, messages: prompt.messages, streamRepair })
       : undefined,
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
+    closestTables: verdict.closest,
     onDone: (s) => {
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
       log.flush({
@@ -122,6 +129,29 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
       // We pay per token: stop the upstream the moment the client is gone.
       controller.abort()
       log.flush({ status: 200, finish_reason: 'client_closed' })
+    },
+  })
+}
+
+/** meta → unanswerable → done, decided by linking before any upstream call (no tokens spent). */
+function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: string[]; reason: string }): ReadableStream<Uint8Array> {
+  const { config, snapshot } = input
+  const encode = input.format === 'sse' ? encodeSse : encodeLegacyText
+  const total = Date.now() - input.startedAt
+  const items: StreamItem[] = [
+    { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
+    { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
+    { event: 'done', data: { finish_reason: 'unanswerable', ttft_ms: null, total_ms: total } },
+  ]
+  input.log.set({ model: config.dashscope.model })
+  input.log.streaming = true
+  input.onAnswered?.({ sql: null, schemaVersion: snapshot.version })
+  input.log.flush({ status: 200, total_ms: total, finish_reason: 'unanswerable', error_code: null })
+  const bytes = new TextEncoder().encode(items.map(encode).join(''))
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes)
+      controller.close()
     },
   })
 }

@@ -24,7 +24,7 @@ export type VerifyInput = {
  */
 export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: VerifyInput): Promise<AfterAnswer> {
   if (!found.ok) {
-    // "无法回答…": no SQL is an answer, not an error.
+    // No SQL and no refusal (refusals became `unanswerable` before this): reported, not an error.
     emit({ event: 'sql', data: { sql: null, ok: false, error: found.error } })
     return { sql: null, sqlOk: false, usage: null }
   }

@@ -26,9 +26,10 @@ const PARENT = 0.85
  * (inverse document frequency × field weight), literal sample values found in the question, and
  * their foreign-key neighbours' and schema's scores; greedily kept best first, each with the
  * tables that join it to the kept ones (shortest foreign-key paths), while the budget allows.
- * The tables a kept table references compete too, at `PARENT` × its priority.
+ * The tables a kept table references compete too, at `PARENT` × its priority. `pinned` tables
+ * (named by the glossary terms the question uses) are kept first, whatever their score.
  */
-export function linkTables(index: LinkIndex, question: string, budget: number): Linked {
+export function linkTables(index: LinkIndex, question: string, budget: number, pinned: readonly number[] = []): Linked {
   const n = index.tokens.length
   const score = new Float64Array(n)
   const qTerms = new Set([...terms(question), ...pairTerms(question)])
@@ -60,6 +61,12 @@ export function linkTables(index: LinkIndex, question: string, budget: number): 
   let used = 0
   // Parents of kept tables wait here, each at a share of its kept child's priority.
   const waiting = new Map<number, number>()
+  for (const t of pinned) {
+    if (kept.has(t) || used + index.tokens[t]! > budget) continue
+    kept.add(t)
+    used += index.tokens[t]!
+    for (const ref of index.refs[t]!) waiting.set(ref, Math.max(waiting.get(ref) ?? 0, PARENT * Math.max(rank[t]!, rank[order[0]!]!)))
+  }
   let next = 0
   for (;;) {
     while (next < n && kept.has(order[next]!)) next++

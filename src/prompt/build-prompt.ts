@@ -2,6 +2,7 @@ import type { ChatMessage } from '../dashscope/build-request'
 import { linkIndexFor } from '../linking/index-cache'
 import { selectExamples } from '../linking/select-examples'
 import { linkTables } from '../linking/select-schema'
+import { glossaryTables, matchGlossary, type GlossaryEntry } from '../schema/glossary'
 import type { Example, Snapshot } from '../schema/snapshot-schema'
 import { renderSchema } from './render-schema'
 
@@ -30,7 +31,7 @@ const INSTRUCTIONS = `你是一名精通 PostgreSQL 的数据分析师，负责�
 要求：
 - 只能使用下面数据库结构中列出的表和字段，注释说明了它们的业务含义；按站名等文本查找时优先使用模糊匹配（LIKE '%…%'）；
 - 只写只读查询（SELECT 或 WITH … SELECT），绝不写任何修改数据或结构的语句；
-- 如果根据这些表无法回答问题，请说明原因，并且不要给出 SQL。`
+- 如果根据这些表无法回答问题（数据库中没有所需的表或字段），不要猜测、不要给出 SQL，而是单独一行写“无法回答：”加上原因，例如：无法回答：数据库中没有员工工资的数据。`
 
 // The snapshot object is cached per isolate (snapshot-store), so its rendering is too: an
 // 881-table schema costs ~7 ms to render and the same string serves every request.
@@ -46,19 +47,24 @@ function renderedSchema(snapshot: Snapshot): string {
  * The messages for DashScope: instructions, the schema and the examples in the system message,
  * the conversation so far, then the question. Pure: same input, same prompt.
  */
-export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[] } {
+export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[]; glossary: string[] } {
   const { snapshot } = input
   const index = linkIndexFor(snapshot)
   const budget = input.schemaTokenBudget ?? DEFAULT_SCHEMA_TOKEN_BUDGET
   const whole = index.tokens.reduce((n, t) => n + t, 0)
+  // The glossary terms this question uses (or an earlier turn of it: "那上周呢？" after a 客流
+  // question) keep their tables and bring their definitions; the others cost nothing.
+  const terms = matchGlossary(snapshot.glossary, conversationText(input))
   // A schema within the budget is sent whole (rendered once per snapshot); a bigger one is cut
   // to the tables this question needs.
-  const chosen = whole <= budget ? snapshot.tables : linkTables(index, input.question, budget).tables.map((i) => snapshot.tables[i]!)
+  const chosen =
+    whole <= budget ? snapshot.tables : linkTables(index, input.question, budget, glossaryTables(terms, snapshot.tables)).tables.map((i) => snapshot.tables[i]!)
   const schemaText = chosen === snapshot.tables ? renderedSchema(snapshot) : renderSchema(snapshot, chosen)
   const examples =
     input.examples ??
     selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)
   const sections = [INSTRUCTIONS, `数据库结构（PostgreSQL）：\n${schemaText}`]
+  if (terms.length > 0) sections.push(`业务术语（本公司的说法、对应的表和字段及计算口径；问题中出现这些说法时按此理解和计算）：\n${terms.map(renderTerm).join('\n')}`)
   if (examples.length > 0) {
     sections.push(`参考示例：\n${examples.map((e) => `问题：${e.question}\nSQL：${e.sql.trim()}`).join('\n\n')}`)
   }
@@ -71,5 +77,17 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
     ],
     // Plain names for callers (meta event), not SQL-quoted ones.
     tables: chosen.map((t) => (omitPublic ? t.name : `${t.schema}.${t.name}`)),
+    glossary: terms.map((t) => t.term),
   }
+}
+
+/** The question and the user's earlier turns: what a glossary term may appear in. */
+export function conversationText(input: Pick<PromptInput, 'question' | 'history'>): string {
+  return [...(input.history ?? []).filter((t) => t.role === 'user').map((t) => t.content), input.question].join('\n')
+}
+
+function renderTerm(e: GlossaryEntry): string {
+  const aliases = e.aliases?.length ? `（又称${e.aliases.join('、')}）` : ''
+  const refs = [...(e.tables ?? []), ...(e.columns ?? [])]
+  return `- ${e.term}${aliases}：${e.definition.replace(/\s*\n\s*/g, ' ')}${refs.length ? `〔对应：${refs.join('、')}〕` : ''}`
 }

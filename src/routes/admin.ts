@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env'
 import { AppError, toAppError } from '../errors'
 import { requireAdmin } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
+import { checkGlossary, fitGlossary, loadGlossary } from '../schema/glossary'
 import { loadOverlay, OVERLAY_KEY, OverlaySchema } from '../schema/overlay'
 import { lastRefresh, refreshSnapshot } from '../schema/refresh'
 import { parseSnapshot, readPointerFrom, saveSnapshot } from '../schema/snapshot-store'
@@ -15,12 +16,13 @@ adminRoutes.use('/v1/admin/*', requireAdmin)
 /** What is cached, where it came from, and how the last refresh went. */
 adminRoutes.get('/v1/admin/schema', async (c) => {
   const kv = c.env.SCHEMA_KV
-  const [pointer, last, overlay] = await Promise.all([readPointerFrom(kv), lastRefresh(kv), loadOverlay(kv)])
+  const [pointer, last, overlay, glossary] = await Promise.all([readPointerFrom(kv), lastRefresh(kv), loadOverlay(kv), loadGlossary(kv)])
   const { body: _body, previous: _previous, ...snapshot } = pointer ?? ({} as Record<string, unknown>)
   return c.json({
     snapshot: pointer ? snapshot : null,
     last_refresh: last,
     overlay: overlay ? { tables: Object.keys(overlay.tables).length } : null,
+    glossary: glossary ? { terms: glossary.terms.length } : null,
     database: { configured: c.var.config.database.url !== undefined, schemas: c.var.config.database.schemas },
   })
 })
@@ -36,7 +38,14 @@ adminRoutes.put(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...body, source: body.source ?? 'upload' })
+    // A snapshot with its own glossary must fit it; one without gets the curated glossary (KV).
+    const problems = body.glossary ? checkGlossary({ terms: body.glossary }, body.tables) : []
+    if (problems.length) {
+      throw new AppError(400, 'invalid_glossary', `Invalid snapshot: its glossary names what its tables lack (${problems.slice(0, 5).map((p) => `${p.term} → ${p.ref || '—'}: ${p.problem}`).join('; ')})`, { details: problems })
+    }
+    const glossary = body.glossary ?? fitGlossary(await loadGlossary(c.env.SCHEMA_KV), body.tables).terms
+    const { glossary: _given, ...content } = body
+    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...content, source: body.source ?? 'upload', ...(glossary.length ? { glossary } : {}) })
     return c.json({ version: pointer.version, tables: body.tables.length, examples: body.examples.length })
   },
 )

@@ -4,6 +4,7 @@ import { approvedExamples } from '../db/examples-table'
 import { introspect, type IntrospectStats } from '../db/introspect'
 import { AppError, toAppError } from '../errors'
 import { sha256Hex } from './bytes'
+import { fitGlossary, loadGlossary } from './glossary'
 import { applyOverlay, loadOverlay } from './overlay'
 import type { Snapshot } from './snapshot-schema'
 import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
@@ -28,6 +29,8 @@ export type RefreshResult = {
   sampled_columns: number
   sampling_skipped: number
   overlay_unmatched: string[]
+  /** Glossary references (`term → table.column`) the introspected schema lacks: left out of this snapshot. */
+  glossary_unmatched: string[]
   bytes: number
   stored_bytes: number
   parts: number
@@ -61,14 +64,22 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
       throw new AppError(502, 'database_permission_denied', `The database role may SELECT no table or view in schema(s) ${db.schemas.join(', ')}: nothing to cache`)
     }
     const storeStarted = Date.now()
-    const overlaid = applyOverlay(tables, await loadOverlay(kv))
-    const content = { source: 'introspection' as const, dialect: 'postgresql' as const, tables: overlaid.tables, examples }
+    const [overlay, storedGlossary] = await Promise.all([loadOverlay(kv), loadGlossary(kv)])
+    const overlaid = applyOverlay(tables, overlay)
+    const glossary = fitGlossary(storedGlossary, overlaid.tables)
+    const content = {
+      source: 'introspection' as const,
+      dialect: 'postgresql' as const,
+      tables: overlaid.tables,
+      examples,
+      ...(glossary.terms.length ? { glossary: glossary.terms } : {}),
+    }
     const version = `pg-${(await sha256Hex(JSON.stringify(content))).slice(0, 12)}`
     const parsed = parseSnapshot({ version, ...content })
     if (!parsed.ok) throw new AppError(502, 'database_error', `The introspected schema is not a valid snapshot: ${parsed.error}`)
     const saved = await saveSnapshot(kv, parsed.snapshot, { refreshedAt: at })
     const storeMs = Date.now() - storeStarted
-    const result = toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, Date.now() - started, storeMs)
+    const result = toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, glossary.unmatched, Date.now() - started, storeMs)
     await record(kv, { ok: true, at, trigger, version, duration_ms: result.duration_ms })
     return result
   } catch (err) {
@@ -87,7 +98,7 @@ function record(kv: KVNamespace, value: LastRefresh): Promise<void> {
   return kv.put(LAST_REFRESH_KEY, JSON.stringify(value))
 }
 
-function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], durationMs: number, storeMs: number): RefreshResult {
+function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], glossaryUnmatched: string[], durationMs: number, storeMs: number): RefreshResult {
   return {
     version: p.version,
     changed,
@@ -100,6 +111,7 @@ function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, 
     sampled_columns: stats.sampled_columns,
     sampling_skipped: stats.sampling_skipped,
     overlay_unmatched: unmatched,
+    glossary_unmatched: glossaryUnmatched,
     bytes: p.bytes,
     stored_bytes: p.stored_bytes,
     parts: p.parts,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import '../zod-locale'
+import { GlossaryEntrySchema } from './glossary'
 
 /**
  * The schema snapshot kept in SCHEMA_KV: what the model is told about the business database.
@@ -50,6 +51,8 @@ export const SnapshotSchema = z.object({
   dialect: z._default(z.literal('postgresql'), 'postgresql'),
   tables: z.array(TableSchema).check(z.minLength(1)),
   examples: z._default(z.array(ExampleSchema), []),
+  /** The business glossary (src/schema/glossary.ts), copied in from KV when the snapshot is stored. */
+  glossary: z.optional(z.array(GlossaryEntrySchema)),
 })
 
 export type Column = z.infer<typeof ColumnSchema>

@@ -1,3 +1,4 @@
+import { detectUnanswerable } from './detect-unanswerable'
 import { extractSql, type ExtractedSql } from './extract-sql'
 
 /**
@@ -21,6 +22,11 @@ export class SqlTracker {
   pushReasoning(text: string): void {
     this.reasoningTail += text
     if (this.reasoningTail.length > this.maxChars * 2) this.reasoningTail = this.reasoningTail.slice(-this.maxChars)
+  }
+
+  /** Why the model says the schema cannot answer the question, or null (detect-unanswerable.ts). */
+  unanswerable(found: ExtractedSql): string | null {
+    return detectUnanswerable(this.tail.length > this.maxChars ? this.tail.slice(-this.maxChars) : this.tail, found.ok)
   }
 
   /** The answer's SQL; only when the answer has none, the reasoning's. */

@@ -26,6 +26,8 @@ export type AnswerEventsOptions = {
    * emits `sql` and what follows it. Without it, the extracted SQL is sent as it is.
    */
   afterAnswer?: (found: ExtractedSql, emit: Emit) => Promise<AfterAnswer>
+  /** The tables closest to the question, named in an `unanswerable` event when the model declines. */
+  closestTables?: string[]
   /** An inner answer (the repair attempt): no `meta`, and its end is reported instead of emitted. */
   inner?: (end: InnerEnd) => void
 }
@@ -104,6 +106,7 @@ export class AnswerEvents {
     let sql: string | null = null
     if (!error) {
       const found = this.sql.result()
+      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null)
       sqlOk = found.ok
       sql = found.ok ? found.sql : null
       emit({ event: 'sql', data: found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error } })
@@ -117,12 +120,23 @@ export class AnswerEvents {
     this.ended = true
     let after: AfterAnswer
     try {
-      after = await this.opts.afterAnswer!(this.sql.result(), emit)
+      const found = this.sql.result()
+      // The model said the schema cannot answer: nothing to check, repair or run.
+      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null)
+      after = await this.opts.afterAnswer!(found, emit)
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
       after = { sql: null, sqlOk: null, usage: null, error: { type: 'error', code: 'internal_error', message: `Checking the SQL failed: ${message}`, retryable: true } }
     }
     this.close(emit, addUsage(this.usage, after.usage), after.error, after.sqlOk, after.sql)
+  }
+
+  /** Emits `unanswerable` (instead of `sql`) when the model declined to answer. */
+  private declined(found: ExtractedSql, emit: Emit): boolean {
+    const reason = this.sql.unanswerable(found)
+    if (reason === null) return false
+    emit({ event: 'unanswerable', data: { reason, closest_tables: this.opts.closestTables ?? [], source: 'model' } })
+    return true
   }
 
   private close(emit: Emit, usage: Usage | null, error: ErrorPart | undefined, sqlOk: boolean | null, sql: string | null): void {

@@ -17,6 +17,8 @@ export function encodeLegacyText(item: StreamItem): string {
   if (item.event === 'delta') return item.data.text
   if (item.event === 'error') return `\nError: ${item.data.message}\n`
   // The old client prints text: say why a second answer follows.
+  // The model's own text already says why; a decision taken without the model needs a line.
+  if (item.event === 'unanswerable' && item.data.source === 'linking') return `${item.data.reason}\n`
   if (item.event === 'repair') return `\n\n（SQL 校验未通过：${item.data.error}。修正如下）\n\n`
   return ''
 }

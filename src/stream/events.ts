@@ -4,6 +4,7 @@ export type AnswerEvent =
   | { event: 'reasoning'; data: { text: string } }
   | { event: 'delta'; data: { text: string } }
   | { event: 'repair'; data: { sql: string; error: string; position?: number } }
+  | { event: 'unanswerable'; data: UnanswerableData }
   | { event: 'sql'; data: SqlData }
   | { event: 'rows'; data: { columns?: { name: string; type: string }[]; rows: unknown[][]; offset: number } }
   | { event: 'result'; data: ResultData }
@@ -29,6 +30,13 @@ export type SqlData = {
   repaired?: boolean
   check_error?: string
 }
+
+/**
+ * The question cannot be answered from this schema: `source` says who decided — `linking` (no
+ * table matched the question well enough; the model was not asked) or `model` (it said so). No SQL
+ * is checked or run after it.
+ */
+export type UnanswerableData = { reason: string; closest_tables: string[]; source: 'linking' | 'model' }
 
 export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean; elapsed_ms?: number; error?: string; position?: number; pg_code?: string }
 

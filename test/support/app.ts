@@ -3,6 +3,7 @@ import { inject } from 'vitest'
 import { app } from '../../src/app'
 import { deleteSnapshot, saveSnapshot } from '../../src/schema/snapshot-store'
 import { demoSnapshot } from '../../src/demo/metro-snapshot'
+import { GLOSSARY_KEY } from '../../src/schema/glossary'
 import { OVERLAY_KEY } from '../../src/schema/overlay'
 import { LAST_REFRESH_KEY } from '../../src/schema/refresh'
 
@@ -32,10 +33,11 @@ export async function putDemoSnapshot(): Promise<void> {
   await saveSnapshot(env.SCHEMA_KV, demoSnapshot)
 }
 
-/** No snapshot, overlay or refresh record: a service that was never set up. */
+/** No snapshot, overlay, glossary or refresh record: a service that was never set up. */
 export async function clearSnapshot(): Promise<void> {
   await deleteSnapshot(env.SCHEMA_KV)
   await env.SCHEMA_KV.delete(OVERLAY_KEY)
+  await env.SCHEMA_KV.delete(GLOSSARY_KEY)
   await env.SCHEMA_KV.delete(LAST_REFRESH_KEY)
 }
 

@@ -12,17 +12,20 @@ const MODELS = new Set(['qwen-plus', 'qwen-max', 'qwen-turbo', 'qwen-long', 'qwe
 const MAX_BODY = 8 * 1024 * 1024
 
 /**
- * @param {{ port?: number, host?: string, apiKey?: string, log?: boolean }} [opts]
+ * @param {{ port?: number, host?: string, apiKey?: string, log?: boolean, answers?: Record<string, string | { answer: string, repair?: string }> }} [opts]
  *   apiKey: the one key accepted ('*' accepts any). Models named `fake-…` are accepted too.
+ *   answers: question → the exact answer text (or `{answer, repair}`), for requests whose user
+ *   messages include that question; `answer=`/`repair=` options still win.
  */
-export async function startFakeDashScope({ port = 0, host = '127.0.0.1', apiKey = 'fake-key', log = false } = {}) {
+export async function startFakeDashScope({ port = 0, host = '127.0.0.1', apiKey = 'fake-key', log = false, answers = {} } = {}) {
+  const answerMap = new Map(Object.entries(answers).map(([q, a]) => [q.trim(), typeof a === 'string' ? { answer: a } : a]))
   /** @type {Map<string, any>} */
   const records = new Map()
   // Options for requests without a `/s/…` prefix; benchmarks change them between phases.
   const defaults = { options: '' }
   const sockets = new Set()
   const server = createServer((req, res) => {
-    handle(req, res, { apiKey, records, log, defaults }).catch((err) => {
+    handle(req, res, { apiKey, records, log, defaults, answerMap }).catch((err) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ code: 'InternalError', message: String(err) }))
     })
@@ -98,7 +101,8 @@ async function handle(req, res, ctx) {
   const think = options.think || params.enable_thinking === true || body.model.startsWith('qwq')
   // `repair=`: the answer to a follow-up turn (a request that carries an assistant message).
   const followUp = messages.some((m) => m?.role === 'assistant')
-  const given = followUp && options.repair !== undefined ? options.repair : options.answer
+  const mapped = messages.filter((m) => m?.role === 'user').map((m) => ctx.answerMap.get(String(m?.content ?? '').trim())).findLast(Boolean)
+  const given = followUp && options.repair !== undefined ? options.repair : options.answer ?? (followUp && mapped?.repair !== undefined ? mapped.repair : mapped?.answer)
   const answer = composeAnswer(question, { tokens: options.tokens, answer: given, piece: options.piece })
   const model = options.model ?? body.model
 

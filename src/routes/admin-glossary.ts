@@ -1,0 +1,47 @@
+import { Hono } from 'hono'
+import { validator } from 'hono/validator'
+import type { AppEnv } from '../app-env'
+import { AppError } from '../errors'
+import { requireAdmin } from '../middleware/auth'
+import { jsonBody } from '../middleware/json-body'
+import { checkGlossary, GLOSSARY_KEY, GlossarySchema, loadGlossary } from '../schema/glossary'
+import { loadSnapshot, saveSnapshot } from '../schema/snapshot-store'
+
+/**
+ * `GET/PUT /v1/admin/glossary`: the company's terms → tables/columns + definitions. A PUT is
+ * checked against the cached snapshot (every reference must exist), stored in KV for later
+ * refreshes and copied into the cached snapshot at once, so the next question uses it.
+ */
+export const adminGlossaryRoutes = new Hono<AppEnv>()
+
+adminGlossaryRoutes.use('/v1/admin/glossary', requireAdmin)
+
+adminGlossaryRoutes.get('/v1/admin/glossary', async (c) => c.json((await loadGlossary(c.env.SCHEMA_KV)) ?? { terms: [] }))
+
+adminGlossaryRoutes.put(
+  '/v1/admin/glossary',
+  jsonBody((config) => config.maxSnapshotBytes),
+  validator('json', (value) => {
+    const parsed = GlossarySchema.safeParse(value)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new AppError(400, 'invalid_request', `Invalid glossary: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`)
+    }
+    return parsed.data
+  }),
+  async (c) => {
+    const glossary = c.req.valid('json')
+    const kv = c.env.SCHEMA_KV
+    // Read through: the check must see the snapshot as stored now, not an isolate's cached copy.
+    const snapshot = await loadSnapshot(kv, { cacheTtlSeconds: 0 })
+    const problems = checkGlossary(glossary, snapshot.tables)
+    if (problems.length) {
+      const listed = problems.slice(0, 10).map((p) => (p.problem === 'no_reference' ? `${p.term}: names no table or column` : p.problem === 'duplicate_term' ? `${p.ref}: given twice` : `${p.term} → ${p.ref}: ${p.problem === 'unknown_table' ? 'no such table' : 'no such column'}`))
+      throw new AppError(400, 'invalid_glossary', `The glossary does not fit the schema ${snapshot.version}: ${listed.join('; ')}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`, { details: problems })
+    }
+    await kv.put(GLOSSARY_KEY, JSON.stringify(glossary))
+    const { glossary: _old, ...rest } = snapshot
+    const { pointer } = await saveSnapshot(kv, { ...rest, ...(glossary.terms.length ? { glossary: glossary.terms } : {}) })
+    return c.json({ terms: glossary.terms.length, version: pointer.version })
+  },
+)

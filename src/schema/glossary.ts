@@ -1,0 +1,142 @@
+import * as z from 'zod/mini'
+import '../zod-locale'
+import type { Table } from './snapshot-schema'
+
+/**
+ * The business glossary: a company's own words (客流, 进站人次, 换乘站, "GMV") mapped to the tables
+ * and columns that hold them, with a definition (metric definitions included: "客流 = 进站人次 +
+ * 出站人次"). Curated like the comment overlay: stored in KV under GLOSSARY_KEY, copied into every
+ * snapshot stored after it (refresh or upload), so it survives refreshes and travels with the
+ * snapshot the request path already reads. A question that uses a term keeps the term's tables in
+ * schema linking, and only such a question gets the term's definition in its prompt.
+ */
+export const GLOSSARY_KEY = 'schema:glossary'
+export const MAX_GLOSSARY_TERMS = 500
+
+const Ref = z.string().check(z.minLength(1), z.maxLength(200))
+
+export const GlossaryEntrySchema = z.object({
+  /** The word as users write it; matched case-insensitively as a substring of the question. */
+  term: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+  /** Other spellings of the same term (进站量, ridership). */
+  aliases: z.optional(z.array(z.string().check(z.trim(), z.minLength(1), z.maxLength(64))).check(z.maxLength(20))),
+  /** What the term means, in the company's words; metric definitions say how it is computed. */
+  definition: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+  /** `table` or `schema.table`. */
+  tables: z.optional(z.array(Ref).check(z.maxLength(20))),
+  /** `table.column` or `schema.table.column`. */
+  columns: z.optional(z.array(Ref).check(z.maxLength(40))),
+})
+
+export const GlossarySchema = z.object({
+  terms: z.array(GlossaryEntrySchema).check(z.maxLength(MAX_GLOSSARY_TERMS)),
+})
+
+export type GlossaryEntry = z.infer<typeof GlossaryEntrySchema>
+export type Glossary = z.infer<typeof GlossarySchema>
+
+/** A reference in the glossary that the schema does not have. */
+export type GlossaryProblem = { term: string; ref: string; problem: 'unknown_table' | 'unknown_column' | 'no_reference' | 'duplicate_term' }
+
+type Resolved = { table: number; column?: string }
+
+/**
+ * Resolves `table`, `schema.table`, `table.column` or `schema.table.column` against the tables;
+ * an unqualified table name means `public` first, then any schema that has it.
+ */
+export function resolveTable(tables: Pick<Table, 'schema' | 'name'>[], ref: string): number {
+  const dot = ref.indexOf('.')
+  if (dot > 0) {
+    const qualified = tables.findIndex((t) => t.schema === ref.slice(0, dot) && t.name === ref.slice(dot + 1))
+    if (qualified >= 0) return qualified
+  }
+  const pub = tables.findIndex((t) => t.schema === 'public' && t.name === ref)
+  return pub >= 0 ? pub : tables.findIndex((t) => t.name === ref)
+}
+
+export function resolveColumn(tables: Pick<Table, 'schema' | 'name' | 'columns'>[], ref: string): Resolved | null {
+  // The column is after the last dot; the rest names the table (which may itself be qualified).
+  const dot = ref.lastIndexOf('.')
+  if (dot <= 0 || dot === ref.length - 1) return null
+  const table = resolveTable(tables, ref.slice(0, dot))
+  const column = ref.slice(dot + 1)
+  if (table < 0 || !tables[table]!.columns.some((c) => c.name === column)) return null
+  return { table, column }
+}
+
+/** Every reference the schema lacks, every entry that names nothing, every term given twice. */
+export function checkGlossary(glossary: Glossary, tables: Pick<Table, 'schema' | 'name' | 'columns'>[]): GlossaryProblem[] {
+  const problems: GlossaryProblem[] = []
+  const seen = new Set<string>()
+  for (const e of glossary.terms) {
+    for (const word of [e.term, ...(e.aliases ?? [])]) {
+      const key = word.toLowerCase()
+      if (seen.has(key)) problems.push({ term: e.term, ref: word, problem: 'duplicate_term' })
+      seen.add(key)
+    }
+    if (!e.tables?.length && !e.columns?.length) problems.push({ term: e.term, ref: '', problem: 'no_reference' })
+    for (const ref of e.tables ?? []) if (resolveTable(tables, ref) < 0) problems.push({ term: e.term, ref, problem: 'unknown_table' })
+    for (const ref of e.columns ?? []) if (!resolveColumn(tables, ref)) problems.push({ term: e.term, ref, problem: 'unknown_column' })
+  }
+  return problems
+}
+
+/**
+ * The glossary as it applies to a schema that changed since it was curated (a refresh dropped a
+ * column): references the schema lacks are left out, and so are entries left naming nothing. The
+ * stored glossary keeps them, so they come back with the column; `unmatched` says what was left out.
+ */
+export function fitGlossary(glossary: Glossary | null, tables: Pick<Table, 'schema' | 'name' | 'columns'>[]): { terms: GlossaryEntry[]; unmatched: string[] } {
+  if (!glossary) return { terms: [], unmatched: [] }
+  const unmatched: string[] = []
+  const terms: GlossaryEntry[] = []
+  for (const e of glossary.terms) {
+    const keptTables = (e.tables ?? []).filter((ref) => resolveTable(tables, ref) >= 0 || (unmatched.push(`${e.term} → ${ref}`), false))
+    const keptColumns = (e.columns ?? []).filter((ref) => resolveColumn(tables, ref) !== null || (unmatched.push(`${e.term} → ${ref}`), false))
+    if (!keptTables.length && !keptColumns.length) continue
+    terms.push({ ...e, ...(e.tables ? { tables: keptTables } : {}), ...(e.columns ? { columns: keptColumns } : {}) })
+  }
+  return { terms, unmatched }
+}
+
+/** The entries a question uses: any of its words (term or alias) appears in the text. */
+export function matchGlossary(terms: GlossaryEntry[] | undefined, text: string): GlossaryEntry[] {
+  if (!terms?.length) return []
+  const lower = text.toLowerCase()
+  return terms.filter((e) => [e.term, ...(e.aliases ?? [])].some((w) => containsWord(lower, w.toLowerCase())))
+}
+
+/** The tables (indexes into `tables`) the matched entries name, directly or through a column. */
+export function glossaryTables(entries: GlossaryEntry[], tables: Pick<Table, 'schema' | 'name' | 'columns'>[]): number[] {
+  const out = new Set<number>()
+  for (const e of entries) {
+    for (const ref of e.tables ?? []) {
+      const t = resolveTable(tables, ref)
+      if (t >= 0) out.add(t)
+    }
+    for (const ref of e.columns ?? []) {
+      const c = resolveColumn(tables, ref)
+      if (c) out.add(c.table)
+    }
+  }
+  return [...out]
+}
+
+// Chinese terms match anywhere (no word boundaries in Chinese); ASCII terms only as whole words,
+// so "GMV" is not found in "GMVX" nor "line" in "airline".
+function containsWord(lowerText: string, lowerWord: string): boolean {
+  if (!/^[\x20-\x7e]+$/.test(lowerWord)) return lowerText.includes(lowerWord)
+  for (let at = lowerText.indexOf(lowerWord); at >= 0; at = lowerText.indexOf(lowerWord, at + 1)) {
+    const before = lowerText[at - 1] ?? ' '
+    const after = lowerText[at + lowerWord.length] ?? ' '
+    if (!/[a-z0-9_]/.test(before) && !/[a-z0-9_]/.test(after)) return true
+  }
+  return false
+}
+
+export async function loadGlossary(kv: KVNamespace): Promise<Glossary | null> {
+  const raw = await kv.get(GLOSSARY_KEY)
+  if (raw === null) return null
+  const parsed = GlossarySchema.safeParse(JSON.parse(raw))
+  return parsed.success ? parsed.data : null
+}

@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
+import { readEvents } from '../support/streams'
+import { startDevServer, type DevServer } from './dev-server'
+
+// `npm run eval:live` end to end: the service under `npm start` on a real Postgres loaded with the
+// demo database, the fake DashScope answering from a question → answer map — the gold SQL for some
+// questions, equivalent SQL written differently for others, wrong SQL for the rest — so the scorer
+// is seen to say both "correct" and "wrong".
+type Q = { id: string; question: string; sql: string | null; category: string }
+const all = JSON.parse(readFileSync(new URL('../../eval/questions/metro-zh.json', import.meta.url), 'utf8')) as Q[]
+const pick = (question: string) => all.find((q) => q.question === question)!
+const fence = (sql: string) => `您的问题是：…\n\n思考过程：\n- …\n\`\`\`sql\n${sql}\n\`\`\``
+
+const CASES: { q: Q; answer: string | { answer: string; repair: string }; correct: boolean }[] = [
+  { q: pick('沈塘桥地铁站的信息'), answer: fence(pick('沈塘桥地铁站的信息').sql!), correct: true },
+  // Columns swapped, int vs bigint-as-string, an ORDER BY the gold does not have: the same answer.
+  { q: pick('每个行政区有多少个地铁站'), answer: fence('SELECT count(*)::int AS n, district FROM stations GROUP BY district ORDER BY n'), correct: true },
+  // numeric vs float: the same value within tolerance.
+  { q: pick('线路的平均长度是多少公里'), answer: fence('SELECT avg(length_km)::float8 FROM lines'), correct: true },
+  { q: pick('换乘站有多少个'), answer: fence('SELECT count(*) FROM stations'), correct: false },
+  // The gold orders by seq: the reverse order is wrong.
+  { q: pick('1号线经过哪些站点？按顺序列出'), answer: fence("SELECT s.name FROM station_lines sl JOIN lines l ON l.id = sl.line_id JOIN stations s ON s.id = sl.station_id WHERE l.name = '1号线' ORDER BY sl.seq DESC"), correct: false },
+  // Refused by the service's check, repaired into the gold SQL: correct, and counted as repaired.
+  { q: pick('所有线路的总长度'), answer: { answer: fence('SELECT sum(lenght_km) FROM lines'), repair: fence('SELECT sum(length_km) FROM lines') }, correct: true },
+  { q: pick('地铁公司有多少名员工'), answer: '无法回答：数据库中没有员工的数据。', correct: true },
+  { q: pick('电梯故障报修记录'), answer: fence('SELECT * FROM crk WHERE has_elevator'), correct: false },
+  // Declined by linking before any call (no answer in the map is ever asked for).
+  { q: pick('明天杭州会下雨吗'), answer: fence('SELECT 1'), correct: true },
+]
+
+let pg: { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
+let fake: { url: string; close: () => Promise<void> }
+let server: DevServer
+let dir: string
+let questionsFile: string
+const metroUrl = () => pg.url('postgres', 'postgres', 'metro')
+
+// Asynchronous: the fake DashScope lives in this process and must keep answering meanwhile.
+function evalLive(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const clean: Record<string, string> = {}
+  for (const [k, v] of Object.entries({ ...process.env, DASHSCOPE_API_KEY: undefined, NEON_WS_PROXY: undefined, DATABASE_URL: metroUrl(), ...env })) if (v !== undefined) clean[k] = v
+  const child = spawn(process.execPath, ['eval/live.mjs', ...args], { cwd: new URL('../..', import.meta.url).pathname, env: clean })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+}
+const results = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l)]
+      } catch {
+        return []
+      }
+    })
+
+beforeAll(async () => {
+  pg = await startLocalPostgres()
+  pg.psql('CREATE DATABASE metro')
+  pg.psql(readFileSync(new URL('../../db/demo/metro.sql', import.meta.url), 'utf8'), 'metro')
+  fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])) })
+  server = await startDevServer({ DATABASE_URL: metroUrl(), NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined, ADMIN_TOKEN: 'live-admin' })
+  dir = mkdtempSync(join(tmpdir(), 'eval-live-'))
+  questionsFile = join(dir, 'questions.json')
+  writeFileSync(questionsFile, JSON.stringify(CASES.map((c) => c.q)))
+}, 150_000)
+
+afterAll(async () => {
+  await server?.stop()
+  await fake?.close()
+  pg?.stop()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('npm run eval:live', () => {
+  it('refuses clearly without DASHSCOPE_API_KEY unless --allow-fake', async () => {
+    const r = await evalLive(['--questions', questionsFile, '--url', server.url])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('DASHSCOPE_API_KEY is not set')
+    expect(r.stdout).toBe('')
+  })
+
+  it('refuses without DATABASE_URL, and names a missing --questions', async () => {
+    expect((await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake'], { DATABASE_URL: undefined })).stderr).toContain('DATABASE_URL is not set')
+    expect((await evalLive(['--allow-fake'])).stderr).toContain('--questions FILE is required')
+  })
+
+  it('prints the cost estimate and asks nothing with --dry-run', async () => {
+    const out = join(dir, 'dry.jsonl')
+    const r = await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake', '--dry-run', '--out', out])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`${CASES.length} to ask`)
+    expect(r.stdout).toMatch(/cost estimate \(an estimate, not a quote\): 9 questions × ~3000 input \+ ~350 output tokens .* ≈ ¥0\.0279 at 0\.8\/2 CNY per million tokens \(list price of qwen-plus\)/)
+  })
+
+  it('scores each question both ways, reports the rates, and a rerun asks only what is missing', async () => {
+    const out = join(dir, 'results.jsonl')
+    const first = await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake', '--out', out, '--concurrency', '3'])
+    expect(first.stderr).toBe('')
+    expect(first.code).toBe(0)
+    const byId = new Map(results(out).map((r) => [r.id, r]))
+    expect(byId.size).toBe(CASES.length)
+    for (const c of CASES) expect({ id: c.q.id, question: c.q.question, correct: byId.get(c.q.id).correct }).toEqual({ id: c.q.id, question: c.q.question, correct: c.correct })
+    const r = (question: string) => byId.get(pick(question).id)
+    expect(r('所有线路的总长度')).toMatchObject({ repaired: true, check: { ok: true, checked: true } })
+    expect(r('换乘站有多少个').reason).toBe('a column of the gold result has no equal in the answer')
+    expect(r('1号线经过哪些站点？按顺序列出').reason).toMatch(/another order/)
+    expect(r('地铁公司有多少名员工').unanswerable).toMatchObject({ source: 'model' })
+    expect(r('明天杭州会下雨吗')).toMatchObject({ unanswerable: { source: 'linking' }, usage: null })
+    expect(r('沈塘桥地铁站的信息').usage.input_tokens).toBeGreaterThan(0)
+    expect(r('沈塘桥地铁站的信息').total_ms).toEqual(expect.any(Number))
+
+    const summary = JSON.parse(readFileSync(out.replace(/\.jsonl$/, '.summary.json'), 'utf8'))
+    expect(summary).toMatchObject({
+      questions: 9,
+      execution_accuracy: 66.7,
+      answerable: { n: 6, accuracy: 66.7, declared_unanswerable: 0 },
+      unanswerable: { n: 3, recognised: 66.7 },
+      repair: { rate: 11.1, repaired_and_correct: 1 },
+      unanswerable_rate: 22.2,
+    })
+    expect(summary.check.answers_with_sql).toBe(7)
+    expect(first.stdout).toContain('execution accuracy: 66.7% of 9')
+
+    // Resumable: nothing left to ask; then with three results lost, exactly those three are asked.
+    const again = await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake', '--out', out])
+    expect(again.stdout).toContain('9 already in')
+    expect(again.stdout).toContain('0 to ask')
+    expect(results(out)).toHaveLength(9)
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean)
+    writeFileSync(out, `${lines.slice(0, 6).join('\n')}\n${lines[6]!.slice(0, 20)}`) // and a line cut mid-write
+    const resumed = await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake', '--out', out])
+    expect(resumed.stdout).toContain('6 already in')
+    expect(resumed.stdout).toContain('3 to ask')
+    expect(new Set(results(out).map((x) => x.id)).size).toBe(9)
+    expect(resumed.stdout).toContain('execution accuracy: 66.7% of 9')
+
+    // A question whose gold SQL was edited since its result was written is asked again.
+    const edited = CASES.map((c, i) => (i === 0 ? { ...c.q, sql: `${c.q.sql} ` + 'AND true' } : c.q))
+    const editedFile = join(dir, 'edited.json')
+    writeFileSync(editedFile, JSON.stringify(edited))
+    const rerun = await evalLive(['--questions', editedFile, '--url', server.url, '--allow-fake', '--out', out])
+    expect(rerun.stdout).toContain('8 already in')
+    expect(rerun.stdout).toContain('1 to ask')
+  })
+
+  it('says which database it cannot use, before asking anything', async () => {
+    const r = await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake', '--out', join(dir, 'dead.jsonl')], { DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/metro' })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('cannot use DATABASE_URL: database_unreachable')
+    expect(r.stderr).not.toContain('postgres:postgres')
+  })
+})
+
+describe('the glossary and "cannot answer" through npm start', () => {
+  const admin = { authorization: 'Bearer live-admin', 'content-type': 'application/json' }
+  const askEvents = async (question: string) =>
+    (await readEvents((await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })).body!)).map((e) => e.event)
+
+  it('a company word the schema lacks is declined until the glossary maps it, and the mapping survives a refresh', async () => {
+    expect(await askEvents('上周营收多少')).toEqual(['meta', 'unanswerable', 'done'])
+    const glossary = { terms: [{ term: '营收', definition: '演示口径：票价之和', columns: ['fares.price_yuan'] }] }
+    const bad = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify({ terms: [{ ...glossary.terms[0], columns: ['fares.price'] }] }) })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_glossary')
+    const put = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify(glossary) })
+    expect(put.status).toBe(200)
+    expect(await askEvents('上周营收多少')).toContain('sql')
+    const refresh = await fetch(`${server.url}/v1/admin/schema/refresh`, { method: 'POST', headers: admin })
+    expect(await refresh.json()).toMatchObject({ glossary_unmatched: [] })
+    expect(await askEvents('上周营收多少')).toContain('sql')
+    expect(await (await fetch(`${server.url}/v1/admin/glossary`, { headers: admin })).json()).toEqual(glossary)
+  })
+})
