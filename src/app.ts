@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { cors } from 'hono/cors'
 import type { AppEnv } from './app-env'
 import { readConfig } from './config'

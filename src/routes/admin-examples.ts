@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { ADMIN_DEADLINE_MS, withDb } from '../db/connect'
 import { deleteExample, ensureExamplesTable, insertExamples, listExamples, setApproved } from '../db/examples-table'

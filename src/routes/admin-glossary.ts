@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { validator } from 'hono/validator'
 import type { AppEnv } from '../app-env'
 import { AppError } from '../errors'

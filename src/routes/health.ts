@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { toAppError } from '../errors'
 import { loadSnapshot } from '../schema/snapshot-store'

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { AppError } from '../errors'
 import { requireApiKey } from '../middleware/auth'
