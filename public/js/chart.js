@@ -3,9 +3,6 @@
 import { formatCell, toNumber } from './result-data.js'
 
 const SVG = 'http://www.w3.org/2000/svg'
-const W = 720
-const H = 320
-const M = { top: 16, right: 16, bottom: 78, left: 72 }
 export const MAX_BARS = 40
 export const MAX_POINTS = 500
 
@@ -36,9 +33,14 @@ const full = new Intl.NumberFormat(undefined, { maximumFractionDigits: 6 })
  * @param {{name: string, type: string}[]} columns
  * @param {unknown[][]} rows
  * @param {{kind: 'bar'|'line', label: number, series: number[]}} spec from chooseChart
+ * @param {{ width?: number }} [size] the width it will be shown at, in CSS pixels: the drawing
+ *   uses it as its own unit so text stays readable from a phone to a wide screen
  * @returns {{ svg: SVGSVGElement, shown: number, total: number }}
  */
-export function drawChart(columns, rows, spec) {
+export function drawChart(columns, rows, spec, { width = 720 } = {}) {
+  const W = Math.round(Math.min(Math.max(width, 300), 1000))
+  const H = W < 500 ? 240 : 320
+  const M = { top: 16, right: 12, bottom: W < 500 ? 64 : 78, left: W < 500 ? 48 : 72 }
   let data = rows
   if (spec.kind === 'line') data = [...rows].sort((a, b) => String(a[spec.label]).localeCompare(String(b[spec.label])))
   const cap = spec.kind === 'bar' ? MAX_BARS : MAX_POINTS
@@ -63,8 +65,8 @@ export function drawChart(columns, rows, spec) {
     svg.append(el('text', { x: M.left - 8, y: y(tick) + 4, 'text-anchor': 'end', class: 'tick' }, compact.format(tick)))
   }
 
-  // X labels: at most ~14, evenly skipped; slanted so long names fit.
-  const every = Math.max(1, Math.ceil(n / 14))
+  // X labels: about one per 48 px, evenly skipped; slanted so long names fit.
+  const every = Math.max(1, Math.ceil(n / Math.max(4, Math.floor(plotW / 48))))
   shown.forEach((row, i) => {
     if (i % every !== 0) return
     const text = formatCell(row[spec.label])

@@ -76,6 +76,7 @@ const TEXT = {
     modelLabel: '模型',
     schemaLabel: '数据结构',
     errorTitle: (code) => `错误 · ${code}`,
+    requestId: '请求编号',
     errors: {
       unauthorized: '需要有效的 API 密钥。',
       network_error: '无法连接服务，请检查网络后重试。',
@@ -169,6 +170,7 @@ const TEXT = {
     modelLabel: 'Model',
     schemaLabel: 'Schema',
     errorTitle: (code) => `Error · ${code}`,
+    requestId: 'request id',
     errors: {
       unauthorized: 'A valid API key is needed.',
       network_error: 'Could not reach the service; check the connection and retry.',

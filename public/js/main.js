@@ -179,7 +179,7 @@ async function ask(text, turn = createTurn(text)) {
             break
           case 'error':
             answer.error = data
-            view.error(new ApiError(data.code, data.message), { retryable: data.retryable, retry: () => ask(text, turn) })
+            view.error(new ApiError(data.code, data.message, { requestId: answer.requestId }), { retry: () => ask(text, turn) })
             break
           case 'done':
             answer.done = data
@@ -247,10 +247,11 @@ function turnView(turn) {
   let exactTokens = false
   return {
     reset() {
-      for (const sel of ['.reasoning', '.repair', '.error', '.sql-block', '.result', '.feedback']) q(sel).hidden = true
+      for (const sel of ['.reasoning', '.error', '.sql-block', '.result', '.feedback']) q(sel).hidden = true
       answerText.replaceChildren()
+      for (const extra of turn.querySelectorAll('.repair-reasoning')) extra.remove()
+      reasoningText = q('.reasoning-text')
       reasoningText.replaceChildren()
-      q('.repair').replaceChildren()
       clearResult(q('.result'))
       q('.feedback').replaceChildren()
       q('.tokens').textContent = ''
@@ -292,8 +293,10 @@ function turnView(turn) {
       answerText.append(text)
     },
     repair(data) {
-      const box = q('.repair')
-      box.hidden = false
+      // The refusal sits where it happened: after the first attempt, before the second one,
+      // which streams below a divider (its reasoning, if any, likewise).
+      const box = document.createElement('div')
+      box.className = 'repair'
       const head = document.createElement('p')
       head.className = 'repair-head'
       head.textContent = t.repairRound
@@ -308,12 +311,11 @@ function turnView(turn) {
       const code = document.createElement('code')
       renderSql(code, data.sql ?? '', data.position)
       pre.append(code)
-      box.replaceChildren(head, err, label, pre)
-      // The second attempt streams below its own divider; the first one stays readable above.
+      box.append(head, err, label, pre)
       const divider = document.createElement('hr')
       divider.className = 'attempt-divider'
       divider.dataset.label = t.repaired
-      answerText.append(divider)
+      answerText.append(box, divider)
       const second = document.createElement('div')
       second.className = 'repair-reasoning'
       reasoningText.after(second)
@@ -404,7 +406,15 @@ function turnView(turn) {
         again.addEventListener('click', () => !state.controller && retry())
         buttons.append(again)
       }
-      box.replaceChildren(title, text, buttons)
+      box.replaceChildren(title, text)
+      // The id an operator finds the request by in the service's log.
+      if (err.requestId) {
+        const id = document.createElement('p')
+        id.className = 'error-id'
+        id.textContent = `${t.requestId}: ${err.requestId}`
+        box.append(id)
+      }
+      box.append(buttons)
     },
     feedback(answer) {
       renderFeedback(q('.feedback'), answer)

@@ -103,7 +103,8 @@ function createView(box) {
       head.append(csv)
       const spec = chooseChart(columns, rows)
       if (spec) {
-        const { svg, shown, total } = drawChart(columns, rows, spec)
+        chartBox.hidden = false
+        const { svg, shown, total } = drawChart(columns, rows, spec, { width: chartBox.clientWidth || box.clientWidth })
         const caption = document.createElement('figcaption')
         const names = spec.series.map((i) => columns[i].name)
         const legend = document.createElement('span')
@@ -117,7 +118,6 @@ function createView(box) {
         caption.append(`${t.chart}: ${t.chartOf(names, columns[spec.label].name)} `, legend)
         if (shown < total) caption.append(` — ${t.chartCapped(shown, total)}`)
         chartBox.replaceChildren(svg, caption)
-        chartBox.hidden = false
       }
     },
   }

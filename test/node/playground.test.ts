@@ -89,6 +89,9 @@ async function open({ locale = 'zh-CN', width = 1200, height = 900, key = API_KE
 const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems
 const lastTurn = (page: Page) => page.locator('.turn').last()
 const waitSettled = (page: Page) => page.waitForFunction(() => ['done', 'failed', 'stopped'].includes(document.querySelector<HTMLElement>('.turn:last-of-type')?.dataset.state ?? ''), null, { timeout: 30_000 })
+const waitState = (page: Page, state: string) =>
+  page.waitForFunction((want) => document.querySelector<HTMLElement>('.turn:last-of-type')?.dataset.state === want, state, { timeout: 30_000 })
+
 /** The whole page, with the composer where it ends up once scrolled to the bottom (not stuck mid-page). */
 async function shot(page: Page, name: string) {
   await page.addStyleTag({ content: '.composer { position: static !important; }' })
@@ -135,18 +138,23 @@ describe('the playground page at /', () => {
     await page.locator('#question').press('Enter')
     const dialog = page.locator('#key-dialog')
     await dialog.waitFor({ state: 'visible' })
-    await expect.poll(() => lastTurn(page).locator('.error-title').textContent()).toBe('错误 · unauthorized')
-    // A wrong key: refused again, the message says so with its code.
+    const errorId = () => lastTurn(page).locator('.error-id').textContent()
+    await expect.poll(errorId).toMatch(/^请求编号: [0-9a-f-]{36}$/)
+    const firstId = await errorId()
+    expect(await lastTurn(page).locator('.error-title').textContent()).toBe('错误 · unauthorized')
+    expect(await lastTurn(page).locator('.error-message').textContent()).toMatch(/^需要有效的 API 密钥。/)
+    // A wrong key: asked again, refused again (another request), the dialog comes back.
     await page.locator('#key-input').fill('wrong-key')
     await page.locator('#key-form button[value=save]').click()
+    await expect.poll(errorId).not.toBe(firstId)
     await dialog.waitFor({ state: 'visible' })
-    await expect.poll(() => lastTurn(page).locator('.error-message').textContent()).toContain('需要有效的 API 密钥')
+    expect(await lastTurn(page).locator('.error-title').textContent()).toBe('错误 · unauthorized')
     await shot(page, 'error-unauthorized')
     // The right key: the same question is asked again and answered.
     await page.locator('#key-input').fill(API_KEY)
     await page.locator('#key-input').press('Enter')
-    await waitSettled(page)
-    expect(await lastTurn(page).getAttribute('data-state')).toBe('done')
+    await waitState(page, 'done')
+    expect(await lastTurn(page).locator('.error').isHidden()).toBe(true)
     expect(await page.evaluate((name) => localStorage.getItem(name), KEY_STORAGE)).toBe(API_KEY)
     // Kept: after a reload the next question goes straight through.
     await page.reload()
