@@ -1,6 +1,7 @@
 // The playground: ask, watch the answer stream in, see the checked SQL and its rows, give
 // feedback, follow up. Everything from the API is written as text (textContent), never as HTML.
 import { ApiError, askStream, getHealth, readApiKey, saveApiKey, sendFeedback } from './api.js'
+import { createAnswerWriter } from './answer-text.js'
 import { translatePage, t } from './i18n.js'
 import { clearResult, renderResult } from './result-view.js'
 import { renderSql } from './sql-highlight.js'
@@ -210,6 +211,7 @@ async function ask(text, turn = createTurn(text)) {
     }
   } finally {
     clearInterval(tick)
+    view.finish()
     view.elapsed(performance.now() - started, answer.done)
     if (state.controller === controller) setBusy(null)
     if (!keyDialog.open) question.focus({ preventScroll: true })
@@ -244,11 +246,13 @@ function turnView(turn) {
   const answerText = q('.answer-text')
   const reasoning = q('.reasoning')
   let reasoningText = q('.reasoning-text')
+  let writer = createAnswerWriter(answerText)
   let exactTokens = false
   return {
     reset() {
       for (const sel of ['.reasoning', '.error', '.sql-block', '.result', '.feedback']) q(sel).hidden = true
       answerText.replaceChildren()
+      writer = createAnswerWriter(answerText)
       for (const extra of turn.querySelectorAll('.repair-reasoning')) extra.remove()
       reasoningText = q('.reasoning-text')
       reasoningText.replaceChildren()
@@ -290,7 +294,11 @@ function turnView(turn) {
       reasoningText.append(text)
     },
     delta(text) {
-      answerText.append(text)
+      writer.append(text)
+    },
+    /** The stream ended (or stopped): show any text held back for a possible fence. */
+    finish() {
+      writer.finish()
     },
     repair(data) {
       // The refusal sits where it happened: after the first attempt, before the second one,
@@ -315,13 +323,16 @@ function turnView(turn) {
       const divider = document.createElement('hr')
       divider.className = 'attempt-divider'
       divider.dataset.label = t.repaired
+      writer.finish()
       answerText.append(box, divider)
+      writer = createAnswerWriter(answerText)
       const second = document.createElement('div')
       second.className = 'repair-reasoning'
       reasoningText.after(second)
       reasoningText = second
     },
     sql(data) {
+      writer.finish()
       const block = q('.sql-block')
       const check = q('.check')
       const detail = q('.check-detail')

@@ -9,6 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool
+import { composeAnswer } from '../../tools/fake-dashscope/answers.mjs'
+// @ts-expect-error plain ESM JavaScript tool
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { startDevServer, type DevServer } from './dev-server'
 
@@ -315,7 +317,10 @@ describe('the playground page at /', () => {
     await page.locator('#question').fill('沈塘桥地铁站的信息')
     await page.keyboard.press('Enter')
     await waitSettled(page)
-    const firstAnswer = await lastTurn(page).locator('.answer-text').textContent()
+    // The fenced SQL in the answer is shown as a highlighted block, not as backticks.
+    expect(await lastTurn(page).locator('.answer-text pre.answer-code').textContent()).toBe("SELECT *\nFROM stations\nWHERE name LIKE '%沈塘桥%';")
+    expect(await lastTurn(page).locator('.answer-text').textContent()).not.toContain('```')
+    const firstAnswer = (Array.from(composeAnswer('沈塘桥地铁站的信息').text()) as string[]).join('')
     expect(dialogue(fake.record('pg-follow')!)).toHaveLength(1)
 
     await page.locator('#question').fill('它在哪个区？')
@@ -324,7 +329,7 @@ describe('the playground page at /', () => {
     const sent = dialogue(fake.record('pg-follow')!)
     expect(sent.slice(0, 2)).toEqual([
       { role: 'user', content: '沈塘桥地铁站的信息' },
-      { role: 'assistant', content: firstAnswer!.trim() },
+      { role: 'assistant', content: firstAnswer.trim() },
     ])
     expect(sent.at(-1)!.content).toContain('它在哪个区？')
     expect(await page.locator('.turn').count()).toBe(2)
@@ -397,6 +402,30 @@ describe('the playground page at /', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
     await shot(page, 'phone-en')
     expect(problemsOf(page)).toEqual([])
+  })
+
+  it('shows fenced code in the answer as a block even when its backticks arrive split across deltas', async () => {
+    const page = await open()
+    const answer = '先看站点表。\n```sql\nSELECT name FROM stations;\n```\n完毕，`x` 不是代码块。'
+    // A string, so that vitest leaves the browser's dynamic import alone.
+    const render = (cuts: number[]) =>
+      page.evaluate(`(async () => {
+        const { createAnswerWriter } = await import('/js/answer-text.js')
+        const text = ${JSON.stringify(answer)}
+        const box = document.createElement('div')
+        const writer = createAnswerWriter(box)
+        let at = 0
+        for (const cut of [...${JSON.stringify(cuts)}, text.length]) {
+          writer.append(text.slice(at, cut))
+          at = cut
+        }
+        writer.finish()
+        return { text: box.textContent, code: Array.from(box.querySelectorAll('pre code'), (c) => c.textContent), keywords: box.querySelectorAll('.tok-keyword').length }
+      })()`)
+    const whole = await render([])
+    expect(whole).toEqual({ text: '先看站点表。SELECT name FROM stations;完毕，`x` 不是代码块。', code: ['SELECT name FROM stations;'], keywords: 2 })
+    // Every cut inside and around both fences gives the same page.
+    for (let cut = 5; cut < 40; cut++) expect(await render([cut, cut + 1])).toEqual(whole)
   })
 
   it('every control is labelled and reachable by keyboard', async () => {
