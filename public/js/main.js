@@ -112,6 +112,8 @@ async function loadHealth() {
 
 function openKeyDialog(retry = null) {
   state.pendingRetry = retry
+  // Esc closes without a button: the previous close's value must not count as this one's.
+  keyDialog.returnValue = ''
   $('key-input').value = readApiKey()
   keyDialog.showModal()
   $('key-input').focus()

@@ -81,13 +81,16 @@ async function open({ locale = 'zh-CN', width = 1200, height = 900, key = API_KE
   const page = await context.newPage()
   const problems: string[] = []
   page.on('pageerror', (err) => problems.push(err.message))
-  page.on('console', (m) => m.type() === 'error' && !/status of 40[14]|status of 429/.test(m.text()) && problems.push(m.text()))
+  // The browser logs every refused request; those are what some tests are about.
+  page.on('console', (m) => m.type() === 'error' && !/status of (401|404|429)/.test(m.text()) && problems.push(m.text()))
   ;(page as Page & { problems: string[] }).problems = problems
   await page.goto(server.url)
   await page.locator('#service').filter({ hasText: 'qwen-plus' }).waitFor()
   return page
 }
 
+/** A UI expectation that may take a moment on a loaded machine (expect.poll waits 1 s by default). */
+const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 20_000, interval: 50 })
 const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems
 const lastTurn = (page: Page) => page.locator('.turn').last()
 const waitSettled = (page: Page) => page.waitForFunction(() => ['done', 'failed', 'stopped'].includes(document.querySelector<HTMLElement>('.turn:last-of-type')?.dataset.state ?? ''), null, { timeout: 30_000 })
@@ -101,7 +104,7 @@ async function shot(page: Page, name: string) {
 }
 
 async function waitForRecord(tag: string, check: (r: FakeRecord) => boolean): Promise<FakeRecord> {
-  const deadline = Date.now() + 5_000
+  const deadline = Date.now() + 15_000
   for (;;) {
     const record = fake.record(tag)
     if (record && check(record)) return record
@@ -118,7 +121,8 @@ const examples = () =>
 const dialogue = (record: FakeRecord) =>
   (record.body.input.messages as { role: string; content: string }[]).filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content }))
 
-describe('the playground page at /', () => {
+// Generous: the machine that runs these may be shared and loaded; nothing here measures time.
+describe('the playground page at /', { timeout: 120_000 }, () => {
   it('is served by the Worker as static assets, while the API paths still reach the Worker', async () => {
     const page = await fetch(server.url)
     expect(page.status).toBe(200)
@@ -141,14 +145,14 @@ describe('the playground page at /', () => {
     const dialog = page.locator('#key-dialog')
     await dialog.waitFor({ state: 'visible' })
     const errorId = () => lastTurn(page).locator('.error-id').textContent()
-    await expect.poll(errorId).toMatch(/^请求编号: [0-9a-f-]{36}$/)
+    await eventually(errorId).toMatch(/^请求编号: [0-9a-f-]{36}$/)
     const firstId = await errorId()
     expect(await lastTurn(page).locator('.error-title').textContent()).toBe('错误 · unauthorized')
     expect(await lastTurn(page).locator('.error-message').textContent()).toMatch(/^需要有效的 API 密钥。/)
     // A wrong key: asked again, refused again (another request), the dialog comes back.
     await page.locator('#key-input').fill('wrong-key')
     await page.locator('#key-form button[value=save]').click()
-    await expect.poll(errorId).not.toBe(firstId)
+    await eventually(errorId).not.toBe(firstId)
     await dialog.waitFor({ state: 'visible' })
     expect(await lastTurn(page).locator('.error-title').textContent()).toBe('错误 · unauthorized')
     await shot(page, 'error-unauthorized')
@@ -180,7 +184,7 @@ describe('the playground page at /', () => {
     expect(await lastTurn(page).locator('.sql-block').isHidden()).toBe(true)
     expect(await lastTurn(page).locator('details.reasoning').getAttribute('open')).not.toBeNull()
     expect(await page.locator('#stop').isVisible()).toBe(true)
-    await expect.poll(() => lastTurn(page).locator('.elapsed').textContent()).toMatch(/耗时 \d+\.\d s/)
+    await eventually(() => lastTurn(page).locator('.elapsed').textContent()).toMatch(/耗时 \d+\.\d s/)
     await shot(page, 'desktop-streaming')
     await waitSettled(page)
     const turn = lastTurn(page)
@@ -227,6 +231,15 @@ describe('the playground page at /', () => {
     const record = await waitForRecord('pg-stop', (r) => r.closed_early)
     expect(record.completed).toBe(false)
     expect(await page.locator('#send').isVisible()).toBe(true)
+    // Esc stops too.
+    fake.setDefaultOptions('pace=80,tag=pg-stop-esc')
+    await page.locator('#question').fill('1号线有哪些站点？')
+    await page.keyboard.press('Enter')
+    await page.waitForFunction(() => (document.querySelector('.turn:last-of-type .answer-text')?.textContent ?? '').length >= 6)
+    await page.keyboard.press('Escape')
+    await waitSettled(page)
+    expect(await lastTurn(page).getAttribute('data-state')).toBe('stopped')
+    expect((await waitForRecord('pg-stop-esc', (r) => r.closed_early)).completed).toBe(false)
     expect(problemsOf(page)).toEqual([])
   })
 
@@ -294,7 +307,7 @@ describe('the playground page at /', () => {
     await waitSettled(page)
     let turn = lastTurn(page)
     await turn.locator('.feedback button', { hasText: '正确' }).click()
-    await expect.poll(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
+    await eventually(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
     expect(examples()).toEqual([{ question: '沈塘桥地铁站的信息', sql: "SELECT *\nFROM stations\nWHERE name LIKE '%沈塘桥%'", source: 'feedback', approved: false }])
 
     await page.locator('#new-conversation').click()
@@ -306,8 +319,20 @@ describe('the playground page at /', () => {
     const corrected = "SELECT s.name FROM stations s JOIN station_lines sl ON sl.station_id = s.id WHERE sl.line_id = 1 ORDER BY sl.seq"
     await turn.locator('.corrected textarea').fill(corrected)
     await turn.locator('.corrected button', { hasText: '提交反馈' }).click()
-    await expect.poll(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
+    await eventually(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
     expect(examples()[1]).toEqual({ question: '1号线有哪些站点？', sql: corrected, source: 'feedback-corrected', approved: false })
+
+    // A refusal is shown with its code, and the buttons come back to try again.
+    await page.locator('#question').fill('沈塘桥地铁站的信息')
+    await page.keyboard.press('Enter')
+    await waitSettled(page)
+    turn = lastTurn(page)
+    await page.route('**/v1/feedback', (route) =>
+      route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'request_not_found', message: 'No answer with this request id' } }) }),
+    )
+    await turn.locator('.feedback button', { hasText: '正确' }).click()
+    await eventually(() => turn.locator('.feedback-status').textContent()).toBe('错误 · request_not_found: 这次回答已过期或不存在，无法反馈。 No answer with this request id')
+    expect(await turn.locator('.feedback button', { hasText: '正确' }).isEnabled()).toBe(true)
     expect(problemsOf(page)).toEqual([])
   })
 
