@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, inject, it } from 'vitest'
-import { ask, call, clearSnapshot, fakeRecord, fakeRecordAfterClose, fakeUrl, putDemoSnapshot } from './support/app'
+import { ask, call, clearSnapshot, dbEnv, fakeRecord, fakeRecordAfterClose, fakeUrl, putDemoSnapshot } from './support/app'
 import { readEvents } from './support/streams'
 
 beforeEach(putDemoSnapshot)
@@ -244,7 +244,7 @@ describe('events reach the client one by one, as upstream sends them', () => {
 describe('GET /healthz', () => {
   it('reports the schema version and model', async () => {
     const res = await call('/healthz')
-    expect(await res.json()).toEqual({ ok: true, schema_version: 'demo-1', model: 'qwen-plus' })
+    expect(await res.json()).toEqual({ ok: true, schema_version: 'demo-1', model: 'qwen-plus', execute: false })
   })
   it('answers 503 naming the missing DashScope key', async () => {
     const res = await call('/healthz', {}, { DASHSCOPE_API_KEY: undefined })
@@ -260,11 +260,19 @@ describe('GET /healthz', () => {
       ok: false,
       schema_version: null,
       model: 'qwen-plus',
+      execute: false,
       reasons: [{ code: 'schema_unavailable', message: expect.stringContaining('No schema snapshot is cached yet') }],
     })
     const ask = await call('/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥地铁站的信息' }) })
     expect(ask.status).toBe(503)
     expect(ask.headers.get('retry-after')).toBe('5')
     expect(((await ask.json()) as { error: { code: string } }).error.code).toBe('schema_unavailable')
+  })
+  it('says execute is allowed only when SQL_EXECUTE is on and the SQL is checked against a database', async () => {
+    const execute = async (overrides: Record<string, string | undefined>) => ((await (await call('/healthz', {}, overrides)).json()) as { execute: boolean }).execute
+    expect(await execute({ SQL_EXECUTE: 'true', ...dbEnv('guardReadonly') })).toBe(true)
+    expect(await execute({ SQL_EXECUTE: 'false', ...dbEnv('guardReadonly') })).toBe(false)
+    expect(await execute({ SQL_EXECUTE: 'true', DATABASE_URL: undefined })).toBe(false)
+    expect(await execute({ SQL_EXECUTE: 'true', SQL_CHECK: 'false', ...dbEnv('guardReadonly') })).toBe(false)
   })
 })

@@ -20,7 +20,13 @@ healthRoutes.get('/healthz', async (c) => {
     return null
   })
   if (config.dashscope.apiKey === undefined) reasons.push({ code: 'upstream_not_configured', message: 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)' })
-  const body = { ok: reasons.length === 0, schema_version: snapshot?.version ?? null, model: config.dashscope.model }
+  const body = {
+    ok: reasons.length === 0,
+    schema_version: snapshot?.version ?? null,
+    model: config.dashscope.model,
+    // Whether `"execute": true` would be accepted (the playground shows its checkbox only then).
+    execute: config.sql.allowExecute && config.sql.check && config.sql.url !== undefined,
+  }
   if (reasons.length === 0) return c.json(body)
   c.header('retry-after', String(HEALTH_RETRY_AFTER_SECONDS))
   return c.json({ ...body, reasons }, 503)

@@ -1,0 +1,120 @@
+// Talking to the service: the API key kept in this browser, JSON calls, and /v1/ask's event stream
+// parsed by eventsource-parser (bundled into /vendor by scripts/build-assets.mjs).
+import { EventSourceParserStream } from '../vendor/eventsource-parser.js'
+
+const KEY_STORAGE = 'txt2sql-edge.api-key'
+
+export function readApiKey() {
+  try {
+    return localStorage.getItem(KEY_STORAGE) ?? ''
+  } catch {
+    return '' // storage disabled: the page still works on an open service
+  }
+}
+
+export function saveApiKey(key) {
+  try {
+    if (key) localStorage.setItem(KEY_STORAGE, key)
+    else localStorage.removeItem(KEY_STORAGE)
+  } catch {
+    // storage disabled: nothing to keep
+  }
+}
+
+/** An error from the API (its `code` and message) or from the way to it (client-side codes). */
+export class ApiError extends Error {
+  constructor(code, message, { status = 0, retryAfter = null, requestId = null } = {}) {
+    super(message)
+    this.code = code
+    this.status = status
+    this.retryAfter = retryAfter
+    this.requestId = requestId
+  }
+}
+
+function headers(json = true) {
+  const h = {}
+  if (json) h['content-type'] = 'application/json'
+  const key = readApiKey()
+  if (key) h.authorization = `Bearer ${key}`
+  return h
+}
+
+/** Turns a refused response (JSON `{error:{code,message}}`, or anything else) into an ApiError. */
+async function toApiError(res) {
+  const text = await res.text().catch(() => '')
+  let code = `http_${res.status}`
+  let message = text.trim().slice(0, 500) || res.statusText || `HTTP ${res.status}`
+  try {
+    const body = JSON.parse(text)
+    if (body?.error?.code) {
+      code = String(body.error.code)
+      message = String(body.error.message ?? code)
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  return new ApiError(code, message, { status: res.status, retryAfter: res.headers.get('retry-after'), requestId: res.headers.get('x-request-id') })
+}
+
+async function send(path, init) {
+  let res
+  try {
+    res = await fetch(path, init)
+  } catch (err) {
+    if (err?.name === 'AbortError') throw err
+    throw new ApiError('network_error', String(err?.message ?? err))
+  }
+  if (!res.ok) throw await toApiError(res)
+  return res
+}
+
+export async function getHealth() {
+  const res = await send('/healthz', { headers: headers(false) })
+  return res.json()
+}
+
+/** POST /v1/feedback → `{status, body}` (201 stored as an example, 202 noted). */
+export async function sendFeedback(body) {
+  const res = await send('/v1/feedback', { method: 'POST', headers: headers(), body: JSON.stringify(body) })
+  return { status: res.status, body: await res.json() }
+}
+
+/**
+ * POST /v1/ask and calls `onEvent(name, data)` for each event as it arrives. Resolves when the
+ * stream ends; rejects with ApiError before the stream (HTTP refusals, network), or with the
+ * AbortError when `signal` aborts — which closes the connection, and the service then cancels
+ * its DashScope request.
+ */
+export async function askStream(body, { signal, onEvent }) {
+  const res = await send('/v1/ask', { method: 'POST', headers: headers(), body: JSON.stringify(body), signal })
+  if (!res.body || !/text\/event-stream/.test(res.headers.get('content-type') ?? '')) {
+    throw new ApiError('bad_response', `Expected an event stream, got ${res.headers.get('content-type') ?? 'no content type'}`, { status: res.status })
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader()
+  let sawDone = false
+  try {
+    for (;;) {
+      let step
+      try {
+        step = await reader.read()
+      } catch (err) {
+        if (err?.name === 'AbortError' || signal?.aborted) throw err
+        throw new ApiError('stream_interrupted', String(err?.message ?? err))
+      }
+      if (step.done) break
+      const { event, data } = step.value
+      let parsed
+      try {
+        parsed = JSON.parse(data)
+      } catch {
+        throw new ApiError('bad_response', `An event "${event}" whose data is not JSON`)
+      }
+      if (event === 'done') sawDone = true
+      onEvent(event ?? 'message', parsed)
+    }
+  } finally {
+    reader.releaseLock()
+  }
+  if (!sawDone) throw new ApiError('stream_interrupted', 'The stream ended without its done event')
+}
