@@ -1,2 +1,3 @@
 export { buildLinkIndex } from '../src/linking/link-index'
 export { linkTables } from '../src/linking/select-schema'
+export { parseSynonyms } from '../src/linking/synonyms'
