@@ -169,7 +169,8 @@ const spiderItems = readJson(`${SPIDER}/dev.json`).map((q) => ({ db: spiderById.
 const perDb = evaluate({ dbs: spiderDbs, items: spiderItems, mode: 'per-database', budgets: BUDGETS })
 const merged = evaluate({ dbs: spiderDbs, items: spiderItems, mode: 'merged', budgets: BUDGETS })
 // What each synonym source adds (merged Spider at 2,000 tokens).
-const sources = ['none', 'en', 'zh'].map((source) => {
+const hasChinese = synonymText.split('\n').some((l) => CJK_HEAD.test(l))
+const sources = ['none', 'en', ...(hasChinese ? ['zh'] : [])].map((source) => {
   const syn = synonymsOf(source)
   const r = evaluate({ dbs: spiderDbs, items: spiderItems, mode: 'merged', budgets: [2000], synonyms: syn.map })
   return { source, recall: r.rows[0].recall, indexGzip: r.indexGzip, tableGzip: syn.gzip }

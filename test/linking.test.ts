@@ -31,10 +31,11 @@ function bigSnapshot(): Snapshot {
 }
 
 describe('words for linking', () => {
-  it('splits identifiers and stems English; Chinese becomes character bigrams', () => {
+  it('splits identifiers and stems English; Chinese becomes single characters and character bigrams', () => {
     expect(splitWords('stadiumID Song_Name')).toEqual(['stadium', 'id', 'song', 'name'])
     expect(terms('How many singers')).toEqual(['singer', 'singe~'])
-    expect(terms('沈塘桥站')).toEqual(['沈塘', '塘桥', '桥站'])
+    expect(terms('沈塘桥站')).toEqual(['沈·', '塘·', '桥·', '站·', '沈塘', '塘桥', '桥站'])
+    expect(terms('每本书的')).toEqual(['本·', '书·', '每本', '本书', '书的'])
   })
 
   it('pairs adjacent words, so a multi-word column and the question naming it share a term', () => {

@@ -6,6 +6,7 @@ import { requireAdmin } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { loadOverlay, OVERLAY_KEY, OverlaySchema } from '../schema/overlay'
 import { lastRefresh, refreshSnapshot } from '../schema/refresh'
+import { loadSynonyms } from '../linking/load-synonyms'
 import { parseSnapshot, readPointerFrom, saveSnapshot } from '../schema/snapshot-store'
 
 export const adminRoutes = new Hono<AppEnv>()
@@ -36,13 +37,13 @@ adminRoutes.put(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...body, source: body.source ?? 'upload' })
+    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...body, source: body.source ?? 'upload' }, { linking: { synonyms: await loadSynonyms(c.env.ASSETS) } })
     return c.json({ version: pointer.version, tables: body.tables.length, examples: body.examples.length })
   },
 )
 
 /** Introspect the database now; a failure keeps the cached snapshot and says why. */
-adminRoutes.post('/v1/admin/schema/refresh', async (c) => c.json(await refreshSnapshot(c.env.SCHEMA_KV, c.var.config, 'admin')))
+adminRoutes.post('/v1/admin/schema/refresh', async (c) => c.json(await refreshSnapshot(c.env.SCHEMA_KV, c.var.config, 'admin', c.env.ASSETS)))
 
 adminRoutes.get('/v1/admin/schema/overlay', async (c) => c.json((await loadOverlay(c.env.SCHEMA_KV)) ?? { tables: {} }))
 
@@ -61,7 +62,7 @@ adminRoutes.put(
   async (c) => {
     const overlay = c.req.valid('json')
     await c.env.SCHEMA_KV.put(OVERLAY_KEY, JSON.stringify(overlay))
-    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'admin') : null
+    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'admin', c.env.ASSETS) : null
     return c.json({ tables: Object.keys(overlay.tables).length, refresh })
   },
 )
@@ -78,9 +79,10 @@ export async function refreshAfterWrite(
   kv: KVNamespace,
   config: Parameters<typeof refreshSnapshot>[1],
   trigger: Parameters<typeof refreshSnapshot>[2],
+  assets?: Fetcher,
 ): Promise<({ ok: true } & Awaited<ReturnType<typeof refreshSnapshot>>) | { ok: false; error: { code: string; message: string } }> {
   try {
-    return { ok: true, ...(await refreshSnapshot(kv, config, trigger)) }
+    return { ok: true, ...(await refreshSnapshot(kv, config, trigger, assets)) }
   } catch (err) {
     const e = toAppError(err)
     return { ok: false, error: { code: e.code, message: e.message } }
