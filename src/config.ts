@@ -110,7 +110,7 @@ export function readConfig(env: Bindings): Config {
       connectTimeoutMs: int(env.DB_CONNECT_TIMEOUT_MS, 10_000, 'DB_CONNECT_TIMEOUT_MS'),
       sampleValues: int(env.INTROSPECT_SAMPLE_VALUES, 5, 'INTROSPECT_SAMPLE_VALUES'),
       sampleBudgetMs: int(env.INTROSPECT_SAMPLE_BUDGET_MS, 10_000, 'INTROSPECT_SAMPLE_BUDGET_MS'),
-      linkValuesPerColumn: int(env.LINK_VALUES_PER_COLUMN, 100, 'LINK_VALUES_PER_COLUMN'),
+      linkValuesPerColumn: int(env.LINK_VALUES_PER_COLUMN, 1000, 'LINK_VALUES_PER_COLUMN'),
       linkValuesTotal: int(env.LINK_VALUES_TOTAL, 20_000, 'LINK_VALUES_TOTAL'),
       examplesTable: qualifiedName(nonEmpty(env.EXAMPLES_TABLE) ?? 'txt2sql_examples', 'EXAMPLES_TABLE'),
     },

@@ -130,8 +130,12 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
       if (!target) continue
       // n_distinct < 0 is a share of the rows (a column whose values grow with the table).
       const nd = s.n_distinct ?? 0
-      const distinct = nd >= 0 ? nd : Math.ceil(-nd * Math.max(0, rowsOf.get(target.table) ?? 0))
-      keep(target.table, target.column, s.vals ?? [], distinct)
+      const distinct = nd >= 0 ? nd : Math.round(-nd * Math.max(0, rowsOf.get(target.table) ?? 0))
+      const vals = s.vals ?? []
+      // Statistics list at most ~100 most common values plus histogram bounds: a column of few
+      // distinct values that they do not cover is read from the table below instead.
+      if (indexValues > 0 && distinct > 0 && distinct <= indexValues && new Set(vals).size < distinct) continue
+      keep(target.table, target.column, vals, distinct)
       textColumns.delete(columnKey(s.schema, s.name, s.column))
       sampled++
     }
