@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { importSource } from '../bench/lib/bundle.mjs'
+import { introspectSql, metroSql, spiderDatabaseSql } from './generated-values.mjs'
 
 const SPIDER = process.env.SPIDER_DIR || '../shared/data/spider'
 const BIRD = process.env.BIRD_DIR || '../shared/data/bird'
@@ -113,7 +114,7 @@ function sqlGold(db, sql) {
  * Recall over budgets. `items`: { db, question, history?, gold: { tables, columns } }. Per-database
  * mode indexes each database alone; merged mode all `dbs` as one schema (a Postgres schema each).
  */
-function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 2000 }) {
+function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 2000, values }) {
   const indexes = new Map()
   let merged
   const offsets = new Map()
@@ -123,7 +124,7 @@ function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 
       offsets.set(db.db_id, all.length)
       all.push(...tablesOf(db, db.db_id))
     }
-    const index = mod.buildLinkIndex({ tables: all, examples: [] }, { synonyms })
+    const index = mod.buildLinkIndex({ tables: all, examples: [] }, { synonyms, values })
     const json = JSON.stringify(index)
     merged = { index, total: all.length, indexBytes: Buffer.byteLength(json), indexGzip: gzipSync(json).length }
   }
@@ -176,6 +177,12 @@ const sources = ['none', 'en', ...(hasChinese ? ['zh'] : [])].map((source) => {
   return { source, recall: r.rows[0].recall, indexGzip: r.indexGzip, tableGzip: syn.gzip }
 })
 
+// The same questions with row values: the merged Spider schema as a generated database with
+// realistic values (eval/generated-values.mjs), introspected by the service's own code.
+const generated = await introspectSql(mod, spiderDatabaseSql(spiderDbs), spiderDbs.map((d) => d.db_id))
+const mergedValues = evaluate({ dbs: spiderDbs, items: spiderItems, mode: 'merged', budgets: BUDGETS, values: generated.values })
+const fixedByValues = merged.misses.filter((m) => !mergedValues.misses.some((x) => x.question === m.question && x.db === m.db))
+
 // BIRD dev: 11 wide databases; gold tables and columns from the SQL text.
 const birdDbs = readJson(`${BIRD}/dev_tables.json`)
 const birdById = new Map(birdDbs.map((d) => [d.db_id, d]))
@@ -219,6 +226,24 @@ const zh = chinese.map((c) => {
   const kept = mod.linkTables(demoIndex, c.question, c.budget).tables.map((i) => demo.tables[i].name)
   return { ...c, kept, ok: c.gold.every((g) => kept.includes(g)) }
 })
+// Questions naming rows of the demo database: introspected from db/demo/metro.sql (PGlite) as a
+// refresh does, with 5 samples per column, without and with the value index.
+const metro = await introspectSql(mod, metroSql(), ['public'])
+const metroTables = metro.tables.filter((t) => t.kind === 'table')
+const metroValueQuestions = readJson('eval/metro-value-questions.json')
+const metroIndexes = { samples: mod.buildLinkIndex({ tables: metroTables, examples: [] }, { synonyms: SYN.map }), values: mod.buildLinkIndex({ tables: metroTables, examples: [] }, { synonyms: SYN.map, values: metro.values }) }
+// Each question's budget: its gold tables and 40 tokens more, so linking must choose them.
+const metroRuns = metroValueQuestions.map((q) => {
+  const c = { ...q, budget: q.gold.reduce((n, g) => n + metroIndexes.values.tokens[metroTables.findIndex((t) => t.name === g)], 40) }
+  const run = (index) => {
+    const kept = mod.linkTables(index, c.question, c.budget).tables.map((i) => metroTables[i].name)
+    return { kept, ok: c.gold.every((g) => kept.includes(g)) }
+  }
+  return { ...c, samples: run(metroIndexes.samples), values: run(metroIndexes.values) }
+})
+const metroIndexBytes = (index) => gzipSync(JSON.stringify(index)).length
+const mergedIndexWithValues = mod.buildLinkIndex({ tables: spiderDbs.flatMap((db) => tablesOf(db, db.db_id)), examples: [] }, { synonyms: SYN.map, values: generated.values })
+const valuesGzip = gzipSync(JSON.stringify({ values: mergedIndexWithValues.values, columns: mergedIndexWithValues.columns })).length
 
 const pct = (x) => `${(x * 100).toFixed(1)} %`
 const table = (r) =>
@@ -266,6 +291,33 @@ ${sources.map((x) => `- ${x.source === 'none' ? 'no synonyms' : x.source === 'en
 
 Misses at 2,000 tokens (${merged.misses.length}) by number of gold tables: ${byKind(merged.misses)}:
 ${missList(merged.misses, 40)}
+
+### Values in linking
+A refresh indexes every distinct value of each text column with at most \`LINK_VALUES_PER_COLUMN\`
+(1,000) of them, \`LINK_VALUES_TOTAL\` (20,000) in all, as value keys (src/linking/value-keys.ts);
+a question is looked up by its spans. The public sets ship no databases, so this is measured on
+real Postgres databases (PGlite) introspected by the service's own code with its default bounds:
+
+**The demo database** (db/demo/metro.sql): ${metro.stats.indexed_columns} columns, ${metro.stats.indexed_values} values indexed
+(${metro.values.map((v) => `${v.table}.${v.column} ${v.values.length}`).join(', ')}); the link index is ${kb(metroIndexBytes(metroIndexes.samples))} gzip with samples only,
+${kb(metroIndexBytes(metroIndexes.values))} with the values. Questions naming rows (eval/metro-value-questions.json; budget: the gold tables + 40 tokens), samples only → with values:
+${metroRuns.map((c) => `- ${c.samples.ok ? '✓' : '✗'} → ${c.values.ok ? '✓' : '✗'} "${c.question}" (budget ${c.budget}) → kept ${c.values.kept.join(', ')}; needs ${c.gold.join(', ')}`).join('\n')}
+
+**A large generated database**: the merged Spider schema (${spiderDbs.length} Postgres schemas, ${merged.tables} tables), 40 rows
+per table, text columns filled with realistic values by @faker-js/faker according to the column's
+name (airline names, languages, countries, people's names…; eval/generated-values.mjs, seeded).
+Nothing comes from the questions or their gold SQL; whether a question's value happens to be among
+the rows is chance. The refresh indexed ${generated.stats.indexed_columns} columns, ${generated.stats.indexed_values} values (the total bound
+applies: the columns with the fewest values first) in ${Math.round(generated.introspectMs)} ms of introspection
+(PGlite, in process); the value part of the index costs ${kb(valuesGzip)} gzip in KV, the whole index
+${kb(gzipSync(JSON.stringify(mergedIndexWithValues)).length)} (${kb(merged.indexGzip)} without values).
+Merged Spider dev with these values:
+${table(mergedValues)}
+
+At 2,000 tokens ${pct(at(mergedValues, 2000).recall)} with values against ${pct(at(merged, 2000).recall)} without: target ≥ 99 % **${at(mergedValues, 2000).recall >= 0.99 ? 'met' : 'missed'}** on this
+generated database. Fixed by a value (${fixedByValues.length}): ${fixedByValues.map((m) => `"${m.question}"`).join('; ') || 'none'}.
+Misses with values (${mergedValues.misses.length}):
+${missList(mergedValues.misses, 40)}
 
 ### BIRD dev, ${birdItems.length} questions (11 wide databases, ${birdDbs.reduce((n, d) => n + d.table_names_original.length, 0)} tables)
 Gold tables and columns are read from the SQL text (BIRD ships no parsed form): tables after
