@@ -18,7 +18,8 @@ const write = !process.argv.includes('--no-write')
 const mod = await importSource('eval/linking-entry.ts')
 
 // The synonym table the Worker reads at refresh (public/linking/synonyms.txt), whole or by source.
-const synonymText = readFileSync('public/linking/synonyms.txt', 'utf8')
+// SYNONYMS_FILE: measure another table (e.g. one built with SYNONYM_MIN_TAGS=1 or Chinese added).
+const synonymText = readFileSync(process.env.SYNONYMS_FILE || 'public/linking/synonyms.txt', 'utf8')
 const CJK_HEAD = /^[\u3400-\u9fff]/u
 function synonymsOf(source) {
   const lines = synonymText.split('\n').filter((l) => l && !l.startsWith('#'))
@@ -318,6 +319,15 @@ At 2,000 tokens ${pct(at(mergedValues, 2000).recall)} with values against ${pct(
 generated database. Fixed by a value (${fixedByValues.length}): ${fixedByValues.map((m) => `"${m.question}"`).join('; ') || 'none'}.
 Misses with values (${mergedValues.misses.length}):
 ${missList(mergedValues.misses, 40)}
+
+Why the rest are missed (this run): the question's word is in no schema, synonym table or row —
+"students" for \`Highschooler\` (network_1: a compound WordNet does not know), "won" for
+\`matches.winner_name\` (an irregular verb form; the table has only the noun), "sections"/"tonnage"
+naming a column that tables of several databases share, so a bigger or better-named one wins;
+"How many documents do we have?" names nothing but \`Documents\`, which six databases have (no
+linking can tell which is meant); and values the generated rows happen not to hold (Kabul, Kyle,
+Timmothy Ward, JetBlue Airways, English in a database whose languages came out otherwise), which a
+real database's rows would. Tried and dropped: see "Synonym sources tried" below.
 
 ### BIRD dev, ${birdItems.length} questions (11 wide databases, ${birdDbs.reduce((n, d) => n + d.table_names_original.length, 0)} tables)
 Gold tables and columns are read from the SQL text (BIRD ships no parsed form): tables after

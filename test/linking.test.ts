@@ -90,6 +90,13 @@ describe('the prompt for a big schema (schema linking)', () => {
     expect(linked.tokens).toBeLessThanOrEqual(400)
   })
 
+  it('links a follow-up with the words of the questions before it', () => {
+    const alone = buildPrompt({ question: '那女生呢？', snapshot: big, schemaTokenBudget: 600 })
+    const followUp = buildPrompt({ question: '那女生呢？', snapshot: big, schemaTokenBudget: 600, history: [{ role: 'user', content: '沈塘桥地铁站的信息' }, { role: 'assistant', content: 'SELECT 1' }] })
+    expect(alone.tables).not.toContain('dtzpt')
+    expect(followUp.tables).toContain('dtzpt')
+  })
+
   it('a literal found in a sample value pulls its table in even without other words', () => {
     const names = linkTables(linkIndexFor(big), '武林广场', 200).tables.map((i) => big.tables[i]!.name)
     expect(names).toContain('dtzpt')

@@ -53,7 +53,8 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
   const whole = index.tokens.reduce((n, t) => n + t, 0)
   // A schema within the budget is sent whole (rendered once per snapshot); a bigger one is cut
   // to the tables this question needs.
-  const chosen = whole <= budget ? snapshot.tables : linkTables(index, input.question, budget).tables.map((i) => snapshot.tables[i]!)
+  const history = (input.history ?? []).filter((turn) => turn.role === 'user').map((turn) => turn.content)
+  const chosen = whole <= budget ? snapshot.tables : linkTables(index, input.question, budget, { history }).tables.map((i) => snapshot.tables[i]!)
   const schemaText = chosen === snapshot.tables ? renderedSchema(snapshot) : renderSchema(snapshot, chosen)
   const examples =
     input.examples ??
