@@ -58,6 +58,10 @@ export type DatabaseConfig = {
   sampleValues: number
   /** Wall-clock budget for sampling values directly from tables that have no statistics. */
   sampleBudgetMs: number
+  /** Index all values of text columns with at most this many distinct ones, for linking (0 = off). */
+  linkValuesPerColumn: number
+  /** At most this many values indexed in all. */
+  linkValuesTotal: number
   /** Where question→SQL examples live: `[schema.]table`. */
   examplesTable: { schema: string; name: string }
 }
@@ -104,6 +108,8 @@ export function readConfig(env: Bindings): Config {
       connectTimeoutMs: int(env.DB_CONNECT_TIMEOUT_MS, 10_000, 'DB_CONNECT_TIMEOUT_MS'),
       sampleValues: int(env.INTROSPECT_SAMPLE_VALUES, 5, 'INTROSPECT_SAMPLE_VALUES'),
       sampleBudgetMs: int(env.INTROSPECT_SAMPLE_BUDGET_MS, 10_000, 'INTROSPECT_SAMPLE_BUDGET_MS'),
+      linkValuesPerColumn: int(env.LINK_VALUES_PER_COLUMN, 1000, 'LINK_VALUES_PER_COLUMN'),
+      linkValuesTotal: int(env.LINK_VALUES_TOTAL, 20_000, 'LINK_VALUES_TOTAL'),
       examplesTable: qualifiedName(nonEmpty(env.EXAMPLES_TABLE) ?? 'txt2sql_examples', 'EXAMPLES_TABLE'),
     },
     feedbackTtlSeconds: int(env.FEEDBACK_TTL_SECONDS, 86_400, 'FEEDBACK_TTL_SECONDS'),

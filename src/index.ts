@@ -10,7 +10,7 @@ export default {
     const config = readConfig(env)
     if (!config.database.url) return console.log(JSON.stringify({ cron: controller.cron, refresh: 'skipped', reason: 'no DATABASE_URL' }))
     try {
-      const r = await refreshSnapshot(env.SCHEMA_KV, config, 'cron')
+      const r = await refreshSnapshot(env.SCHEMA_KV, config, 'cron', env.ASSETS)
       console.log(JSON.stringify({ cron: controller.cron, refresh: 'ok', version: r.version, changed: r.changed, tables: r.tables, duration_ms: r.duration_ms }))
     } catch (err) {
       const e = toAppError(err)

@@ -31,10 +31,11 @@ function bigSnapshot(): Snapshot {
 }
 
 describe('words for linking', () => {
-  it('splits identifiers and stems English; Chinese becomes character bigrams', () => {
+  it('splits identifiers and stems English; Chinese becomes single characters and character bigrams', () => {
     expect(splitWords('stadiumID Song_Name')).toEqual(['stadium', 'id', 'song', 'name'])
     expect(terms('How many singers')).toEqual(['singer', 'singe~'])
-    expect(terms('沈塘桥站')).toEqual(['沈塘', '塘桥', '桥站'])
+    expect(terms('沈塘桥站')).toEqual(['沈·', '塘·', '桥·', '站·', '沈塘', '塘桥', '桥站'])
+    expect(terms('每本书的')).toEqual(['本·', '书·', '每本', '本书', '书的'])
   })
 
   it('pairs adjacent words, so a multi-word column and the question naming it share a term', () => {
@@ -87,6 +88,13 @@ describe('the prompt for a big schema (schema linking)', () => {
     const names = linked.tables.map((i) => big.tables[i]!.name)
     expect(names).toEqual(expect.arrayContaining(['dtzpt', 'xl', 'zd_xl']))
     expect(linked.tokens).toBeLessThanOrEqual(400)
+  })
+
+  it('links a follow-up with the words of the questions before it', () => {
+    const alone = buildPrompt({ question: '那女生呢？', snapshot: big, schemaTokenBudget: 600 })
+    const followUp = buildPrompt({ question: '那女生呢？', snapshot: big, schemaTokenBudget: 600, history: [{ role: 'user', content: '沈塘桥地铁站的信息' }, { role: 'assistant', content: 'SELECT 1' }] })
+    expect(alone.tables).not.toContain('dtzpt')
+    expect(followUp.tables).toContain('dtzpt')
   })
 
   it('a literal found in a sample value pulls its table in even without other words', () => {

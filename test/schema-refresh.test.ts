@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, inject, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import worker from '../src/index'
+import { linkIndexFor } from '../src/linking/index-cache'
 import { loadSnapshot, readPointerFrom } from '../src/schema/snapshot-store'
 import type { Table } from '../src/schema/snapshot-schema'
 import { ask, call, clearSnapshot, dbEnv, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
@@ -108,6 +109,60 @@ describe('POST /v1/admin/schema/refresh introspects a real Postgres', () => {
     expect(dtzpt.columns.find((c) => c.name === 'zdmc')!.comment).toBe('站点名称')
     const get = await call('/v1/admin/schema/overlay', { headers: auth }, ADMIN)
     expect(await get.json()).toEqual(overlay)
+  })
+
+  it('indexes every distinct value of low-cardinality text columns for linking, bounded per column and in total', async () => {
+    /** value key → the columns (`schema.table.column`) the stored link index finds it in. */
+    const indexed = async () => {
+      const snapshot = await stored()
+      const index = linkIndexFor(snapshot)
+      const at = (c: number) => `${snapshot.tables[index.columns[c]![0]]!.schema}.${snapshot.tables[index.columns[c]![0]]!.name}.${index.columns[c]![1]}`
+      return Object.fromEntries(Object.entries(index.values).map(([key, cols]) => [key, cols.map(at)]))
+    }
+    // No samples, so everything in the index comes from the value collection.
+    const base = { DB_SCHEMAS: 'public,sales', INTROSPECT_SAMPLE_VALUES: '0' }
+    const all = (await (await refresh(dbEnv('introspect', base))).json()) as Record<string, number>
+    expect(all.indexed_columns).toBeGreaterThanOrEqual(5)
+    const values = await indexed()
+    // From statistics (analyzed tables) …
+    expect(values['武林广场']).toEqual(['public.dtzpt.zdmc', 'public.v_station_orders.zdmc'])
+    expect(values['上城区']).toEqual(['public.dtzpt.xzq'])
+    expect(values['支付宝']).toEqual(['sales.orders.channel'])
+    // … and from the bounded samples of a table never analyzed.
+    expect(values['新客立减']).toEqual(['sales.promo.label'])
+    // Counted as collected; values that cannot name a row ('A', 'P1': too short) get no key.
+    expect(all.indexed_values).toBeGreaterThanOrEqual(Object.values(values).flat().length)
+    // The model is not sent them: no samples in the snapshot.
+    expect((await stored()).tables.flatMap((t) => t.columns).some((c) => c.samples?.length && !/line_status/.test(c.type))).toBe(false)
+
+    // Per column: a column with more distinct values than the bound is not indexed at all.
+    const two = (await (await refresh(dbEnv('introspect', { ...base, LINK_VALUES_PER_COLUMN: '2' }))).json()) as Record<string, number>
+    const few = await indexed()
+    expect(few['武林广场']).toBeUndefined()
+    expect(few['龙翔桥']).toBeUndefined()
+    expect(few['支付宝']).toBeUndefined()
+    expect(few['上城区']).toEqual(['public.dtzpt.xzq'])
+    expect(few['新客立减']).toEqual(['sales.promo.label'])
+    expect(two.indexed_values).toBeLessThan(all.indexed_values!)
+
+    // In total: the columns with the fewest values first, until the total is reached.
+    const capped = (await (await refresh(dbEnv('introspect', { ...base, LINK_VALUES_TOTAL: '5' }))).json()) as Record<string, number>
+    expect(capped.indexed_values).toBeLessThanOrEqual(5)
+    expect(capped.indexed_values).toBeGreaterThan(0)
+    const off = (await (await refresh(dbEnv('introspect', { ...base, LINK_VALUES_PER_COLUMN: '0' }))).json()) as Record<string, number>
+    expect(off).toMatchObject({ indexed_columns: 0, indexed_values: 0 })
+  })
+
+  it('links a question naming a station of the demo database to its table through the value index', async () => {
+    const tablesFor = async (tag: string) => {
+      const res = await ask({ question: '凤起路怎么走' }, { DASHSCOPE_BASE_URL: fakeUrl(`tag=${tag}`), SCHEMA_TOKEN_BUDGET: '150' })
+      return ((await readEvents(res.body!))[0]!.data as { tables: string[] }).tables
+    }
+    await refresh(dbEnv('metro', { INTROSPECT_SAMPLE_VALUES: '0', LINK_VALUES_PER_COLUMN: '0' }))
+    expect(await tablesFor('valuelink0')).not.toContain('stations')
+    const body = (await (await refresh(dbEnv('metro', { INTROSPECT_SAMPLE_VALUES: '0' }))).json()) as Record<string, number>
+    expect(body.indexed_values).toBeGreaterThan(20)
+    expect(await tablesFor('valuelink1')).toContain('stations')
   })
 
   it('answers from the introspected demo database: comments and samples reach the prompt', async () => {

@@ -2,3 +2,5 @@
 export { loadSnapshot, parseSnapshot, saveSnapshot } from '../../src/schema/snapshot-store'
 export { buildPrompt } from '../../src/prompt/build-prompt'
 export { judgeAnswerable } from '../../src/answer/judge-answerable'
+export { parseSynonyms } from '../../src/linking/synonyms'
+export { introspect } from '../../src/db/introspect'

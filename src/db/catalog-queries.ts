@@ -69,13 +69,15 @@ SELECT i.indrelid::int8, 'u',
    AND n.nspname = ANY($1::text[])`
 
 /**
- * Sample values from the planner's statistics (no table scan): the most common values, else
- * histogram bounds, of short columns (the caller keeps the text-like ones). pg_stats shows only
- * columns the role may read.
+ * Values from the planner's statistics (no table scan): the most common values, then histogram
+ * bounds, of short columns (the caller keeps the text-like ones), with the estimated number of
+ * distinct values (negative: a share of the rows). For a column of few distinct values these are
+ * all of them. pg_stats shows only columns the role may read.
  */
 export const STATS_SAMPLES_SQL = `
 SELECT s.schemaname AS schema, s.tablename AS name, s.attname AS column,
-       COALESCE(s.most_common_vals, s.histogram_bounds)::text::text[] AS vals
+       COALESCE(s.most_common_vals::text, '{}')::text[] || COALESCE(s.histogram_bounds::text, '{}')::text[] AS vals,
+       s.n_distinct::float8 AS n_distinct
   FROM pg_stats s
  WHERE s.schemaname = ANY($1::text[])
    AND s.avg_width <= $2

@@ -9,6 +9,13 @@ export type IntrospectOptions = {
   sampleValues: number
   /** Wall-clock budget for sampling tables directly (columns without statistics). */
   sampleBudgetMs: number
+  /**
+   * Values indexed for linking: all distinct values of a text column with at most this many
+   * (0 = none), read from statistics or the same bounded samples, never sent to the model.
+   */
+  indexValues?: number
+  /** At most this many values indexed in all; the columns with the fewest values go first. */
+  indexValuesTotal?: number
   /** Relations never shown to the model (the service's own examples table). */
   exclude?: { schema: string; name: string }[]
   now?: () => number
@@ -21,6 +28,9 @@ export type IntrospectStats = {
   foreign_keys: number
   sampled_columns: number
   sampling_skipped: number
+  /** Columns and values kept for the link index (`ColumnValues`). */
+  indexed_columns: number
+  indexed_values: number
   catalog_ms: number
   sampling_ms: number
 }
@@ -36,7 +46,10 @@ type RelationRow = {
 }
 type RawColumn = { name: string; type: string; nullable: boolean; default: string | null; comment: string | null; category: string; enum: string[] | null }
 type KeyRow = { oid: string | number; kind: 'p' | 'f' | 'u'; columns: string[] | null; ref_schema: string | null; ref_table: string | null; ref_columns: string[] | null }
-type StatsRow = { schema: string; name: string; column: string; vals: string[] | null }
+type StatsRow = { schema: string; name: string; column: string; vals: string[] | null; n_distinct: number | null }
+
+/** The distinct values of one low-cardinality text column, for the link index only. */
+export type ColumnValues = { schema: string; table: string; column: string; values: string[] }
 
 /** Longest value kept as a sample, in characters; longer text is not a label a question would quote. */
 export const MAX_SAMPLE_CHARS = 40
@@ -46,19 +59,22 @@ export const MAX_SAMPLE_CHARS = 40
  * whatever the number of tables, then sample values from statistics and — for columns that have
  * none — from the tables themselves, bounded in time.
  */
-export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tables: Table[]; stats: IntrospectStats }> {
+export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tables: Table[]; values: ColumnValues[]; stats: IntrospectStats }> {
   const now = opts.now ?? Date.now
+  const indexValues = Math.max(0, opts.indexValues ?? 0)
+  const readValues = opts.sampleValues > 0 || indexValues > 0
   const started = now()
   const excluded = new Set((opts.exclude ?? []).map((t) => `${t.schema}.${t.name}`))
   const [relations, keys, statsRows] = await Promise.all([
     db.query<RelationRow>(RELATIONS_SQL, [opts.schemas]),
     db.query<KeyRow>(KEYS_SQL, [opts.schemas]),
-    opts.sampleValues > 0 ? db.query<StatsRow>(STATS_SAMPLES_SQL, [opts.schemas, MAX_SAMPLE_CHARS * 4]) : Promise.resolve([] as StatsRow[]),
+    readValues ? db.query<StatsRow>(STATS_SAMPLES_SQL, [opts.schemas, MAX_SAMPLE_CHARS * 4]) : Promise.resolve([] as StatsRow[]),
   ])
   const catalogMs = now() - started
 
   const byOid = new Map<string, Table>()
   const textColumns = new Map<string, { table: Table; column: Column }>()
+  const rowsOf = new Map<Table, number>()
   for (const r of relations) {
     if (excluded.has(`${r.schema}.${r.name}`) || !r.columns?.length) continue
     const table: Table = {
@@ -70,6 +86,7 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
       columns: r.columns.map((c) => toColumn(c, opts.sampleValues)),
     }
     byOid.set(String(r.oid), table)
+    rowsOf.set(table, r.reltuples ?? -1)
     r.columns.forEach((c, i) => {
       if (c.category === 'S' && !c.enum) textColumns.set(columnKey(r.schema, r.name, c.name), { table, column: table.columns[i]! })
     })
@@ -96,28 +113,49 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
 
   const samplingStarted = now()
   let sampled = 0
-  if (opts.sampleValues > 0) {
+  const candidates: ColumnValues[] = []
+  const keep = (table: Table, column: Column, values: string[], distinct: number) => {
+    if (opts.sampleValues > 0) {
+      const samples = cleanSamples(values, opts.sampleValues)
+      if (samples.length) column.samples = samples
+    }
+    if (indexValues > 0 && distinct > 0 && distinct <= indexValues) {
+      const all = cleanSamples(values, indexValues)
+      if (all.length) candidates.push({ schema: table.schema, table: table.name, column: column.name, values: all })
+    }
+  }
+  if (readValues) {
     for (const s of statsRows) {
       const target = textColumns.get(columnKey(s.schema, s.name, s.column))
       if (!target) continue
-      const values = cleanSamples(s.vals ?? [], opts.sampleValues)
-      if (values.length) target.column.samples = values
+      // n_distinct < 0 is a share of the rows (a column whose values grow with the table).
+      const nd = s.n_distinct ?? 0
+      const distinct = nd >= 0 ? nd : Math.round(-nd * Math.max(0, rowsOf.get(target.table) ?? 0))
+      const vals = s.vals ?? []
+      // Statistics list at most ~100 most common values plus histogram bounds: a column of few
+      // distinct values that they do not cover is read from the table below instead.
+      if (indexValues > 0 && distinct > 0 && distinct <= indexValues && new Set(vals).size < distinct) continue
+      keep(target.table, target.column, vals, distinct)
       textColumns.delete(columnKey(s.schema, s.name, s.column))
       sampled++
     }
   }
-  // Columns with no statistics (never analyzed): read a bounded slice of the table itself.
-  const direct: SampleTarget[] = opts.sampleValues > 0 ? [...textColumns.values()].map(({ table, column }) => ({ schema: table.schema, table: table.name, column: column.name })) : []
-  const directResult = await sampleColumns(db, direct, { perColumn: opts.sampleValues, maxChars: MAX_SAMPLE_CHARS, budgetMs: opts.sampleBudgetMs, now })
+  // Columns with no statistics (never analyzed): read a bounded slice of the table itself; one
+  // more value than the index takes tells a low-cardinality column from the others.
+  const direct: SampleTarget[] = readValues ? [...textColumns.values()].map(({ table, column }) => ({ schema: table.schema, table: table.name, column: column.name })) : []
+  const perColumn = Math.max(opts.sampleValues, indexValues > 0 ? indexValues + 1 : 0)
+  const directResult = await sampleColumns(db, direct, { perColumn, maxChars: MAX_SAMPLE_CHARS, budgetMs: opts.sampleBudgetMs, now })
   for (const [key, values] of directResult.values) {
     const target = textColumns.get(key)
-    if (target && values.length) target.column.samples = cleanSamples(values, opts.sampleValues)
+    if (target && values.length) keep(target.table, target.column, values, values.length)
     sampled++
   }
+  const values = boundValues(candidates, opts.indexValuesTotal ?? Number.POSITIVE_INFINITY)
 
   const tables = [...byOid.values()]
   return {
     tables,
+    values,
     stats: {
       tables: tables.filter((t) => t.kind === 'table').length,
       views: tables.filter((t) => t.kind === 'view').length,
@@ -125,6 +163,8 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
       foreign_keys: foreignKeys,
       sampled_columns: sampled,
       sampling_skipped: directResult.skipped,
+      indexed_columns: values.length,
+      indexed_values: values.reduce((n, v) => n + v.values.length, 0),
       catalog_ms: catalogMs,
       sampling_ms: now() - samplingStarted,
     },
@@ -138,6 +178,18 @@ function toColumn(c: RawColumn, sampleValues: number): Column {
   // An enum's labels are its complete list of values: the best samples there are.
   if (c.enum && sampleValues > 0) column.samples = c.enum.slice(0, Math.max(sampleValues, 20))
   return column
+}
+
+/** At most `total` values in all: the columns with the fewest values first (a status or a line name before a long list). */
+export function boundValues(columns: ColumnValues[], total: number): ColumnValues[] {
+  const out: ColumnValues[] = []
+  let used = 0
+  for (const c of [...columns].sort((a, b) => a.values.length - b.values.length)) {
+    if (used + c.values.length > total) break
+    out.push(c)
+    used += c.values.length
+  }
+  return out
 }
 
 function cleanSamples(values: string[], max: number): string[] {

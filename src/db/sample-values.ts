@@ -18,8 +18,9 @@ export function quoteIdent(name: string): string {
 
 /**
  * Distinct values of columns that have no planner statistics, read from a bounded slice of each
- * table, in batches of read-only statements with a statement timeout; batches stop when the time
- * budget is spent (those columns are counted as skipped, never failed).
+ * table (`ROWS_PER_COLUMN` rows, at most `perColumn` distinct values), in batches of read-only
+ * statements with a statement timeout; batches stop when the time budget is spent (those columns
+ * are counted as skipped, never failed).
  */
 export async function sampleColumns(
   db: Db,

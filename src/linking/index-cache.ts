@@ -17,5 +17,5 @@ export function linkIndexFor(snapshot: Snapshot): LinkIndex {
 
 function isLinkIndex(value: unknown, snapshot: Snapshot): value is LinkIndex {
   const v = value as Partial<LinkIndex> | null
-  return !!v && v.v === 2 && Array.isArray(v.tokens) && v.tokens.length === snapshot.tables.length && Array.isArray(v.refs) && v.refs.length === snapshot.tables.length && Array.isArray(v.examples) && v.examples.length === snapshot.examples.length
+  return !!v && v.v === 3 && Array.isArray(v.tokens) && v.tokens.length === snapshot.tables.length && Array.isArray(v.refs) && Array.isArray(v.columns) && !!v.values && typeof v.values === 'object' && v.refs.length === snapshot.tables.length && Array.isArray(v.examples) && v.examples.length === snapshot.examples.length
 }

@@ -1,15 +1,21 @@
 import { renderTable } from '../prompt/render-schema'
 import type { Snapshot } from '../schema/snapshot-schema'
+import { relatedWords, type Synonyms } from './synonyms'
 import { estimateTokens, pairTerms, splitWords, stem, terms } from './tokenize'
+import { valueKey } from './value-keys'
 
 /**
  * What schema linking needs, computed once per snapshot (at refresh/upload, stored with it):
- * weighted terms per table in an inverted index, sample values for literal matches, the
- * foreign-key graph, each table's token cost, and the examples' masked forms. Plain JSON.
+ * weighted terms per table in an inverted index (with the schema words' synonyms), the columns'
+ * known values for literal matches, the foreign-key graph, each table's token cost, and the
+ * examples' masked forms. Plain JSON.
  */
 export type LinkIndex = {
-  /** Format version: a stored index of another version is rebuilt at load (2: word-pair terms, `refs`). */
-  v: 2
+  /**
+   * Format version: a stored index of another version is rebuilt at load (2: word-pair terms,
+   * `refs`; 3: synonyms, `values` instead of `samples`).
+   */
+  v: 3
   /** Estimated prompt tokens of each table's rendering, in snapshot order. */
   tokens: number[]
   /** Each table's schema, as an index into `groups`. */
@@ -17,8 +23,13 @@ export type LinkIndex = {
   groups: string[]
   /** term → [table, weight, table, weight, …] (weights × 10, integers). */
   postings: Record<string, number[]>
-  /** Lower-cased sample values (≥ 2 characters) → tables holding them. */
-  samples: Record<string, number[]>
+  /**
+   * Known values of columns — the snapshot's samples and the distinct values a refresh collected
+   * (`LinkInputs.values`) — as value keys (src/linking/value-keys.ts) → indexes into `columns`.
+   */
+  values: Record<string, number[]>
+  /** The columns holding indexed values: [table, column name]. */
+  columns: [number, string][]
   /** Foreign-key neighbours of each table (both directions). */
   edges: number[][]
   /** The tables each table's foreign keys reference (its parents). */
@@ -32,13 +43,38 @@ const W_COLUMN_NAME = 15
 const W_COLUMN_COMMENT = 15
 const W_SAMPLE = 10
 const W_EXAMPLE = 10
+/** A synonym of a schema word counts this share of the word's own weight. */
+const SYNONYM_SHARE = 0.5
 
-export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>): LinkIndex {
+/** What a refresh adds to the snapshot for linking: never sent to the model, only indexed. */
+export type LinkInputs = {
+  /** Related words of schema words (public/linking/synonyms.txt), expanded into the index. */
+  synonyms?: Synonyms
+  /** Distinct values of low-cardinality text columns, collected at refresh (bounded there). */
+  values?: { schema: string; table: string; column: string; values: string[] }[]
+}
+
+export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>, inputs: LinkInputs = {}): LinkIndex {
+  const synonyms = inputs.synonyms ?? new Map<string, string[]>()
   const omitPublic = snapshot.tables.every((t) => t.schema === 'public')
   const groups: string[] = []
   const groupOf = new Map<string, number>()
   const postings: Record<string, number[]> = Object.create(null)
-  const samples: Record<string, number[]> = Object.create(null)
+  const values: Record<string, number[]> = Object.create(null)
+  const columns: [number, string][] = []
+  const columnId = new Map<string, number>()
+  const addValue = (t: number, column: string, value: string) => {
+    const key = valueKey(value)
+    if (key === null) return
+    const id = `${t}\u0000${column}`
+    let c = columnId.get(id)
+    if (c === undefined) {
+      columnId.set(id, (c = columns.length))
+      columns.push([t, column])
+    }
+    const list = (values[key] ??= [])
+    if (!list.includes(c)) list.push(c)
+  }
   const byName = new Map<string, number>()
   const tokens: number[] = []
   const group: number[] = []
@@ -56,19 +92,29 @@ export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>):
     const add = (list: string[], w: number) => {
       for (const term of list) if ((weights.get(term) ?? 0) < w) weights.set(term, w)
     }
-    add(nameTerms(table.name), W_TABLE_NAME)
-    if (table.comment) add(terms(table.comment), W_TABLE_COMMENT)
+    const addWithSynonyms = (text: string, list: string[], w: number) => {
+      add(list, w)
+      const related = relatedWords(synonyms, text)
+      if (related.length) add(terms(related.join(' ')), Math.round(w * SYNONYM_SHARE))
+    }
+    addWithSynonyms(table.name, nameTerms(table.name), W_TABLE_NAME)
+    if (table.comment) addWithSynonyms(table.comment, terms(table.comment), W_TABLE_COMMENT)
     for (const col of table.columns) {
-      add(nameTerms(col.name), W_COLUMN_NAME)
-      if (col.comment) add(terms(col.comment), W_COLUMN_COMMENT)
+      addWithSynonyms(col.name, nameTerms(col.name), W_COLUMN_NAME)
+      if (col.comment) addWithSynonyms(col.comment, terms(col.comment), W_COLUMN_COMMENT)
       for (const value of col.samples ?? []) {
         add(terms(value), W_SAMPLE)
-        const key = value.trim().toLowerCase()
-        if (key.length >= 2) (samples[key] ??= []).includes(i) || samples[key]!.push(i)
+        addValue(i, col.name, value)
       }
     }
     for (const [term, w] of weights) (postings[term] ??= []).push(i, w)
   })
+
+  for (const v of inputs.values ?? []) {
+    const t = byName.get(`${v.schema}.${v.table}`.toLowerCase())
+    if (t === undefined || !snapshot.tables[t]!.columns.some((c) => c.name === v.column)) continue
+    for (const value of v.values) addValue(t, v.column, value)
+  }
 
   const edges: number[][] = snapshot.tables.map(() => [])
   const refs: number[][] = snapshot.tables.map(() => [])
@@ -97,7 +143,7 @@ export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>):
     return { terms: [...new Set(qTerms)], skeleton: skeleton(e.question), tables: used, tokens: estimateTokens(`问题：${e.question}\nSQL：${e.sql}`) + 2 }
   })
 
-  return { v: 2, tokens, group, groups, postings, samples, edges, refs, examples }
+  return { v: 3, tokens, group, groups, postings, values, columns, edges, refs, examples }
 }
 
 function nameTerms(name: string): string[] {

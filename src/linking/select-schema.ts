@@ -1,14 +1,20 @@
 import type { LinkIndex } from './link-index'
-import { pairTerms, terms } from './tokenize'
+import { isWeakTerm, pairTerms, terms } from './tokenize'
+import { questionSpans } from './value-keys'
 
 export type Linked = {
   /** Chosen tables, in snapshot order. */
   tables: number[]
   /** Estimated tokens of their rendering. */
   tokens: number
+  /** Columns whose known values the question names ("Jetblue Airways" → airlines.Airline), by table. */
+  values: { table: number; column: string; value: string }[]
 }
 
-/** Score added to a table whose sample value appears literally in the question ("沈塘桥"). */
+/**
+ * Score added to a table whose column holds a value the question names ("沈塘桥"), when only that
+ * table holds it; a value many tables hold adds less (× its idf over the largest idf).
+ */
 const LITERAL = 12
 /** How much of its best neighbours' scores a table inherits (bridge tables, join paths). */
 const NEIGHBOUR = 0.35
@@ -20,6 +26,55 @@ const GROUP = 0.6
  * the country's name), but a parent must not crowd out a better direct match.
  */
 const PARENT = 0.85
+/** The weight of the earlier questions' words (a follow-up "那女生呢？" is about the same tables). */
+const HISTORY = 0.5
+/** Earlier questions read for their words, the latest first. */
+const HISTORY_TURNS = 3
+
+/**
+ * Each table's direct score for a question: Σ idf × field weight over the question's terms (the
+ * earlier questions' words at `HISTORY`), plus `LITERAL` for a known value the question names —
+ * and which columns hold those values. Shared by table choice and the "cannot answer" check.
+ */
+export function scoreTables(
+  index: LinkIndex,
+  question: string,
+  opts: { history?: readonly string[]; strongOnly?: boolean } = {},
+): { score: Float64Array; values: Linked['values'] } {
+  const n = index.tokens.length
+  const score = new Float64Array(n)
+  const qTerms = new Set([...terms(question), ...pairTerms(question)])
+  // Single CJK characters help rank tables but say little about whether any table fits at all.
+  if (opts.strongOnly) for (const term of qTerms) if (isWeakTerm(term)) qTerms.delete(term)
+  const history = opts.history ?? []
+  const earlier = new Set<string>()
+  for (const turn of history.slice(-HISTORY_TURNS)) for (const term of [...terms(turn), ...pairTerms(turn)]) if (!qTerms.has(term)) earlier.add(term)
+  for (const [set, share] of [[qTerms, 1], [earlier, HISTORY]] as const) {
+    for (const term of set) {
+      const post = index.postings[term]
+      if (!post) continue
+      const df = post.length / 2
+      const idf = Math.log(1 + n / df)
+      for (let k = 0; k < post.length; k += 2) score[post[k]!] = score[post[k]!]! + (share * idf * post[k + 1]!) / 10
+    }
+  }
+  const values: Linked['values'] = []
+  const seen = new Set<number>()
+  const maxIdf = Math.log(1 + n)
+  for (const span of questionSpans(question)) {
+    const cols = index.values[span]
+    if (!cols) continue
+    const tables = new Set(cols.map((c) => index.columns[c]![0]))
+    const bonus = (LITERAL * Math.log(1 + n / tables.size)) / maxIdf
+    for (const t of tables) score[t] = score[t]! + bonus
+    for (const c of cols) {
+      if (seen.has(c)) continue
+      seen.add(c)
+      values.push({ table: index.columns[c]![0], column: index.columns[c]![1], value: span })
+    }
+  }
+  return { score, values }
+}
 
 /**
  * The tables a question needs, within a token budget: tables scored by the question's terms
@@ -29,21 +84,10 @@ const PARENT = 0.85
  * The tables a kept table references compete too, at `PARENT` × its priority. `pinned` tables
  * (named by the glossary terms the question uses) are kept first, whatever their score.
  */
-export function linkTables(index: LinkIndex, question: string, budget: number, pinned: readonly number[] = []): Linked {
+export function linkTables(index: LinkIndex, question: string, budget: number, opts: { history?: string[]; pinned?: readonly number[] } = {}): Linked {
+  const pinned = opts.pinned ?? []
   const n = index.tokens.length
-  const score = new Float64Array(n)
-  const qTerms = new Set([...terms(question), ...pairTerms(question)])
-  for (const term of qTerms) {
-    const post = index.postings[term]
-    if (!post) continue
-    const df = post.length / 2
-    const idf = Math.log(1 + n / df)
-    for (let k = 0; k < post.length; k += 2) score[post[k]!] = score[post[k]!]! + (idf * post[k + 1]!) / 10
-  }
-  const lower = question.toLowerCase()
-  for (const [value, tables] of Object.entries(index.samples)) {
-    if (lower.includes(value)) for (const t of tables) score[t] = score[t]! + LITERAL
-  }
+  const { score, values } = scoreTables(index, question, { history: opts.history ?? [] })
 
   // Bridges and join partners inherit from their neighbours; tables from the best schema.
   const linked = new Float64Array(n)
@@ -96,7 +140,7 @@ export function linkTables(index: LinkIndex, question: string, budget: number, p
     }
     for (const ref of index.refs[t]!) if (!kept.has(ref)) waiting.set(ref, Math.max(waiting.get(ref) ?? 0, PARENT * priority))
   }
-  return { tables: [...kept].sort((a, b) => a - b), tokens: used }
+  return { tables: [...kept].sort((a, b) => a - b), tokens: used, values: values.filter((v) => kept.has(v.table)) }
 }
 
 /** Intermediate tables on the shortest FK path (≤ 3 hops) from `from` to any kept table of its schema. */

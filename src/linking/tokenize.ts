@@ -1,7 +1,7 @@
 /**
  * Words for matching a question against a schema, without a dictionary: identifiers split into
  * words (snake_case, camelCase, digits), English words lightly stemmed, and Chinese (CJK) runs
- * as character bigrams — "沈塘桥站" → 沈塘 塘桥 桥站 — which match Chinese comments and values
+ * as single characters and character bigrams — "沈塘桥站" → 沈塘 塘桥 桥站 — which match Chinese comments and values
  * whatever the word boundaries.
  */
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/u
@@ -46,6 +46,8 @@ export function terms(text: string): string[] {
       if (!CJK_STOP.has(run)) out.push(run)
       continue
     }
+    // Single characters too (marked ·): a question's 书 meets a table 图书; idf keeps them weak.
+    for (const ch of run) if (!CJK_STOP.has(ch)) out.push(`${ch}·`)
     for (let i = 0; i + 1 < run.length; i++) {
       const bigram = run.slice(i, i + 2)
       if (!(CJK_STOP.has(bigram[0]!) && CJK_STOP.has(bigram[1]!))) out.push(bigram)
@@ -81,4 +83,9 @@ export function estimateTokens(text: string): number {
   let cjk = 0
   for (const _ of text.matchAll(CJK_RUN)) cjk += _[0].length
   return Math.ceil(cjk / 1.5 + (text.length - cjk) / 3.5)
+}
+
+/** A single CJK character term (`书·`): a weak signal, see `terms`. */
+export function isWeakTerm(term: string): boolean {
+  return term.endsWith('·')
 }

@@ -57,8 +57,9 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
   const terms = matchGlossary(snapshot.glossary, conversationText(input))
   // A schema within the budget is sent whole (rendered once per snapshot); a bigger one is cut
   // to the tables this question needs.
+  const history = (input.history ?? []).filter((turn) => turn.role === 'user').map((turn) => turn.content)
   const chosen =
-    whole <= budget ? snapshot.tables : linkTables(index, input.question, budget, glossaryTables(terms, snapshot.tables)).tables.map((i) => snapshot.tables[i]!)
+    whole <= budget ? snapshot.tables : linkTables(index, input.question, budget, { history, pinned: glossaryTables(terms, snapshot.tables) }).tables.map((i) => snapshot.tables[i]!)
   const schemaText = chosen === snapshot.tables ? renderedSchema(snapshot) : renderSchema(snapshot, chosen)
   const examples =
     input.examples ??

@@ -23,7 +23,7 @@ adminExampleRoutes.post('/v1/admin/examples', acceptBody((config) => config.maxS
     // An admin's import is approved unless it says otherwise.
     return insertExamples(db, table, parsed.pairs.map((p) => ({ question: p.question, sql: p.sql, source: 'admin', approved: p.approved ?? true })))
   }, ADMIN_DEADLINE_MS)
-  const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'examples') : null
+  const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'examples', c.env.ASSETS) : null
   return c.json({ received: parsed.pairs.length, inserted: result.inserted, duplicates: parsed.pairs.length - result.inserted, ids: result.ids, refresh }, 201)
 })
 
@@ -41,7 +41,7 @@ for (const [action, approved] of [['approve', true], ['unapprove', false]] as co
     const id = exampleId(c.req.param('id'))
     const example = await withDb(c.var.config.database, (db) => setApproved(db, c.var.config.database.examplesTable, id, approved), ADMIN_DEADLINE_MS)
     if (!example) throw new AppError(404, 'not_found', `No example ${id}`)
-    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'examples') : null
+    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'examples', c.env.ASSETS) : null
     return c.json({ example, refresh })
   })
 }

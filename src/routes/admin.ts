@@ -7,6 +7,7 @@ import { jsonBody } from '../middleware/json-body'
 import { checkGlossary, fitGlossary, loadGlossary } from '../schema/glossary'
 import { loadOverlay, OVERLAY_KEY, OverlaySchema } from '../schema/overlay'
 import { lastRefresh, refreshSnapshot } from '../schema/refresh'
+import { loadSynonyms } from '../linking/load-synonyms'
 import { parseSnapshot, readPointerFrom, saveSnapshot } from '../schema/snapshot-store'
 
 export const adminRoutes = new Hono<AppEnv>()
@@ -45,13 +46,13 @@ adminRoutes.put(
     }
     const glossary = body.glossary ?? fitGlossary(await loadGlossary(c.env.SCHEMA_KV), body.tables).terms
     const { glossary: _given, ...content } = body
-    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...content, source: body.source ?? 'upload', ...(glossary.length ? { glossary } : {}) })
+    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...content, source: body.source ?? 'upload', ...(glossary.length ? { glossary } : {}) }, { linking: { synonyms: await loadSynonyms(c.env.ASSETS) } })
     return c.json({ version: pointer.version, tables: body.tables.length, examples: body.examples.length })
   },
 )
 
 /** Introspect the database now; a failure keeps the cached snapshot and says why. */
-adminRoutes.post('/v1/admin/schema/refresh', async (c) => c.json(await refreshSnapshot(c.env.SCHEMA_KV, c.var.config, 'admin')))
+adminRoutes.post('/v1/admin/schema/refresh', async (c) => c.json(await refreshSnapshot(c.env.SCHEMA_KV, c.var.config, 'admin', c.env.ASSETS)))
 
 adminRoutes.get('/v1/admin/schema/overlay', async (c) => c.json((await loadOverlay(c.env.SCHEMA_KV)) ?? { tables: {} }))
 
@@ -70,7 +71,7 @@ adminRoutes.put(
   async (c) => {
     const overlay = c.req.valid('json')
     await c.env.SCHEMA_KV.put(OVERLAY_KEY, JSON.stringify(overlay))
-    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'admin') : null
+    const refresh = wantsRefresh(c.req.query('refresh')) ? await refreshAfterWrite(c.env.SCHEMA_KV, c.var.config, 'admin', c.env.ASSETS) : null
     return c.json({ tables: Object.keys(overlay.tables).length, refresh })
   },
 )
@@ -87,9 +88,10 @@ export async function refreshAfterWrite(
   kv: KVNamespace,
   config: Parameters<typeof refreshSnapshot>[1],
   trigger: Parameters<typeof refreshSnapshot>[2],
+  assets?: Fetcher,
 ): Promise<({ ok: true } & Awaited<ReturnType<typeof refreshSnapshot>>) | { ok: false; error: { code: string; message: string } }> {
   try {
-    return { ok: true, ...(await refreshSnapshot(kv, config, trigger)) }
+    return { ok: true, ...(await refreshSnapshot(kv, config, trigger, assets)) }
   } catch (err) {
     const e = toAppError(err)
     return { ok: false, error: { code: e.code, message: e.message } }

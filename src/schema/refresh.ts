@@ -3,6 +3,7 @@ import { withDb } from '../db/connect'
 import { approvedExamples } from '../db/examples-table'
 import { introspect, type IntrospectStats } from '../db/introspect'
 import { AppError, toAppError } from '../errors'
+import { loadSynonyms } from '../linking/load-synonyms'
 import { sha256Hex } from './bytes'
 import { fitGlossary, loadGlossary } from './glossary'
 import { applyOverlay, loadOverlay } from './overlay'
@@ -28,6 +29,11 @@ export type RefreshResult = {
   examples: number
   sampled_columns: number
   sampling_skipped: number
+  /** Columns whose distinct values were indexed for linking, and how many values in all. */
+  indexed_columns: number
+  indexed_values: number
+  /** Head words of the synonym table the index was built with (0: none could be read). */
+  synonyms: number
   overlay_unmatched: string[]
   /** Glossary references (`term → table.column`) the introspected schema lacks: left out of this snapshot. */
   glossary_unmatched: string[]
@@ -46,16 +52,18 @@ export type LastRefresh = { ok: boolean; at: string; trigger: string; version?: 
  * validates, stores. Anything failing leaves the stored snapshot as it was; the outcome (either
  * way) is kept under LAST_REFRESH_KEY for GET /v1/admin/schema.
  */
-export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 'admin' | 'cron' | 'examples'): Promise<RefreshResult> {
+export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 'admin' | 'cron' | 'examples', assets?: Fetcher): Promise<RefreshResult> {
   const started = Date.now()
   const at = new Date(started).toISOString()
   try {
     const db = config.database
-    const { tables, stats, examples } = await withDb(db, async (session) => {
+    const { tables, values, stats, examples } = await withDb(db, async (session) => {
       const found = await introspect(session, {
         schemas: db.schemas,
         sampleValues: db.sampleValues,
         sampleBudgetMs: db.sampleBudgetMs,
+        indexValues: db.linkValuesPerColumn,
+        indexValuesTotal: db.linkValuesTotal,
         exclude: [db.examplesTable],
       })
       return { ...found, examples: await approvedExamples(session, db.examplesTable) }
@@ -77,9 +85,10 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
     const version = `pg-${(await sha256Hex(JSON.stringify(content))).slice(0, 12)}`
     const parsed = parseSnapshot({ version, ...content })
     if (!parsed.ok) throw new AppError(502, 'database_error', `The introspected schema is not a valid snapshot: ${parsed.error}`)
-    const saved = await saveSnapshot(kv, parsed.snapshot, { refreshedAt: at })
+    const synonyms = await loadSynonyms(assets)
+    const saved = await saveSnapshot(kv, parsed.snapshot, { refreshedAt: at, linking: { synonyms, values } })
     const storeMs = Date.now() - storeStarted
-    const result = toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, glossary.unmatched, Date.now() - started, storeMs)
+    const result = { ...toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, glossary.unmatched, Date.now() - started, storeMs), synonyms: synonyms.size }
     await record(kv, { ok: true, at, trigger, version, duration_ms: result.duration_ms })
     return result
   } catch (err) {
@@ -98,7 +107,7 @@ function record(kv: KVNamespace, value: LastRefresh): Promise<void> {
   return kv.put(LAST_REFRESH_KEY, JSON.stringify(value))
 }
 
-function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], glossaryUnmatched: string[], durationMs: number, storeMs: number): RefreshResult {
+function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], glossaryUnmatched: string[], durationMs: number, storeMs: number): Omit<RefreshResult, 'synonyms'> {
   return {
     version: p.version,
     changed,
@@ -110,6 +119,8 @@ function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, 
     examples: p.examples,
     sampled_columns: stats.sampled_columns,
     sampling_skipped: stats.sampling_skipped,
+    indexed_columns: stats.indexed_columns,
+    indexed_values: stats.indexed_values,
     overlay_unmatched: unmatched,
     glossary_unmatched: glossaryUnmatched,
     bytes: p.bytes,

@@ -1,6 +1,6 @@
 import { AppError } from '../errors'
 import { attachLinkIndex } from '../linking/index-cache'
-import { buildLinkIndex } from '../linking/link-index'
+import { buildLinkIndex, type LinkInputs } from '../linking/link-index'
 import { gunzipText, gzipText, sha256Hex } from './bytes'
 import { SnapshotSchema, type Snapshot } from './snapshot-schema'
 
@@ -96,11 +96,15 @@ export type SaveResult = { pointer: SnapshotPointer; changed: boolean }
 export async function saveSnapshot(
   kv: KVNamespace,
   snapshot: Snapshot,
-  opts: { refreshedAt?: string; partBytes?: number } = {},
+  opts: { refreshedAt?: string; partBytes?: number; linking?: LinkInputs } = {},
 ): Promise<SaveResult> {
   const { refreshed_at: _drop, ...content } = snapshot
   const json = JSON.stringify(content)
-  const body = (await sha256Hex(json)).slice(0, 16)
+  // The schema-linking index is derived from the content and the refresh's values and synonyms:
+  // stored beside the content, not part of the version, but part of the body's identity (new row
+  // values or a new synonym table store a new body even when the schema is unchanged).
+  const index = JSON.stringify(buildLinkIndex(snapshot, opts.linking))
+  const body = (await sha256Hex(`${json}\u0000${index}`)).slice(0, 16)
   const current = await readPointerFrom(kv).catch(() => null)
   const refreshedAt = opts.refreshedAt ?? new Date().toISOString()
   const base = {
@@ -120,8 +124,7 @@ export async function saveSnapshot(
     await kv.put(POINTER_KEY, JSON.stringify(pointer))
     return { pointer, changed: false }
   }
-  // The schema-linking index is derived from the content: stored beside it, not hashed with it.
-  const gz = await gzipText(`${json.slice(0, -1)},"link_index":${JSON.stringify(buildLinkIndex(snapshot))}}`)
+  const gz = await gzipText(`${json.slice(0, -1)},"link_index":${index}}`)
   const partBytes = opts.partBytes ?? PART_BYTES
   const parts = Math.max(1, Math.ceil(gz.byteLength / partBytes))
   await Promise.all(Array.from({ length: parts }, (_, i) => kv.put(partKey(body, i), gz.slice(i * partBytes, (i + 1) * partBytes))))

@@ -57,6 +57,8 @@ const dbConfig = (url: string): DatabaseConfig => ({
   connectTimeoutMs: 120_000,
   sampleValues: 0,
   sampleBudgetMs: 0,
+  linkValuesPerColumn: 0,
+  linkValuesTotal: 0,
   examplesTable: { schema: 'public', name: 'txt2sql_examples' },
 })
 const CHECK = { schemas: ['public'], checkTimeoutMs: 3000, executeTimeoutMs: 3000, maxRows: 50, maxBytes: 65_536, execute: false }
