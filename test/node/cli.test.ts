@@ -50,9 +50,6 @@ beforeAll(async () => {
     DATABASE_URL_READONLY: pg.url('txt2sql_ro', 'ro-pw', 'metro'),
     NEON_WS_PROXY: undefined,
     SQL_EXECUTE: 'true',
-    // scripts/dev.mjs passes a fixed list of variables through, without SQL_EXECUTE and
-    // DATABASE_URL_READONLY; wrangler's own switch hands it the whole environment as well.
-    CLOUDFLARE_INCLUDE_PROCESS_ENV: 'true',
   })
 }, 150_000)
 

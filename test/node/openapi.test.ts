@@ -59,7 +59,7 @@ describe('the API reference page (public/api/reference.js)', () => {
 describe('served by wrangler dev (npm start)', () => {
   let server: DevServer
   beforeAll(async () => {
-    server = await startDevServer({ DASHSCOPE_API_KEY: undefined, DASHSCOPE_BASE_URL: undefined, API_KEYS: undefined, DATABASE_URL: undefined }, { waitForSchema: false })
+    server = await startDevServer({ DASHSCOPE_API_KEY: undefined, DASHSCOPE_BASE_URL: undefined, API_KEYS: undefined, DATABASE_URL: undefined })
   }, 90_000)
   afterAll(async () => {
     await server?.stop()
