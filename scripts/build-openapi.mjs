@@ -7,21 +7,14 @@ import { build } from 'esbuild'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse } from 'smol-toml'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const OPENAPI_FILE = join(root, 'public', 'openapi.json')
 
-/** The [vars] of wrangler.toml: `NAME = "value"` lines, the only form that file uses there. */
+/** The [vars] of wrangler.toml: the defaults the service runs with. */
 export function readWranglerVars(path = join(root, 'wrangler.toml')) {
-  const vars = {}
-  let inVars = false
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const section = /^\s*\[([^\]]*)\]/.exec(line)
-    if (section) inVars = section[1].trim() === 'vars'
-    const m = inVars && /^\s*([A-Z0-9_]+)\s*=\s*"([^"]*)"/.exec(line)
-    if (m) vars[m[1]] = m[2]
-  }
-  return vars
+  return parse(readFileSync(path, 'utf8')).vars ?? {}
 }
 
 export async function buildOpenApiJson() {

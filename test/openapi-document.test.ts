@@ -4,7 +4,7 @@ import published from '../public/openapi.json'
 import { app } from '../src/app'
 import { readConfig } from '../src/config'
 import { buildOpenApiDocument } from '../src/openapi/openapi-document'
-import { call } from './support/app'
+import { call, clearSnapshot, putDemoSnapshot } from './support/app'
 
 type Operations = Record<string, Record<string, unknown>>
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']
@@ -59,5 +59,18 @@ describe('the OpenAPI document at /openapi.json', () => {
     expect(ask.properties.history.maxItems).toBe(readConfig(env).maxHistoryTurns)
     const tooLong = await call('/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'x'.repeat(ask.properties.question.maxLength + 1) }) })
     expect(tooLong.status).toBe(400)
+  })
+
+  it('documents /healthz as the app answers it, ready and not ready', async () => {
+    const op = published.paths['/healthz'].get
+    const schema = published.components.schemas.Health
+    for (const prepare of [putDemoSnapshot, clearSnapshot]) {
+      await prepare()
+      const res = await call('/healthz')
+      expect(Object.keys(op.responses)).toContain(String(res.status))
+      const body = (await res.json()) as Record<string, unknown>
+      for (const key of schema.required) expect(body).toHaveProperty(key)
+      for (const key of Object.keys(body)) expect(Object.keys(schema.properties)).toContain(key)
+    }
   })
 })

@@ -134,10 +134,17 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
         get: {
           tags: ['service'],
           operationId: 'health',
-          summary: 'Liveness and what a request would use',
-          responses: { 200: { description: '`ok` is false while no valid snapshot is cached or no DashScope key is configured.', content: json(ref('Health')) } },
+          summary: 'Readiness: can a question be answered now?',
+          responses: {
+            200: { description: 'Ready: a usable schema snapshot is cached and a DashScope key is configured.', content: json(ref('Health')) },
+            503: {
+              description: 'Not ready; `reasons` carry the code `/v1/ask` would answer (e.g. `schema_unavailable`, `upstream_not_configured`).',
+              headers: { 'retry-after': { description: 'Seconds to wait before asking again.', schema: { type: 'integer' } } },
+              content: json(ref('Health')),
+            },
+          },
         },
-        head: { tags: ['service'], operationId: 'healthHead', summary: 'Liveness without a body', responses: { 200: { description: 'Up.' } } },
+        head: { tags: ['service'], operationId: 'healthHead', summary: 'Readiness from the status alone', responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } } },
       },
       '/openapi.json': {
         get: {
@@ -222,7 +229,16 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
         Health: {
           type: 'object',
           required: ['ok', 'schema_version', 'model'],
-          properties: { ok: { type: 'boolean' }, schema_version: { type: ['string', 'null'] }, model: { type: 'string' } },
+          properties: {
+            ok: { type: 'boolean' },
+            schema_version: { type: ['string', 'null'] },
+            model: { type: 'string' },
+            reasons: {
+              type: 'array',
+              description: 'Only when not ready: why.',
+              items: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+            },
+          },
         },
         Error: jsonSchema(ErrorBodySchema, 'output'),
         AnswerEvent: {
