@@ -4,13 +4,13 @@ import { parseCsv } from './parse-csv'
 
 export const MAX_IMPORT_ROWS = 10_000
 
-const PairSchema = z.object({
+export const PairSchema = z.object({
   question: z.string().check(z.trim(), z.minLength(1, 'question must not be empty'), z.maxLength(4000)),
   sql: z.string().check(z.trim(), z.minLength(1, 'sql must not be empty'), z.maxLength(20_000)),
   approved: z.optional(z.boolean()),
 })
-const PairListSchema = z.array(PairSchema).check(z.minLength(1), z.maxLength(MAX_IMPORT_ROWS))
-const WrappedSchema = z.object({ examples: PairListSchema })
+export const PairListSchema = z.array(PairSchema).check(z.minLength(1), z.maxLength(MAX_IMPORT_ROWS))
+export const WrappedSchema = z.object({ examples: PairListSchema })
 
 export type ExamplePair = z.infer<typeof PairSchema>
 

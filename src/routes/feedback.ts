@@ -12,7 +12,7 @@ import '../zod-locale'
 
 export const feedbackRoutes = new Hono<AppEnv>()
 
-const FeedbackSchema = z.object({
+export const FeedbackSchema = z.object({
   request_id: z.string().check(z.regex(/^[0-9a-f-]{36}$/i, '"request_id" is the id from the answer\'s meta event (a UUID)')),
   correct: z.boolean({ error: '"correct" must be true or false' }),
   sql: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(20_000))),

@@ -1,0 +1,316 @@
+import * as z from 'zod/mini'
+import type { Config } from '../config'
+import { PairListSchema, WrappedSchema } from '../examples/example-input'
+import { askBodySchema } from '../routes/ask-body'
+import { FeedbackSchema } from '../routes/feedback'
+import { GlossarySchema } from '../schema/glossary'
+import { OverlaySchema } from '../schema/overlay'
+import { SnapshotSchema } from '../schema/snapshot-schema'
+import type { AnswerEventName } from '../stream/events'
+import { ErrorBodySchema, EVENT_DATA, EVENT_DESCRIPTIONS } from './event-schemas'
+
+/**
+ * The OpenAPI 3.1 document of the service, built from the very schemas the routes validate with.
+ * It is not part of the Worker (that would cost the bundle zod's JSON Schema code): `npm run
+ * openapi` writes it to public/openapi.json, served as a static asset, and
+ * test/openapi-document.test.ts fails when the file and this function disagree.
+ */
+export type DocumentLimits = Pick<Config, 'maxQuestionChars' | 'maxHistoryTurns' | 'maxBodyBytes' | 'maxSnapshotBytes'>
+
+type Json = Record<string, unknown>
+
+/** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1's dialect), as a caller sends it. */
+function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output' = 'input'): Json {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json
+  return rest
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const json = (schema: Json) => ({ 'application/json': { schema } })
+
+const ERROR_STATUS: Record<string, string> = {
+  400: 'Invalid JSON or request (`invalid_json`, `invalid_request`), or DashScope refused the question (`upstream_content_rejected`).',
+  401: 'Missing, malformed or unknown key (`unauthorized`).',
+  403: '`execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
+  404: '`not_found`, or `request_not_found` for feedback on an unknown request.',
+  413: '`payload_too_large`: the body is over the limit.',
+  415: '`unsupported_media_type`: not application/json.',
+  429: '`upstream_throttled`: DashScope throttles; `retry-after` says when to retry.',
+  500: '`server_misconfigured`: an operator error in the vars, never caused by a caller.',
+  502: 'DashScope or the database refused or failed (`upstream_*`, `database_*`).',
+  503: 'Not ready: `schema_unavailable`, `upstream_not_configured`, `database_not_configured`.',
+  504: '`upstream_timeout` or `database_timeout`.',
+}
+
+function errors(...statuses: number[]): Record<string, unknown> {
+  return Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/Error${s}` }]))
+}
+
+function errorResponses(): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(ERROR_STATUS).map(([status, description]) => [
+      `Error${status}`,
+      {
+        description,
+        headers: { 'x-request-id': { $ref: '#/components/headers/RequestId' } },
+        content: json(ref('Error')),
+      },
+    ]),
+  )
+}
+
+const EVENT_NAMES = Object.keys(EVENT_DATA) as AnswerEventName[]
+const eventSchemaName = (e: AnswerEventName) => `${e[0]!.toUpperCase()}${e.slice(1)}Event`
+
+export function buildOpenApiDocument(limits: DocumentLimits): Json {
+  const ask = askBodySchema(limits)
+  const anyObject = { type: 'object', additionalProperties: {} }
+  return {
+    openapi: '3.1.1',
+    info: {
+      title: 'txt2sql-edge',
+      version: '1',
+      summary: 'A business question in, the model\'s reasoning and checked SQL out, streamed as Server-Sent Events.',
+      description:
+        'Limits in this document are the defaults of wrangler.toml (MAX_QUESTION_CHARS, MAX_HISTORY_TURNS, MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES); a deployment may set others. Every response carries `x-request-id`. Errors before a stream begins are `{"error": {"code", "message"}}`; after it began they are `error` events followed by `done`. docs/API.md says the same at more length.',
+    },
+    servers: [{ url: '/', description: 'this service' }],
+    tags: [
+      { name: 'ask', description: 'Questions in, answers streamed' },
+      { name: 'feedback', description: 'Callers confirm or correct answers' },
+      { name: 'service', description: 'Health and this document' },
+      { name: 'admin', description: 'Schema cache and examples (ADMIN_TOKEN)' },
+    ],
+    paths: {
+      '/v1/ask': {
+        post: {
+          tags: ['ask'],
+          operationId: 'ask',
+          summary: 'Ask a question; the answer streams as Server-Sent Events',
+          description:
+            'Each SSE message is `event: <name>` and one `data:` line holding a JSON object; the schema of the stream below is one message as `{event, data}`. A comment line `: ping` is sent after HEARTBEAT_INTERVAL_MS of upstream silence. A client that disconnects cancels the upstream request.',
+          security: [{}, { apiKey: [] }],
+          requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('AskRequest')) },
+          responses: {
+            200: {
+              description: `The answer, as it is written: ${EVENT_NAMES.map((e) => `\`${e}\``).join(', ')}.`,
+              headers: { 'x-request-id': { $ref: '#/components/headers/RequestId' } },
+              content: { 'text/event-stream': { schema: ref('AnswerEvent') } },
+            },
+            ...errors(400, 401, 403, 413, 415, 429, 500, 502, 503, 504),
+          },
+        },
+      },
+      '/getAnwser': {
+        post: {
+          tags: ['ask'],
+          operationId: 'legacyAsk',
+          summary: 'The old Flask contract: only the answer text, streamed',
+          description:
+            'Kept so old clients work unchanged. A missing or empty question answers 200 with `无法理解,请重新输入问题`. Errors are one line of text, `Error: <message>`, with the status of `/v1/ask` before the stream, appended to the text after it began.',
+          security: [{}, { apiKey: [] }],
+          requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('AskRequest')) },
+          responses: {
+            200: { description: 'The answer text, streamed (no SSE framing).', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            default: { description: 'An error before the stream: `Error: <message>`.', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      '/v1/feedback': {
+        post: {
+          tags: ['feedback'],
+          operationId: 'feedback',
+          summary: "Say whether an answer's SQL was right, or give the right SQL",
+          description: 'A confirmed or corrected pair becomes an unapproved example for an admin to approve; a plain "wrong" stores nothing.',
+          security: [{}, { apiKey: [] }],
+          requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('FeedbackRequest')) },
+          responses: {
+            201: { description: 'Stored as an unapproved example.', content: json(ref('FeedbackStored')) },
+            202: { description: 'Acknowledged; nothing stored (`correct: false` without `sql`).', content: json(ref('FeedbackStored')) },
+            ...errors(400, 401, 404, 413, 415, 502, 503, 504),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          tags: ['service'],
+          operationId: 'health',
+          summary: 'Readiness: can a question be answered now?',
+          responses: {
+            200: { description: 'Ready: a usable schema snapshot is cached and a DashScope key is configured.', content: json(ref('Health')) },
+            503: {
+              description: 'Not ready; `reasons` carry the code `/v1/ask` would answer (e.g. `schema_unavailable`, `upstream_not_configured`).',
+              headers: { 'retry-after': { description: 'Seconds to wait before asking again.', schema: { type: 'integer' } } },
+              content: json(ref('Health')),
+            },
+          },
+        },
+        head: { tags: ['service'], operationId: 'healthHead', summary: 'Readiness from the status alone', responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } } },
+      },
+      '/openapi.json': {
+        get: {
+          tags: ['service'],
+          operationId: 'openapi',
+          summary: 'This document (a static asset; /api/ renders it)',
+          responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
+        },
+      },
+      '/v1/admin/schema': {
+        get: admin('getSchema', 'What is cached, where it came from, how the last refresh went', { 200: ok('The cache state.', ref('SchemaState')) }),
+        put: admin(
+          'putSchema',
+          'Upload a curated snapshot (validated in full before it replaces the cached one)',
+          { 200: ok('Stored.', { type: 'object', required: ['version', 'tables', 'examples'], properties: { version: { type: 'string' }, tables: { type: 'integer' }, examples: { type: 'integer' } } }), ...errors(400, 413, 415) },
+          { required: true, description: `A schema snapshot (docs/SNAPSHOT.md), at most ${limits.maxSnapshotBytes} bytes.`, content: json(ref('Snapshot')) },
+        ),
+      },
+      '/v1/admin/schema/refresh': {
+        post: admin('refreshSchema', 'Introspect the database now; a failure keeps the cached snapshot', { 200: ok('The refresh result (docs/API.md lists its fields).', anyObject), ...errors(502, 503, 504) }),
+      },
+      '/v1/admin/schema/overlay': {
+        get: admin('getOverlay', 'The curated comments laid over introspected ones', { 200: ok('The overlay.', ref('Overlay')) }),
+        put: admin(
+          'putOverlay',
+          'Replace the overlay (`?refresh=true` refreshes at once)',
+          { 200: ok('Stored.', { type: 'object', properties: { tables: { type: 'integer' }, refresh: {} } }), ...errors(400, 413, 415) },
+          { required: true, content: json(ref('Overlay')) },
+          [refreshParameter],
+        ),
+      },
+      '/v1/admin/glossary': {
+        get: admin('getGlossary', "The company's terms mapped to tables/columns, with definitions", { 200: ok('The glossary (`{terms: []}` when none is stored).', ref('Glossary')) }),
+        put: admin(
+          'putGlossary',
+          'Replace the glossary; every reference must exist in the cached schema (`400 invalid_glossary` lists those that do not in `error.details`)',
+          { 200: ok('Stored, and copied into the cached snapshot.', { type: 'object', required: ['terms', 'version'], properties: { terms: { type: 'integer' }, version: { type: 'string' } } }), ...errors(400, 413, 415, 503) },
+          { required: true, content: json(ref('Glossary')) },
+        ),
+      },
+      '/v1/admin/examples': {
+        get: admin(
+          'listExamples',
+          'List question→SQL examples (pending feedback by default)',
+          { 200: ok('A page of examples.', { type: 'object', required: ['examples', 'total', 'limit', 'offset'], properties: { examples: { type: 'array', items: ref('StoredExample') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } }), ...errors(400, 502, 503, 504) },
+          undefined,
+          [
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'approved', 'all'], default: 'pending' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+          ],
+        ),
+        post: admin(
+          'importExamples',
+          'Import question→SQL pairs (JSON or CSV with a question,sql[,approved] header)',
+          { 201: ok('Imported.', { type: 'object', properties: { received: { type: 'integer' }, inserted: { type: 'integer' }, duplicates: { type: 'integer' }, ids: { type: 'array', items: { type: 'string' } }, refresh: {} } }), ...errors(400, 413, 415, 502, 503, 504) },
+          { required: true, content: { ...json(ref('ExamplesImport')), 'text/csv': { schema: { type: 'string' } } } },
+          [refreshParameter],
+        ),
+      },
+      '/v1/admin/examples/{id}/approve': {
+        post: admin('approveExample', 'Approve an example (it reaches the model at the next refresh)', { 200: ok('The example.', anyObject), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+      },
+      '/v1/admin/examples/{id}/unapprove': {
+        post: admin('unapproveExample', 'Withdraw an approval', { 200: ok('The example.', anyObject), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+      },
+      '/v1/admin/examples/{id}': {
+        delete: admin('deleteExample', 'Delete an example', { 200: ok('Deleted.', { type: 'object', properties: { deleted: { type: 'string' } } }), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter]),
+      },
+    },
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS; needed only when API_KEYS is set (open otherwise).' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN; the admin routes are closed while it is unset.' },
+      },
+      headers: {
+        RequestId: { description: 'The id the service gave this request (also in `meta`).', schema: { type: 'string', format: 'uuid' } },
+      },
+      responses: errorResponses(),
+      schemas: {
+        AskRequest: jsonSchema(ask),
+        FeedbackRequest: jsonSchema(FeedbackSchema),
+        FeedbackStored: {
+          type: 'object',
+          required: ['stored', 'example'],
+          properties: {
+            stored: { type: 'boolean' },
+            example: { oneOf: [{ type: 'null' }, { type: 'object', properties: { id: { type: 'string' }, approved: { type: 'boolean' }, source: { type: 'string' } } }] },
+          },
+        },
+        Health: {
+          type: 'object',
+          required: ['ok', 'schema_version', 'model', 'execute'],
+          properties: {
+            ok: { type: 'boolean' },
+            schema_version: { type: ['string', 'null'] },
+            model: { type: 'string' },
+            execute: { type: 'boolean', description: 'Whether `"execute": true` would be accepted on /v1/ask (SQL_EXECUTE on, and the SQL checked against a database).' },
+            reasons: {
+              type: 'array',
+              description: 'Only when not ready: why.',
+              items: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+            },
+          },
+        },
+        Error: jsonSchema(ErrorBodySchema, 'output'),
+        AnswerEvent: {
+          description: 'One Server-Sent Event of the answer: its `event:` name and the JSON object on its `data:` line.',
+          oneOf: EVENT_NAMES.map((e) => ref(eventSchemaName(e))),
+          discriminator: { propertyName: 'event', mapping: Object.fromEntries(EVENT_NAMES.map((e) => [e, `#/components/schemas/${eventSchemaName(e)}`])) },
+        },
+        ...Object.fromEntries(
+          EVENT_NAMES.map((e) => [
+            eventSchemaName(e),
+            {
+              type: 'object',
+              description: EVENT_DESCRIPTIONS[e],
+              required: ['event', 'data'],
+              properties: { event: { const: e }, data: jsonSchema(EVENT_DATA[e], 'output') },
+            },
+          ]),
+        ),
+        Snapshot: jsonSchema(SnapshotSchema),
+        Overlay: jsonSchema(OverlaySchema),
+        Glossary: jsonSchema(GlossarySchema),
+        ExamplesImport: { oneOf: [jsonSchema(WrappedSchema), jsonSchema(PairListSchema)] },
+        SchemaState: {
+          type: 'object',
+          properties: {
+            snapshot: { oneOf: [{ type: 'null' }, { type: 'object' }] },
+            last_refresh: { oneOf: [{ type: 'null' }, { type: 'object' }] },
+            overlay: { oneOf: [{ type: 'null' }, { type: 'object', properties: { tables: { type: 'integer' } } }] },
+            database: { type: 'object', properties: { configured: { type: 'boolean' }, schemas: { type: 'array', items: { type: 'string' } } } },
+          },
+        },
+        StoredExample: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            question: { type: 'string' },
+            sql: { type: 'string' },
+            source: { type: 'string' },
+            approved: { type: 'boolean' },
+            request_id: { type: ['string', 'null'] },
+            created_at: { type: 'string' },
+            approved_at: { type: ['string', 'null'] },
+          },
+        },
+      },
+    },
+  }
+
+  function admin(operationId: string, summary: string, responses: Json, requestBody?: Json, parameters?: Json[]): Json {
+    return {
+      tags: ['admin'],
+      operationId,
+      summary,
+      security: [{ adminToken: [] }],
+      ...(parameters ? { parameters } : {}),
+      ...(requestBody ? { requestBody } : {}),
+      responses: { ...responses, ...errors(401) },
+    }
+  }
+}
+
+const ok = (description: string, schema: Json) => ({ description, content: json(schema) })
+const refreshParameter = { name: 'refresh', in: 'query', description: '`true` refreshes the snapshot after the write.', schema: { type: 'string', enum: ['true', 'false', '1', '0', 'yes', 'no'] } }
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } }

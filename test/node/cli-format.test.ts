@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { cellText, formatTable, truncateToWidth } from '../../tools/cli/format-table.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { highlightSql } from '../../tools/cli/highlight-sql.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { parseCliArgs } from '../../tools/cli/parse-args.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { pointAt } from '../../tools/cli/render-answer.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { recentTurns } from '../../tools/cli/conversation-history.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { createStyle, wantsColor } from '../../tools/cli/style.mjs'
+
+const plain = createStyle(false)
+// Marks instead of escape codes, so the expectations read.
+const marked = Object.fromEntries(['bold', 'dim', 'italic', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'gray'].map((n) => [n, (t: string) => `<${n}>${t}</${n}>`]))
+
+describe('formatTable', () => {
+  it('aligns CJK cells by display width, numbers to the right, NULL as NULL', () => {
+    const table = formatTable(
+      [{ name: 'name', type: 'character varying' }, { name: 'line', type: 'integer' }, { name: 'district', type: 'text' }],
+      [['沈塘桥', 2, '拱墅区'], ['武林广场', 10, null], ['A', 1, 'x']],
+      plain,
+    )
+    expect(table).toBe(
+      [
+        'name     │ line │ district',
+        '─────────┼──────┼─────────',
+        '沈塘桥   │    2 │ 拱墅区  ',
+        '武林广场 │   10 │ NULL    ',
+        'A        │    1 │ x       ',
+      ].join('\n'),
+    )
+  })
+
+  it('right-aligns untyped columns that hold only numbers', () => {
+    expect(formatTable([{ name: 'n' }, { name: 's' }], [[5, 'a'], [123, 'b']], plain).split('\n').slice(2)).toEqual(['  5 │ a', '123 │ b'])
+  })
+
+  it('cuts long cells at the width, counting display columns, and says so with …', () => {
+    expect(truncateToWidth('沈塘桥地铁站', 7)).toBe('沈塘桥…')
+    expect(truncateToWidth('abcdefgh', 5)).toBe('abcd…')
+    expect(truncateToWidth('abc', 5)).toBe('abc')
+  })
+
+  it.each([
+    [null, 'NULL'],
+    [true, 'true'],
+    [{ a: 1 }, '{"a":1}'],
+    ['two\nlines\tand tab', 'two lines and tab'],
+    ['123.45', '123.45'],
+  ])('shows %j as %j', (value, text) => {
+    expect(cellText(value)).toBe(text)
+  })
+})
+
+describe('highlightSql', () => {
+  it('colours keywords, functions, strings, numbers, comments and quoted names, and keeps the text', () => {
+    const sql = `SELECT count(*) AS n, "名称" -- 注释\nFROM stations WHERE name LIKE '%沈塘桥%' AND id > 10`
+    expect(highlightSql(sql, marked)).toBe(
+      `<bold><blue>SELECT</blue></bold> <yellow>count</yellow>(*) <bold><blue>AS</blue></bold> n, <cyan>"名称"</cyan> <gray>-- 注释</gray>\n<bold><blue>FROM</blue></bold> stations <bold><blue>WHERE</blue></bold> name <bold><blue>LIKE</blue></bold> <green>'%沈塘桥%'</green> <bold><blue>AND</blue></bold> id > <magenta>10</magenta>`,
+    )
+    expect(highlightSql(sql, plain)).toBe(sql)
+  })
+
+  it('survives unterminated strings and comments', () => {
+    expect(highlightSql("SELECT 'oops", plain)).toBe("SELECT 'oops")
+    expect(highlightSql('SELECT 1 /* open', marked)).toBe('<bold><blue>SELECT</blue></bold> <magenta>1</magenta> <gray>/* open</gray>')
+  })
+})
+
+describe('parseCliArgs', () => {
+  it('takes the question, flags and the environment', () => {
+    const args = parseCliArgs(['ask', '-x', '--json', '--history', 'h.json', '沈塘桥', '地铁站'], { TXT2SQL_URL: 'http://svc:9000/base', TXT2SQL_API_KEY: 'k' })
+    expect(args).toMatchObject({ command: 'ask', question: '沈塘桥 地铁站', key: 'k', execute: true, json: true, history: 'h.json' })
+    expect(args.url.href).toBe('http://svc:9000/base')
+  })
+
+  it('lets flags win over the environment and defaults to 127.0.0.1:8787', () => {
+    expect(parseCliArgs(['ask', '--url', 'http://a:1', '--key', 'x', 'q'], { TXT2SQL_URL: 'http://b:2', TXT2SQL_API_KEY: 'y' })).toMatchObject({ key: 'x', url: new URL('http://a:1') })
+    expect(parseCliArgs(['ask', 'q'], {}).url.href).toBe('http://127.0.0.1:8787/')
+  })
+
+  it.each([
+    [['ask', '--key', '', 'q'], '--key is empty'],
+    [['ask', '--history', '', 'q'], '--history needs a file name'],
+    [['ask', '   '], 'no question'],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCliArgs(argv, {})).toThrow(message)
+  })
+})
+
+describe('pointAt', () => {
+  it('puts the caret under the character Postgres named, counting display columns', () => {
+    expect(pointAt('SELECT nme FROM stations', 8)).toBe('SELECT nme FROM stations\n       ^')
+    expect(pointAt("SELECT *\nFROM 站点 WHERE nme = '桥'", 24)).toBe("FROM 站点 WHERE nme = '桥'\n                ^")
+  })
+})
+
+describe('recentTurns', () => {
+  it('sends the latest turns, starting with a question', () => {
+    const turns = Array.from({ length: 14 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: String(i) }))
+    expect(recentTurns(turns).map((t: { content: string }) => t.content)).toEqual(['4', '5', '6', '7', '8', '9', '10', '11', '12', '13'])
+    expect(recentTurns(turns, 9).map((t: { content: string }) => t.content)).toEqual(['6', '7', '8', '9', '10', '11', '12', '13'])
+  })
+})
+
+describe('wantsColor', () => {
+  const tty = { isTTY: true, hasColors: () => true }
+  it.each([
+    [tty, undefined, {}, true],
+    [tty, undefined, { NO_COLOR: '1' }, false],
+    [{ isTTY: false }, undefined, {}, false],
+    [{ isTTY: true, hasColors: () => false }, undefined, {}, false],
+    [tty, false, {}, false],
+    [{ isTTY: false }, true, { NO_COLOR: '1' }, true],
+  ])('%j, forced %j, env %j → %j', (stream, forced, env, expected) => {
+    expect(wantsColor(stream, forced, env)).toBe(expected)
+  })
+})
