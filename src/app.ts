@@ -6,6 +6,7 @@ import { AppError, toAppError, toErrorResponse } from './errors'
 import { RequestLog } from './request-log'
 import { adminRoutes } from './routes/admin'
 import { adminExampleRoutes } from './routes/admin-examples'
+import { adminUsageRoutes } from './routes/admin-usage'
 import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
@@ -46,6 +47,7 @@ app.route('/', legacyRoutes)
 app.route('/', healthRoutes)
 app.route('/', adminRoutes)
 app.route('/', adminExampleRoutes)
+app.route('/', adminUsageRoutes)
 app.route('/', feedbackRoutes)
 
 // A known path with another method is a 405, not a 404.
@@ -58,6 +60,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/admin/schema/refresh': ['POST'],
   '/v1/admin/schema/overlay': ['GET', 'PUT'],
   '/v1/admin/examples': ['GET', 'POST'],
+  '/v1/admin/usage': ['GET'],
 }
 
 app.notFound((c) => {

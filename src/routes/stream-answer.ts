@@ -20,6 +20,7 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
     fetch: (input, init) => fetch(input, init),
     log: c.var.log,
     format,
+    onSpent: c.var.recordSpent,
     // Feedback needs the question and the SQL of this request id; only kept when a database
     // is configured (feedback is stored there).
     onAnswered: config.database.url
