@@ -1,3 +1,3 @@
 // What the request path runs before calling DashScope, bundled for the P8 benchmark.
-export { loadSnapshot, parseSnapshot, saveSnapshot } from '../../src/schema/snapshot-store'
+export { isolateSnapshots, loadSnapshot, parseSnapshot, saveSnapshot } from '../../src/schema/snapshot-store'
 export { buildPrompt } from '../../src/prompt/build-prompt'
