@@ -11,6 +11,7 @@ import { measureConcurrency } from './p6-concurrency.mjs'
 import { measureBundle } from './p7-bundle.mjs'
 import { measurePrepare } from './p8-prepare.mjs'
 import { measureIntrospection } from './p9-introspect.mjs'
+import { billSection, measureBill, writeBillSection } from './p10-bill.mjs'
 import { startService } from './lib/service.mjs'
 import { startMiniflareService } from './lib/miniflare-service.mjs'
 import { fmt, spread } from './lib/stats.mjs'
@@ -67,9 +68,12 @@ for (const [runtime, start, r] of [['wrangler dev', startService, results.dev], 
 // same answer through a pass-through Worker (the floor when bytes never enter JavaScript).
 results.mf.p5small = await phase('Miniflare', 'P5 memory over a 10 MB answer', startMiniflareService, (s) => measureMemory(s, quick ? 1e6 : 10e6))
 results.mf.p5floor = await phase('Miniflare', 'P5 floor: pass-through Worker, 100 MB', startMiniflareService, (s) => measurePassthroughMemory(s, quick ? 10e6 : 100e6))
+log('P10 the bill: workerd CPU per answered question (wrangler dev, then Miniflare)')
+results.bill = await measureBill({ quick, log })
 const seconds = (Date.now() - started) / 1000
 log(`done in ${seconds.toFixed(0)} s`)
 writeReport(results, seconds)
+writeBillSection(billSection(results.bill))
 
 function writeReport(r, seconds) {
   const verdict = (ok) => (ok ? 'met' : '**missed**')

@@ -7,6 +7,7 @@ import { RequestLog } from './request-log'
 import { adminRoutes } from './routes/admin'
 import { adminExampleRoutes } from './routes/admin-examples'
 import { adminGlossaryRoutes } from './routes/admin-glossary'
+import { adminUsageRoutes } from './routes/admin-usage'
 import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
@@ -48,6 +49,7 @@ app.route('/', healthRoutes)
 app.route('/', adminRoutes)
 app.route('/', adminExampleRoutes)
 app.route('/', adminGlossaryRoutes)
+app.route('/', adminUsageRoutes)
 app.route('/', feedbackRoutes)
 
 // A known path with another method is a 405, not a 404.
@@ -61,6 +63,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/admin/schema/overlay': ['GET', 'PUT'],
   '/v1/admin/examples': ['GET', 'POST'],
   '/v1/admin/glossary': ['GET', 'PUT'],
+  '/v1/admin/usage': ['GET'],
 }
 
 app.notFound((c) => {

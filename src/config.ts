@@ -27,6 +27,15 @@ export type Config = {
   database: DatabaseConfig
   feedbackTtlSeconds: number
   sql: SqlConfig
+  limits: LimitsConfig
+}
+
+/** Per caller key (docs/API.md, "Limits"): off unless configured. */
+export type LimitsConfig = {
+  /** RATE_LIMIT_ENABLED: apply the ASK_RATE_LIMIT binding (its `simple.limit` per minute). */
+  rateLimit: boolean
+  /** DAILY_TOKEN_BUDGET: input + output tokens per key and UTC day; 0 = no budget, no usage kept. */
+  dailyTokenBudget: number
 }
 
 /** What happens to the model's SQL (docs/SECURITY.md). */
@@ -123,6 +132,10 @@ export function readConfig(env: Bindings): Config {
       maxRows: positive(env.SQL_MAX_ROWS, 500, 'SQL_MAX_ROWS'),
       maxResultBytes: positive(env.SQL_MAX_RESULT_BYTES, 1_048_576, 'SQL_MAX_RESULT_BYTES'),
       rowsPerEvent: positive(env.SQL_ROWS_PER_EVENT, 100, 'SQL_ROWS_PER_EVENT'),
+    },
+    limits: {
+      rateLimit: flag(env.RATE_LIMIT_ENABLED),
+      dailyTokenBudget: int(env.DAILY_TOKEN_BUDGET, 0, 'DAILY_TOKEN_BUDGET'),
     },
   }
 }

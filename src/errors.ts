@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'database_error'
   | 'request_not_found'
   | 'execute_not_allowed'
+  | 'rate_limited'
+  | 'quota_exceeded'
   | 'server_misconfigured'
   | 'internal_error'
 

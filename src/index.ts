@@ -3,6 +3,9 @@ import { readConfig, type Bindings } from './config'
 import { toAppError } from './errors'
 import { refreshSnapshot } from './schema/refresh'
 
+/** The Durable Object behind DAILY_TOKEN_BUDGET (wrangler.toml `durable_objects`). */
+export { UsageCounter } from './usage/usage-counter'
+
 export default {
   fetch: app.fetch,
   /** The Cron Trigger (wrangler.toml `[triggers]`): refresh the schema cache from the database. */

@@ -1,11 +1,13 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { AppError } from '../src/errors'
-import { BODY_PREFIX, POINTER_KEY, deleteSnapshot, loadSnapshot, readPointerFrom, saveSnapshot } from '../src/schema/snapshot-store'
+import { createSnapshotCache } from '../src/schema/snapshot-cache'
+import { BODY_PREFIX, POINTER_KEY, deleteSnapshot, readPointerFrom, readStoredSnapshot, saveSnapshot } from '../src/schema/snapshot-store'
 import type { Snapshot } from '../src/schema/snapshot-schema'
 
 const kv = env.SCHEMA_KV
-const load = () => loadSnapshot(kv, { cacheTtlSeconds: 0 })
+// What a fresh isolate reads from KV (the isolate that writes holds what it wrote: snapshot-cache.test.ts).
+const load = () => createSnapshotCache(readStoredSnapshot).load(kv, { cacheTtlSeconds: 0 })
 
 // The store keeps a per-isolate cache keyed by content: every test saves content of its own.
 let run = 0

@@ -28,11 +28,12 @@ function bundle() {
 
 /**
  * Also starts a bare pass-through Worker in front of the same fake (`passthrough`): the platform's
- * floor for P1 and P5. `inspectorPort` opens the DevTools protocol for bench/profile.mjs.
+ * floor for P1 and P5. `inspectorPort` opens the DevTools protocol for bench/profile.mjs;
+ * `bindings` add or override the worker's settings (e.g. DASHSCOPE_PROTOCOL).
  */
-export async function startMiniflareService({ inspectorPort } = {}) {
+export async function startMiniflareService({ inspectorPort, bindings = {} } = {}) {
   // wrangler 4.86's own Miniflare (its dependency), so the runtime is the one wrangler dev runs.
-  const { Miniflare } = await import('../../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
+  const { Miniflare, convertV4MiniflareOptions } = await import('../../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler')
   const dir = bundle()
   const script = readdirSync(dir).find((f) => f.endsWith('.js'))
@@ -40,7 +41,9 @@ export async function startMiniflareService({ inspectorPort } = {}) {
   const db = await startDemoDatabase({ dataDir: 'memory://' })
   const relay = await startWsRelay({ port: 0 })
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml')
-  const mf = new Miniflare({
+  // wrangler 4.164's Miniflare takes its own option format; the v4 one (one worker's options at
+  // the top) goes through its converter.
+  const mf = new Miniflare(convertV4MiniflareOptions({
     ...workerOptions,
     modules: [{ type: 'ESModule', path: join(dir, script) }],
     modulesRoot: dir,
@@ -50,17 +53,18 @@ export async function startMiniflareService({ inspectorPort } = {}) {
       DASHSCOPE_BASE_URL: fake.url,
       DATABASE_URL: db.url,
       NEON_WS_PROXY: relay.proxy,
+      ...bindings,
     },
     unsafeTriggerHandlers: true,
     ...(inspectorPort ? { inspectorPort } : {}),
     host: '127.0.0.1',
     port: 0,
-  })
+  }))
   const url = (await mf.ready).origin
   // As `npm start` does: the Cron Trigger's refresh fills the schema cache from the demo database.
-  await (await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}`)).arrayBuffer()
+  await (await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`)).arrayBuffer()
   const health = await (await fetch(`${url}/healthz`)).json()
-  if (!health.schema_version) throw new Error('miniflare: the schema refresh did not fill the cache')
+  if (!health.schema_version) throw new Error(`miniflare: the schema refresh did not fill the cache: ${JSON.stringify(health)}`)
   const passthrough = await startPassthrough(fake.url)
   return {
     fake,

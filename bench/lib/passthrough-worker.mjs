@@ -26,8 +26,8 @@ export const PASSTHROUGH_SCRIPT = `export default {
 }`
 
 export async function startPassthrough(upstreamUrl) {
-  const { Miniflare } = await import('../../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
-  const mf = new Miniflare({ modules: true, script: PASSTHROUGH_SCRIPT, compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'], bindings: { UPSTREAM: upstreamUrl }, host: '127.0.0.1', port: 0 })
+  const { Miniflare, convertV4MiniflareOptions } = await import('../../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
+  const mf = new Miniflare(convertV4MiniflareOptions({ modules: true, script: PASSTHROUGH_SCRIPT, compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'], bindings: { UPSTREAM: upstreamUrl }, host: '127.0.0.1', port: 0 }))
   const url = (await mf.ready).origin
   return { url, pid: process.pid, stop: () => mf.dispose() }
 }

@@ -1,5 +1,5 @@
 // What the request path runs before calling DashScope, bundled for the P8 benchmark.
-export { loadSnapshot, parseSnapshot, saveSnapshot } from '../../src/schema/snapshot-store'
+export { isolateSnapshots, loadSnapshot, parseSnapshot, saveSnapshot } from '../../src/schema/snapshot-store'
 export { buildPrompt } from '../../src/prompt/build-prompt'
 export { judgeAnswerable } from '../../src/answer/judge-answerable'
 export { parseSynonyms } from '../../src/linking/synonyms'

@@ -6,9 +6,10 @@ import { startDevServer } from '../../scripts/start-dev-server.mjs'
 
 export const BENCH_KEY = 'bench-key'
 
-export async function startService() {
+/** `env`: more settings for the worker (e.g. DASHSCOPE_PROTOCOL). */
+export async function startService(env = {}) {
   const fake = await startFakeDashScope({ apiKey: BENCH_KEY })
-  const worker = await startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined })
+  const worker = await startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined, ...env })
   return {
     fake,
     worker,

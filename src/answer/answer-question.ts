@@ -9,7 +9,7 @@ import type { ChatMessage } from '../dashscope/build-request'
 import { pipeAnswer, type PipelineOptions } from '../stream/answer-pipeline'
 import type { Emit, InnerEnd } from '../stream/answer-events'
 import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
-import type { StreamItem } from '../stream/events'
+import type { StreamItem, Usage } from '../stream/events'
 import { judgeAnswerable } from './judge-answerable'
 import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
@@ -27,6 +27,11 @@ export type AnswerQuestionInput = {
   clientSignal?: AbortSignal
   /** Called once when the answer is complete (not when the client left). */
   onAnswered?: (answer: { sql: string | null; schemaVersion: string }) => void
+  /**
+   * The tokens DashScope reported, when it reported any: at the end of the answer (also one that
+   * ended with an error), or when the client left; a repair finishing after that reports the rest.
+   */
+  onSpent?: (spent: Usage) => void
 }
 
 /**
@@ -66,6 +71,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   })
   log.set({ upstream_status: upstream.status })
   log.streaming = true
+  const spent = spendingReporter(input.onSpent)
   const shared = {
     protocol,
     format: input.format,
@@ -111,6 +117,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
     onDone: (s) => {
+      spent(s.usage)
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
       log.flush({
         status: 200,
@@ -125,10 +132,11 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     },
     abortUpstream: () => controller.abort(),
     clientSignal: input.clientSignal,
-    onCancel: () => {
+    onCancel: (_reason, usage) => {
       // We pay per token: stop the upstream the moment the client is gone.
       controller.abort()
-      log.flush({ status: 200, finish_reason: 'client_closed' })
+      spent(usage)
+      log.flush({ status: 200, finish_reason: 'client_closed', input_tokens: usage?.input_tokens ?? null, output_tokens: usage?.output_tokens ?? null })
     },
   })
 }
@@ -154,6 +162,24 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
       controller.close()
     },
   })
+}
+
+/**
+ * Reports totals as they become known, each token once: a client that leaves during the check
+ * reports the first attempt's tokens, and the answer's end later adds the repair's.
+ */
+function spendingReporter(onSpent: ((spent: Usage) => void) | undefined): (total: Usage | null | undefined) => void {
+  let input = 0
+  let output = 0
+  return (total) => {
+    if (!onSpent || !total) return
+    const more = { input_tokens: Math.max(0, total.input_tokens - input), output_tokens: Math.max(0, total.output_tokens - output), total_tokens: 0 }
+    more.total_tokens = more.input_tokens + more.output_tokens
+    if (more.total_tokens === 0) return
+    input += more.input_tokens
+    output += more.output_tokens
+    onSpent(more)
+  }
 }
 
 /** Once the client is gone, emitting throws: stop the repair upstream too. */

@@ -186,6 +186,22 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           { required: true, content: json(ref('Glossary')) },
         ),
       },
+      '/v1/admin/usage': {
+        get: admin(
+          'getUsage',
+          'Requests and tokens per caller key (hashed ids) for a UTC day, with the limits in force',
+          {
+            200: ok('Usage of the day.', {
+              type: 'object',
+              required: ['day', 'rate_limit', 'daily_token_budget', 'tracking', 'keys'],
+              properties: { day: { type: 'string', format: 'date' }, rate_limit: anyObject, daily_token_budget: { type: 'integer' }, tracking: { type: 'boolean' }, keys: { type: 'array', items: anyObject } },
+            }),
+            ...errors(400),
+          },
+          undefined,
+          [{ name: 'day', in: 'query', schema: { type: 'string', format: 'date' }, description: 'UTC day, YYYY-MM-DD; today by default.' }],
+        ),
+      },
       '/v1/admin/examples': {
         get: admin(
           'listExamples',

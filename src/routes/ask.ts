@@ -5,6 +5,7 @@ import { AppError } from '../errors'
 import { requireApiKey } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { parseAskBody } from './ask-body'
+import { limitCaller } from './limit-caller'
 import { streamAnswer } from './stream-answer'
 
 export const askRoutes = new Hono<AppEnv>()
@@ -15,4 +16,4 @@ const validAsk = validator('json', (value, c) => {
   return parsed.body
 })
 
-askRoutes.post('/v1/ask', requireApiKey, jsonBody((config) => config.maxBodyBytes), validAsk, (c) => streamAnswer(c, c.req.valid('json'), 'sse'))
+askRoutes.post('/v1/ask', requireApiKey, limitCaller, jsonBody((config) => config.maxBodyBytes), validAsk, (c) => streamAnswer(c, c.req.valid('json'), 'sse'))

@@ -2,6 +2,7 @@ import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { toAppError } from '../errors'
 import { loadSnapshot } from '../schema/snapshot-store'
+import { runInBackground } from './run-in-background'
 
 export const healthRoutes = new Hono<AppEnv>()
 
@@ -14,7 +15,7 @@ export const healthRoutes = new Hono<AppEnv>()
 healthRoutes.get('/healthz', async (c) => {
   const config = c.var.config
   const reasons: { code: string; message: string }[] = []
-  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds }).catch((err: unknown) => {
+  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) }).catch((err: unknown) => {
     const { code, message } = toAppError(err)
     reasons.push({ code, message })
     return null

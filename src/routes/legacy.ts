@@ -4,6 +4,7 @@ import { AppError } from '../errors'
 import { requireApiKey } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { parseAskBody } from './ask-body'
+import { limitCaller } from './limit-caller'
 import { streamAnswer } from './stream-answer'
 
 /**
@@ -20,7 +21,7 @@ const textErrors = async (c: { set: (key: 'errorFormat', value: 'text') => void 
   await next()
 }
 
-legacyRoutes.post('/getAnwser', textErrors, requireApiKey, jsonBody((config) => config.maxBodyBytes), async (c) => {
+legacyRoutes.post('/getAnwser', textErrors, requireApiKey, limitCaller, jsonBody((config) => config.maxBodyBytes), async (c) => {
   const json: unknown = await c.req.json()
   const question = (json as { question?: unknown } | null)?.question
   if (question === undefined || question === null || (typeof question === 'string' && question.trim() === '')) {

@@ -4,12 +4,13 @@ import { answerQuestion } from '../answer/answer-question'
 import { callerId, saveRequestRecord } from '../feedback/request-record'
 import { loadSnapshot } from '../schema/snapshot-store'
 import type { AskBody } from './ask-body'
+import { runInBackground } from './run-in-background'
 
 /** Shared by `/v1/ask` and `/getAnwser`: the only place the answer path reads bindings. */
 export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 'sse' | 'legacy-text'): Promise<Response> {
   const config = c.var.config
   c.var.log.set({ question_chars: body.question.length, ...(config.logQuestions ? { question: body.question } : {}) })
-  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds })
+  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) })
   const stream = await answerQuestion({
     body,
     config,
@@ -20,6 +21,7 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
     log: c.var.log,
     format,
     clientSignal: c.req.raw.signal,
+    onSpent: c.var.recordSpent,
     // Feedback needs the question and the SQL of this request id; only kept when a database
     // is configured (feedback is stored there).
     onAnswered: config.database.url
@@ -40,12 +42,6 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
   })
 }
 
-/** Work that must finish after the response: waitUntil in the runtime; awaited loosely elsewhere. */
 function background(c: Context<AppEnv>, work: Promise<unknown>): void {
-  const guarded = work.catch((err) => console.error(JSON.stringify({ request_id: c.var.requestId, error: 'request record not saved', detail: String(err) })))
-  try {
-    c.executionCtx.waitUntil(guarded)
-  } catch {
-    // No execution context (app.request in tests): the promise still runs to completion.
-  }
+  runInBackground(c, work.catch((err) => console.error(JSON.stringify({ request_id: c.var.requestId, error: 'request record not saved', detail: String(err) }))))
 }

@@ -2,6 +2,7 @@ import { AppError } from '../errors'
 import { attachLinkIndex } from '../linking/index-cache'
 import { buildLinkIndex, type LinkInputs } from '../linking/link-index'
 import { gunzipText, gzipText, sha256Hex } from './bytes'
+import { createSnapshotCache, type LoadOptions, type ReadStoredSnapshot } from './snapshot-cache'
 import { SnapshotSchema, type Snapshot } from './snapshot-schema'
 
 /**
@@ -32,25 +33,27 @@ export type SnapshotPointer = {
   previous?: { body: string; parts: number }
 }
 
-// Per isolate: the last pointer text and the snapshot it names. A request pays one small KV get
-// and a string comparison; the body is fetched, decompressed, parsed and validated once per change.
-let cached: { pointerRaw: string; body: string; snapshot: Snapshot } | undefined
+/**
+ * The request path's read: the snapshot held in this isolate, checked against KV at most once per
+ * SCHEMA_CACHE_TTL_SECONDS and in the background while traffic is steady (snapshot-cache.ts).
+ */
+export function loadSnapshot(kv: KVNamespace, opts: LoadOptions): Promise<Snapshot> {
+  return isolateSnapshots.load(kv, opts)
+}
 
-export async function loadSnapshot(kv: KVNamespace, opts: { cacheTtlSeconds: number }): Promise<Snapshot> {
-  const ttl = kvTtl(opts.cacheTtlSeconds)
-  const pointerRaw = await kv.get(POINTER_KEY, ttl)
-  if (pointerRaw === null) {
-    // Retryable: right after a start or deploy the first refresh is usually under way.
-    throw new AppError(503, 'schema_unavailable', 'No schema snapshot is cached yet: upload one (PUT /v1/admin/schema) or refresh from the database (POST /v1/admin/schema/refresh)', { retryable: true, retryAfterSeconds: 5 })
-  }
-  if (cached?.pointerRaw === pointerRaw) return cached.snapshot
+/**
+ * One read of the store: the pointer (one small get), then — only when it names a body other
+ * than the one already known — the body's parts, decompressed, parsed and validated.
+ */
+export const readStoredSnapshot: ReadStoredSnapshot = async (kv, ttlSeconds, known) => {
+  const pointerRaw = await kv.get(POINTER_KEY, pointerTtl(ttlSeconds))
+  if (pointerRaw === null) return null
+  if (known?.pointerRaw === pointerRaw) return known
   const pointer = readPointer(pointerRaw)
-  if (cached?.body === pointer.body) {
-    cached = { ...cached, pointerRaw }
-    return cached.snapshot
-  }
+  if (known?.body === pointer.body) return { ...known, pointerRaw }
   // KV is eventually consistent: a fresh pointer may arrive before its parts; the previous body
   // (kept until the next change) still serves.
+  const ttl = kvTtl(ttlSeconds)
   let text = await readBody(kv, pointer.body, pointer.parts, ttl)
   let body = pointer.body
   if (text === null && pointer.previous) {
@@ -60,10 +63,13 @@ export async function loadSnapshot(kv: KVNamespace, opts: { cacheTtlSeconds: num
   if (text === null) throw new AppError(503, 'schema_unavailable', 'The cached schema snapshot is incomplete (being replaced?): retry shortly', { retryable: true })
   const parsed = parseStoredBody(text)
   if (!parsed.ok) throw new AppError(503, 'schema_unavailable', `The cached schema snapshot is invalid: ${parsed.error}`)
-  // Only the pointer's own body is cached against it; a fallback is re-read next time.
-  if (body === pointer.body) cached = { pointerRaw, body, snapshot: parsed.snapshot }
-  return parsed.snapshot
+  // A fallback body is not the pointer's: held under an empty pointer text, so the next check
+  // reads the pointer's own body again.
+  return { pointerRaw: body === pointer.body ? pointerRaw : '', body, snapshot: parsed.snapshot }
 }
+
+/** The one cache of this isolate; writes through saveSnapshot/deleteSnapshot update it at once. */
+export const isolateSnapshots = createSnapshotCache(readStoredSnapshot)
 
 export async function readPointerFrom(kv: KVNamespace): Promise<SnapshotPointer | null> {
   const raw = await kv.get(POINTER_KEY)
@@ -103,7 +109,8 @@ export async function saveSnapshot(
   // The schema-linking index is derived from the content and the refresh's values and synonyms:
   // stored beside the content, not part of the version, but part of the body's identity (new row
   // values or a new synonym table store a new body even when the schema is unchanged).
-  const index = JSON.stringify(buildLinkIndex(snapshot, opts.linking))
+  const linkIndex = buildLinkIndex(snapshot, opts.linking)
+  const index = JSON.stringify(linkIndex)
   const body = (await sha256Hex(`${json}\u0000${index}`)).slice(0, 16)
   const current = await readPointerFrom(kv).catch(() => null)
   const refreshedAt = opts.refreshedAt ?? new Date().toISOString()
@@ -121,7 +128,9 @@ export async function saveSnapshot(
   }
   if (current?.body === body) {
     const pointer: SnapshotPointer = { ...current, ...base, parts: current.parts, stored_bytes: current.stored_bytes }
-    await kv.put(POINTER_KEY, JSON.stringify(pointer))
+    const pointerRaw = JSON.stringify(pointer)
+    await kv.put(POINTER_KEY, pointerRaw)
+    holdWritten(pointerRaw, body, json)
     return { pointer, changed: false }
   }
   const gz = await gzipText(`${json.slice(0, -1)},"link_index":${index}}`)
@@ -129,7 +138,9 @@ export async function saveSnapshot(
   const parts = Math.max(1, Math.ceil(gz.byteLength / partBytes))
   await Promise.all(Array.from({ length: parts }, (_, i) => kv.put(partKey(body, i), gz.slice(i * partBytes, (i + 1) * partBytes))))
   const pointer: SnapshotPointer = { ...base, parts, stored_bytes: gz.byteLength, ...(current ? { previous: { body: current.body, parts: current.parts } } : {}) }
-  await kv.put(POINTER_KEY, JSON.stringify(pointer))
+  const pointerRaw = JSON.stringify(pointer)
+  await kv.put(POINTER_KEY, pointerRaw)
+  holdWritten(pointerRaw, body, json, linkIndex)
   const stale = current?.previous
   if (stale && stale.body !== body) await Promise.all(Array.from({ length: stale.parts }, (_, i) => kv.delete(partKey(stale.body, i))))
   return { pointer, changed: true }
@@ -139,9 +150,23 @@ export async function saveSnapshot(
 export async function deleteSnapshot(kv: KVNamespace): Promise<void> {
   const current = await readPointerFrom(kv).catch(() => null)
   await kv.delete(POINTER_KEY)
+  isolateSnapshots.forget()
   for (const b of current ? [{ body: current.body, parts: current.parts }, ...(current.previous ? [current.previous] : [])] : []) {
     await Promise.all(Array.from({ length: b.parts }, (_, i) => kv.delete(partKey(b.body, i))))
   }
+}
+
+/**
+ * This isolate serves what it has just written at once; the snapshot held is the stored JSON
+ * parsed and validated, exactly what a read would load.
+ */
+function holdWritten(pointerRaw: string, body: string, json: string, index?: unknown): void {
+  const known = isolateSnapshots.peek()
+  if (known?.body === body) return isolateSnapshots.hold({ ...known, pointerRaw })
+  const parsed = parseSnapshot(json)
+  if (!parsed.ok) return isolateSnapshots.forget()
+  if (index !== undefined) attachLinkIndex(parsed.snapshot, index)
+  isolateSnapshots.hold({ pointerRaw, body, snapshot: parsed.snapshot })
 }
 
 /** A stored body: the snapshot, validated, with its link index attached when it has one. */
@@ -184,7 +209,15 @@ async function readBody(kv: KVNamespace, body: string, parts: number, ttl: { cac
   return gunzipText(all)
 }
 
-/** KV refuses cacheTtl below 30 s; 0 means "always read through". */
+/**
+ * The pointer is read off the request path now (snapshot-cache.ts), so freshness wins over
+ * latency: KV's shortest edge cache (30 s, its default is 60 s).
+ */
+function pointerTtl(seconds: number): { cacheTtl?: number } {
+  return seconds > 0 ? { cacheTtl: 30 } : {}
+}
+
+/** KV refuses cacheTtl below 30 s; 0 means "always read through". Bodies are content-addressed. */
 function kvTtl(seconds: number): { cacheTtl?: number } {
   return seconds >= 30 ? { cacheTtl: seconds } : {}
 }

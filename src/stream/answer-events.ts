@@ -49,8 +49,13 @@ export class AnswerEvents {
   private readonly sql = new SqlTracker()
   private ttft: number | null = null
   private finish: string | null = null
-  private usage: Usage | null = null
+  private spent: Usage | null = null
   ended = false
+
+  /** The tokens DashScope reported so far (this attempt's). */
+  get usage(): Usage | null {
+    return this.spent
+  }
 
   constructor(private readonly opts: AnswerEventsOptions) {
     this.now = opts.now ?? Date.now
@@ -77,7 +82,7 @@ export class AnswerEvents {
         emit({ event: part.type === 'text' ? 'delta' : 'reasoning', data: { text: part.text } })
         return true
       case 'usage':
-        this.usage = part.usage
+        this.spent = part.usage
         return true
       case 'finish':
         this.finish = part.reason

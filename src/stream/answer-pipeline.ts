@@ -2,6 +2,7 @@ import type { Protocol } from '../config'
 import { NativeChunkMapper } from '../dashscope/map-native-chunks'
 import { OpenAiChunkMapper } from '../dashscope/map-openai-chunks'
 import type { AnswerEventsOptions, Emit } from './answer-events'
+import type { Usage } from './events'
 import { answerStream } from './answer-stream'
 import { encodeLegacyText, encodeSse } from './encode-sse'
 import { describeFailure } from './upstream-body'
@@ -13,8 +14,8 @@ export type PipelineOptions = AnswerEventsOptions & {
   format: 'sse' | 'legacy-text'
   idleTimeoutMs: number
   heartbeatMs: number
-  /** Called once when the client goes away. */
-  onCancel?: (reason: unknown) => void
+  /** Called once when the client goes away, with the tokens reported so far. */
+  onCancel?: (reason: unknown, usage: Usage | null) => void
   /** Stops the upstream request (idle timeout). */
   abortUpstream?: () => void
   /** Aborted when the client disconnects (see answerStream). */

@@ -1,7 +1,7 @@
 import { createParser, type ParseError } from 'eventsource-parser'
 import type { ChunkMapper, PartSink, UpstreamPart } from '../dashscope/upstream-part'
 import { AnswerEvents, type AnswerEventsOptions, type ErrorPart } from './answer-events'
-import type { StreamItem } from './events'
+import type { StreamItem, Usage } from './events'
 
 export type AnswerStreamOptions = AnswerEventsOptions & {
   mapper: ChunkMapper
@@ -14,8 +14,8 @@ export type AnswerStreamOptions = AnswerEventsOptions & {
   heartbeatMs: number
   /** Why the upstream body failed, as the error the client sees. */
   describeFailure: (failure: unknown) => ErrorPart
-  /** Called once when the client goes away. */
-  onCancel?: (reason: unknown) => void
+  /** Called once when the client goes away, with the tokens DashScope reported so far. */
+  onCancel?: (reason: unknown, usage: Usage | null) => void
   /**
    * Aborted when the client disconnects (the request's signal, `enable_request_signal`). The
    * runtime cancels a response body only when a write to the gone client fails — the first write
@@ -88,6 +88,9 @@ export function answerStream(body: ReadableStream<Uint8Array>, opts: AnswerStrea
   }
   const finish = (error?: ErrorPart) => {
     stopTimer()
+    // What the mapper still holds (text, the cumulative usage of native mode) comes before the
+    // error, so the tokens spent are reported (and counted) however the answer ends.
+    if (error && !events.ended) opts.mapper.end(sink)
     events.end(emit, error)
   }
   const arm = () => {
@@ -114,6 +117,7 @@ export function answerStream(body: ReadableStream<Uint8Array>, opts: AnswerStrea
   }
   const sink: PartSink = {
     enqueue(part: UpstreamPart) {
+      if (part.type === 'error' && !events.ended) opts.mapper.end(sink)
       if (events.push(part, emit)) return
       // An upstream error ended the answer: stop reading.
       stopTimer()
@@ -165,7 +169,10 @@ export function answerStream(body: ReadableStream<Uint8Array>, opts: AnswerStrea
     closed = true
     stopTimer()
     opts.clientSignal?.removeEventListener('abort', onClientAbort)
-    opts.onCancel?.(reason)
+    // Usage the mapper holds (native mode: cumulative on every event) is the tokens spent.
+    let usage = events.usage
+    if (!events.ended) opts.mapper.end({ enqueue: (part) => void (part.type === 'usage' && (usage = part.usage)) })
+    opts.onCancel?.(reason, usage)
     await upstream.cancel(reason).catch(() => {})
   }
   const onClientAbort = () => {

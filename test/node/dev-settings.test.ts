@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { parse } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript script, no type declarations
 import { overridesFrom, settingNames } from '../../scripts/dev-settings.mjs'
@@ -21,8 +22,18 @@ function namesReadBySource(): Set<string> {
     }
   }
   walk(join(root, 'src'))
-  for (const binding of ['SCHEMA_KV']) found.delete(binding)
+  for (const binding of bindingNames()) found.delete(binding)
   return found
+}
+
+/** wrangler.toml's bindings (KV, rate limiters, Durable Objects): not settings. */
+function bindingNames(): string[] {
+  const config = parse(readFileSync(join(root, 'wrangler.toml'), 'utf8')) as {
+    kv_namespaces?: { binding: string }[]
+    ratelimits?: { name: string }[]
+    durable_objects?: { bindings?: { name: string }[] }
+  }
+  return [...(config.kv_namespaces ?? []).map((b) => b.binding), ...(config.ratelimits ?? []).map((b) => b.name), ...(config.durable_objects?.bindings ?? []).map((b) => b.name)]
 }
 
 describe('every setting can be overridden from the environment by npm start', () => {

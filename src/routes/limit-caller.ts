@@ -1,0 +1,48 @@
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../app-env'
+import { AppError } from '../errors'
+import { callerKeyOf } from '../usage/caller-key'
+import { secondsToNextUtcDay, secondsToWindowEnd, utcDay } from '../usage/windows'
+import { runInBackground } from './run-in-background'
+
+/** The ASK_RATE_LIMIT binding's period (wrangler.toml `simple.period`). */
+const RATE_LIMIT_PERIOD_SECONDS = 60
+/** The one UsageCounter object: exact across isolates (src/usage/usage-counter.ts). */
+const USAGE_OBJECT = 'usage'
+
+/**
+ * Per caller key, before anything is spent: requests per minute (the Rate Limiting binding) →
+ * 429 `rate_limited`; then the daily token budget (the USAGE Durable Object) → 429
+ * `quota_exceeded`, so DashScope is never called for a key over its budget. An admitted question
+ * leaves `recordSpent` for the answer to report the tokens DashScope counted.
+ */
+export const limitCaller: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const { rateLimit, dailyTokenBudget } = c.var.config.limits
+  if (!rateLimit && dailyTokenBudget === 0) return next()
+  const caller = await callerKeyOf(c.req.header('authorization'), c.var.config.apiKeys.length > 0, c.req.header('cf-connecting-ip'))
+  if (rateLimit) {
+    const { success } = await c.env.ASK_RATE_LIMIT.limit({ key: caller })
+    if (!success) {
+      throw new AppError(429, 'rate_limited', 'Too many requests for this key: retry after the time in retry-after', { retryable: true, retryAfterSeconds: secondsToWindowEnd(Date.now(), RATE_LIMIT_PERIOD_SECONDS) })
+    }
+  }
+  if (dailyTokenBudget > 0) {
+    const now = Date.now()
+    const day = utcDay(now)
+    const usage = c.env.USAGE.getByName(USAGE_OBJECT)
+    const admission = await usage.admit(caller, day, dailyTokenBudget)
+    if (!admission.ok) {
+      throw new AppError(429, 'quota_exceeded', `This key has used its ${dailyTokenBudget} tokens for today (UTC): retry after the time in retry-after`, { retryAfterSeconds: secondsToNextUtcDay(now) })
+    }
+    c.set('recordSpent', (spent) => {
+      if (spent.input_tokens + spent.output_tokens <= 0) return
+      runInBackground(
+        c,
+        usage.record(caller, day, spent.input_tokens, spent.output_tokens).catch((err: unknown) =>
+          console.error(JSON.stringify({ request_id: c.var.requestId, error: 'token usage not recorded', detail: String(err) })),
+        ),
+      )
+    })
+  }
+  await next()
+}
