@@ -1,26 +1,38 @@
 // The system under test as a user runs it: the fake DashScope in this process, the worker under
-// `wrangler dev` (workerd) through `npm start`'s script, both on 127.0.0.1.
+// `wrangler dev` (workerd) through `npm start`'s script, both on 127.0.0.1; next to it the bare
+// pass-through Worker under its own `wrangler dev` (the floor of wrangler dev's rows).
 import { readdirSync, readFileSync } from 'node:fs'
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { startDevServer } from '../../scripts/start-dev-server.mjs'
+import { startPassthroughDev } from './passthrough-worker.mjs'
 
 export const BENCH_KEY = 'bench-key'
 
-export async function startService() {
+export async function startService({ passthrough = true } = {}) {
   const fake = await startFakeDashScope({ apiKey: BENCH_KEY })
-  const worker = await startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined })
+  // A loaded machine (other jobs on its two cores) can take minutes to start wrangler dev.
+  const worker = await startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined }, { timeoutMs: 300_000 })
+  let bare
+  try {
+    bare = passthrough ? await startPassthroughDev(fake.url) : undefined
+  } catch (err) {
+    await worker.stop()
+    await fake.close()
+    throw err
+  }
   return {
     fake,
     worker,
+    passthrough: bare,
     stop: async () => {
-      await worker.stop()
+      await Promise.allSettled([worker.stop(), bare?.stop()])
       await fake.close()
     },
   }
 }
 
-/** Resident memory (KiB) of every workerd process below `pid`. */
-export function workerdRssKiB(pid) {
+/** The workerd processes below `pid` (wrangler dev's, or Miniflare's below this process). */
+export function workerdPids(pid) {
   const children = new Map()
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
@@ -33,18 +45,43 @@ export function workerdRssKiB(pid) {
       // the process ended meanwhile
     }
   }
-  let total = 0
+  const found = []
   const stack = [pid]
   while (stack.length) {
     const p = stack.pop()
     for (const child of children.get(p) ?? []) {
       stack.push(child)
       try {
-        const comm = readFileSync(`/proc/${child}/comm`, 'utf8').trim()
-        if (comm.startsWith('workerd')) total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1] ?? 0)
+        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim().startsWith('workerd')) found.push(child)
       } catch {
         // gone
       }
+    }
+  }
+  return found
+}
+
+/** Resident memory (KiB) of every workerd process below `pid`. */
+export function workerdRssKiB(pid) {
+  let total = 0
+  for (const p of workerdPids(pid)) {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0)
+    } catch {
+      // gone
+    }
+  }
+  return total
+}
+
+/** Open file handles (entries of /proc/<pid>/fd: sockets, pipes, files) of every workerd below `pid`. */
+export function workerdOpenFiles(pid) {
+  let total = 0
+  for (const p of workerdPids(pid)) {
+    try {
+      total += readdirSync(`/proc/${p}/fd`).length
+    } catch {
+      // gone
     }
   }
   return total
