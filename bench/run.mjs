@@ -50,46 +50,62 @@ if (runs('p9')) {
 }
 
 // The streaming rows run twice: under `wrangler dev`, as a user runs the service, and in process
-// through Miniflare (the same workerd without wrangler dev's proxy layer), each phase on a fresh
-// worker, each next to the bare pass-through Worker in the same runtime (under wrangler dev its own
-// `wrangler dev`): the floor any Worker pays there.
-async function phase(runtime, name, start, fn) {
-  log(`${name} (${runtime}): starting the fake DashScope and the worker`)
-  const service = await start()
-  try {
-    log(`${name} (${runtime})`)
-    return await fn(service)
-  } finally {
-    await service.stop()
-  }
-}
+// through Miniflare (the same workerd without wrangler dev's proxy layer), each next to the bare
+// pass-through Worker in the same runtime (under wrangler dev its own `wrangler dev`): the floor
+// any Worker pays there. One worker per runtime serves all its phases, one after another: starting
+// wrangler dev takes minutes on a loaded machine, and since wrangler 4.164 nothing leaks between
+// phases (the fd soak checks exactly that).
+const streamingPhases = ['p1', 'p2', 'p4', 'p6', 'p5', 'abort', 'fd-soak']
 for (const [runtime, start, r] of [['wrangler dev', startService, results.dev], ['Miniflare', startMiniflareService, results.mf]]) {
-  if (runs('p1')) r.p1 = await phase(runtime, 'P1 time to first byte', start, (s) => measureTtfb(s, reps(150, 30)))
-  if (runs('p2')) r.p2 = await phase(runtime, 'P2 per-event delay', start, (s) => measureEventDelay(s, reps(10, 2)))
-  if (runs('p4')) r.p4 = summarizeThroughput([await phase(runtime, 'P4 throughput', start, (s) => throughputSamples(s, reps(5, 1)))])
-  if (runs('p6')) r.p6 = await phase(runtime, 'P6 1,000 concurrent streams', start, (s) => measureConcurrency(s, 1000))
-  // 30 MB under wrangler dev keeps the phase near a minute there (its proxy is the slow part).
-  const big = runtime === 'Miniflare' ? 100e6 : 30e6
-  if (runs('p5')) {
-    r.p5 = await phase(runtime, `P5 memory over a ${big / 1e6} MB answer`, start, (s) => measureMemory(s, quick ? big / 10 : big))
-    // The same answer through the pass-through Worker: the floor when bytes never enter JavaScript.
-    r.p5floor = await phase(runtime, `P5 floor: pass-through Worker, ${big / 1e6} MB`, start, (s) => measurePassthroughMemory(s, quick ? big / 10 : big))
+  if (!streamingPhases.some((p) => runs(p) && (p !== 'fd-soak' || runtime === 'wrangler dev'))) continue
+  log(`${runtime}: starting the fake DashScope, the worker and the pass-through Worker`)
+  const s = await start()
+  try {
+    if (runs('p1')) {
+      log(`P1 time to first byte (${runtime})`)
+      r.p1 = await measureTtfb(s, reps(150, 30))
+    }
+    if (runs('p2')) {
+      log(`P2 per-event delay (${runtime})`)
+      r.p2 = await measureEventDelay(s, reps(10, 2))
+    }
+    if (runs('p4')) {
+      log(`P4 throughput (${runtime})`)
+      r.p4 = summarizeThroughput([await throughputSamples(s, reps(5, 1))])
+    }
+    if (runs('p6')) {
+      log(`P6 1,000 concurrent streams (${runtime})`)
+      r.p6 = await measureConcurrency(s, 1000)
+    }
+    if (runs('p5')) {
+      // 30 MB under wrangler dev keeps the phase near a minute there (its proxy is the slow part).
+      const big = runtime === 'Miniflare' ? 100e6 : 30e6
+      log(`P5 memory over a ${big / 1e6} MB answer (${runtime})`)
+      r.p5 = await measureMemory(s, quick ? big / 10 : big)
+      // Growth with a tenth of the answer: does it scale with size, i.e. buffer?
+      if (runtime === 'Miniflare') r.p5small = await measureMemory(s, quick ? 1e6 : 10e6)
+      // The same answer through the pass-through Worker: the floor when bytes never enter JavaScript.
+      log(`P5 floor: pass-through Worker (${runtime})`)
+      r.p5floor = await measurePassthroughMemory(s, quick ? big / 10 : big)
+    }
+    if (runs('abort')) {
+      log(`client-abort latency (${runtime})`)
+      r.abort = {
+        worker: await measureAbortLatency(s, { via: 'worker', reps: reps(5, 2) }),
+        passthrough: await measureAbortLatency(s, { via: 'passthrough', reps: reps(5, 2) }),
+      }
+    }
+    // The fd soak is about `npm start` (wrangler dev): ours and the bare pass-through Worker.
+    if (runs('fd-soak') && runtime === 'wrangler dev') {
+      log('fd soak: byte-split answers, 8 at once then 200 in a row (wrangler dev)')
+      results.soak = {
+        worker: await measureFdSoak(s, { via: 'worker', sequential: reps(200, 20), log }),
+        passthrough: await measureFdSoak(s, { via: 'passthrough', sequential: reps(200, 20), log }),
+      }
+    }
+  } finally {
+    await s.stop()
   }
-  if (runs('abort')) {
-    r.abort = await phase(runtime, 'client-abort latency', start, async (s) => ({
-      worker: await measureAbortLatency(s, { via: 'worker', reps: reps(5, 2) }),
-      passthrough: await measureAbortLatency(s, { via: 'passthrough', reps: reps(5, 2) }),
-    }))
-  }
-}
-// P5 in context: growth with a tenth of the answer (does it scale with size, i.e. buffer?).
-if (runs('p5')) results.mf.p5small = await phase('Miniflare', 'P5 memory over a 10 MB answer', startMiniflareService, (s) => measureMemory(s, quick ? 1e6 : 10e6))
-// The fd soak under `npm start` (wrangler dev), ours and the bare pass-through Worker.
-if (runs('fd-soak')) {
-  results.soak = await phase('wrangler dev', 'fd soak: byte-split answers, 8 at once then 200 in a row', startService, async (s) => ({
-    worker: await measureFdSoak(s, { via: 'worker', sequential: reps(200, 20), log }),
-    passthrough: await measureFdSoak(s, { via: 'passthrough', sequential: reps(200, 20), log }),
-  }))
 }
 const seconds = (Date.now() - started) / 1000
 log(`done in ${seconds.toFixed(0)} s`)
@@ -118,7 +134,7 @@ function writeReport(r, seconds) {
     const worst = Math.max(w.latency.max, bare.latency.max)
     return [`abort (${runtime})`, `client reads ${w.name === 'stalled after 5 events' ? 5 : 3} events and leaves; upstream ${w.name}: until upstream sees its request closed`, `pass-through Worker: ${cell(bare)}; worker: ${cell(w)}`, `worker p50 ${fmt(w.latency.p50, 0)} ms, max ${w.notClosed ? `> ${fmt(w.waitMs, 0)}` : fmt(w.latency.max, 0)} ms (pass-through p50 ${fmt(bare.latency.p50, 0)} ms)`, 'closed within one upstream event or 1 s', verdict(w.notClosed === 0 && worst >= 0 && w.latency.max <= 1000)]
   })
-  const soakRow = (a, who) => [`fd soak (${who})`, `workerd open files under wrangler dev: ${a.concurrent} byte-split answers (split=${a.split}, ${a.eventsPerAnswer} events each) at once, then ${a.sequential} in a row`, `idle ${a.idle}; peak ${a.peakConcurrent} during the ${a.concurrent}, ${a.afterConcurrent} after them (${fmt(a.concurrentSeconds, 1)} s); peak ${a.peak} during the ${a.sequential}, ${a.afterSequential} after them (${fmt(a.sequentialSeconds, 0)} s)`, `after: +${a.afterConcurrent - a.idle} / +${a.afterSequential - a.idle} handles; ${a.complete} of ${a.answers} answers complete${a.incomplete.length ? ` (${a.incomplete.join('; ')})` : ''}`, 'within 50 of idle; every answer complete', verdict(a.afterConcurrent - a.idle <= 50 && a.afterSequential - a.idle <= 50 && a.complete === a.answers)]
+  const soakRow = (a, who) => [`fd soak (${who})`, `workerd open files under wrangler dev: ${a.concurrent} byte-split answers (split=${a.split}, ${a.eventsPerAnswer} events each) at once, then ${a.sequential} in a row`, `idle ${a.idle}; peak ${a.peakConcurrent} during the ${a.concurrent}, ${a.afterConcurrent} after them (${fmt(a.concurrentSeconds, 1)} s); peak ${a.peak} during the ${a.sequential}, ${a.afterSequential} after them (${fmt(a.sequentialSeconds, 0)} s)`, `after: +${a.afterConcurrent - a.idle} / +${a.afterSequential - a.idle} handles; ${a.complete} of ${a.answers} answers complete${a.incomplete.length ? ` (${a.incomplete.join('; ')})` : ''}${a.repaired ? `; ${a.repaired} had a repair round (${a.repairErrors.join('; ')})` : ''}`, 'within 50 of idle; every answer complete', verdict(a.afterConcurrent - a.idle <= 50 && a.afterSequential - a.idle <= 50 && a.complete === a.answers)]
   const dev = streaming(r.dev, 'wrangler dev')
   const mf = streaming(r.mf, 'Miniflare')
   const rows = [
