@@ -24,6 +24,9 @@ export function post(url, body, { headers = {}, onChunk, match, timeoutMs = 120_
         bytes += Buffer.byteLength(text)
         if (firstMatch === null && match && text.includes(match)) firstMatch = at
         if (onChunk?.(text, at) === 'stop') {
+          // Leaving mid-answer: the socket's close then reports 'aborted' (ECONNRESET), expected here.
+          req.on('error', () => {})
+          res.on('error', () => {})
           res.destroy()
           resolve({ status: res.statusCode, ttfb, firstMatch, end: performance.now() - started, bytes, stopped: true })
         }
