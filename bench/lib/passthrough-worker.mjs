@@ -64,6 +64,17 @@ export async function startPassthrough(upstreamUrl) {
  * `pid` is wrangler's process; its workerd runs below it.
  */
 export async function startPassthroughDev(upstreamUrl) {
+  // A free port can be taken by another process before wrangler binds it: tried again, twice.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPassthroughDevOnce(upstreamUrl)
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err
+    }
+  }
+}
+
+async function startPassthroughDevOnce(upstreamUrl) {
   const dir = mkdtempSync(join(tmpdir(), 'txt2sql-passthrough-'))
   writeFileSync(join(dir, 'passthrough.mjs'), PASSTHROUGH_SCRIPT)
   writeFileSync(join(dir, 'wrangler.toml'), [
@@ -96,7 +107,10 @@ export async function startPassthroughDev(upstreamUrl) {
   }
   const deadline = Date.now() + 300_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`pass-through wrangler dev exited: ${out}`)
+    if (child.exitCode !== null) {
+      await stop()
+      throw new Error(`pass-through wrangler dev exited: ${out}`)
+    }
     try {
       // Forwarded to the fake, which answers its health check.
       const res = await fetch(`${url}/__fake/health`)
