@@ -22,10 +22,9 @@ export async function freePort() {
 
 /**
  * @param {Record<string, string | undefined>} env overrides; `undefined` removes a variable
- * @param {{ timeoutMs?: number }} [options] how long to wait for a ready /healthz (a loaded machine needs longer)
  * @returns {Promise<{ url: string, pid: number, output: () => string, stop: () => Promise<void> }>}
  */
-export async function startDevServer(env = {}, { timeoutMs = 90_000 } = {}) {
+export async function startDevServer(env = {}) {
   const port = await freePort()
   const persist = mkdtempSync(join(tmpdir(), 'txt2sql-kv-'))
   let out = ''
@@ -40,39 +39,32 @@ export async function startDevServer(env = {}, { timeoutMs = 90_000 } = {}) {
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   const url = `http://127.0.0.1:${port}`
-  const stop = async () => {
-    if (child.exitCode === null) {
-      process.kill(-child.pid, 'SIGTERM')
-      await new Promise((r) => child.once('exit', r))
-    }
-    rmSync(persist, { recursive: true, force: true })
-  }
-  // A server that never became ready is stopped, not left running (with its workerd) in the background.
-  const fail = async (message) => {
-    await stop()
-    throw new Error(message)
-  }
-  const deadline = Date.now() + timeoutMs
+  const deadline = Date.now() + 90_000
   for (;;) {
-    if (child.exitCode !== null) await fail(`dev server exited: ${out}`)
+    if (child.exitCode !== null) throw new Error(`dev server exited: ${out}`)
     try {
       const res = await fetch(`${url}/healthz`)
       await res.arrayBuffer()
       // Ready (200) once the schema cache is filled: dev.mjs refreshes it from the database at
       // start, and says "not ready" when that failed.
       if (res.status === 200) break
+      if (/\[dev\] not ready/.test(out)) throw new Error(`dev server not ready: ${out}`)
     } catch {
       // not up yet
     }
-    // (Checked outside the try: thrown inside it, the catch would swallow it until the deadline.)
-    if (/\[dev\] not ready/.test(out)) await fail(`dev server not ready: ${out}`)
-    if (Date.now() > deadline) await fail(`dev server did not start: ${out}`)
+    if (Date.now() > deadline) throw new Error(`dev server did not start: ${out}`)
     await new Promise((r) => setTimeout(r, 250))
   }
   return {
     url,
     pid: child.pid,
     output: () => out,
-    stop,
+    stop: async () => {
+      if (child.exitCode === null) {
+        process.kill(-child.pid, 'SIGTERM')
+        await new Promise((r) => child.once('exit', r))
+      }
+      rmSync(persist, { recursive: true, force: true })
+    },
   }
 }
