@@ -10,10 +10,9 @@ export const BENCH_KEY = 'bench-key'
 
 export async function startService({ passthrough = true } = {}) {
   const fake = await startFakeDashScope({ apiKey: BENCH_KEY })
-  // A loaded machine (other jobs on its two cores) can take minutes to start wrangler dev.
   // A free port can be taken by another process before wrangler binds it (other jobs share the
   // machine): such a start is tried again, twice.
-  const start = () => startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined }, { timeoutMs: 300_000 })
+  const start = () => startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined })
   let worker
   for (let attempt = 1; !worker; attempt++) {
     try {
