@@ -34,13 +34,15 @@ export async function measureTtfb({ fake, worker, passthrough }, repetitions) {
  * P2: per-event delay from the fake's write (its clock is ours: same process) to the client's
  * read, events 20–50 ms apart. Also counts reads that carry two events upstream wrote ≥ 5 ms apart.
  */
-export async function measureEventDelay({ fake, worker }, streams) {
+export async function measureEventDelay({ fake, worker, passthrough }, streams) {
   const direct = []
   const through = []
+  const bare = []
   let coalesced = 0
   let events = 0
   for (let i = 0; i < streams; i++) {
-    for (const via of ['direct', 'worker']) {
+    // With `passthrough`, also the bare pass-through Worker: the platform's own per-event delay.
+    for (const via of ['direct', 'worker', ...(passthrough ? ['passthrough'] : [])]) {
       const tag = `p2-${via}-${i}`
       const options = `pace=35,jitter=15,seed=${i + 1},tag=${tag}`
       const arrivals = [] // [epoch ms, number of answer events in that read]
@@ -49,20 +51,20 @@ export async function measureEventDelay({ fake, worker }, streams) {
       // the client leaves there instead of waiting for it.
       const onChunk = (text) => {
         const cut = via === 'worker' ? text.indexOf('event: repair') : -1
-        const n = count(cut >= 0 ? text.slice(0, cut) : text, via === 'direct' ? 'event:result' : 'event: delta')
+        const n = count(cut >= 0 ? text.slice(0, cut) : text, via === 'worker' ? 'event: delta' : 'event:result')
         if (n > 0) arrivals.push([performance.timeOrigin + performance.now(), n])
         return cut >= 0 ? 'stop' : undefined
       }
       const res =
-        via === 'direct'
-          ? await post(`${fake.url}/s/${options}${NATIVE_PATH}`, nativeRequest(QUESTION), { headers: nativeHeaders(BENCH_KEY), onChunk })
-          : (fake.setDefaultOptions(options), await post(`${worker.url}/v1/ask`, { question: QUESTION }, { onChunk }))
+        via === 'worker'
+          ? (fake.setDefaultOptions(options), await post(`${worker.url}/v1/ask`, { question: QUESTION }, { onChunk }))
+          : await post(`${via === 'direct' ? fake.url : passthrough.url}/s/${options}${NATIVE_PATH}`, nativeRequest(QUESTION), { headers: nativeHeaders(BENCH_KEY), onChunk })
       if (res.status !== 200) throw new Error(`P2: status ${res.status}`)
       const writes = fake.records(tag)[0].write_times
       let k = 0
       for (const [at, n] of arrivals) {
         for (let j = 0; j < n && k < writes.length; j++, k++) {
-          ;(via === 'direct' ? direct : through).push(at - writes[k])
+          ;({ direct, worker: through, passthrough: bare })[via].push(at - writes[k])
           if (via === 'worker' && j > 0 && writes[k] - writes[k - 1] >= 5) coalesced++
         }
       }
@@ -70,7 +72,7 @@ export async function measureEventDelay({ fake, worker }, streams) {
     }
   }
   fake.setDefaultOptions('')
-  return { direct: summary(direct), worker: summary(through), coalesced, events }
+  return { direct: summary(direct), worker: summary(through), ...(passthrough ? { passthrough: summary(bare) } : {}), coalesced, events }
 }
 
 function count(text, needle) {

@@ -144,7 +144,7 @@ async function measureRuntime(runtime, quick, log) {
   for (const protocol of ['native', 'openai']) {
     // The answer's own path: the SQL check (a database session per answer) is off, see the text.
     const settings = { DASHSCOPE_PROTOCOL: protocol, SQL_CHECK: 'false' }
-    const start = runtime === 'Miniflare' ? () => startMiniflareService({ bindings: settings }) : () => startService(settings)
+    const start = runtime === 'Miniflare' ? () => startMiniflareService({ bindings: settings }) : () => startService(settings, { passthrough: false })
     const service = await start()
     const passthrough = runtime === 'Miniflare' ? service.passthrough : await startDevPassthrough(service.fake.url)
     // Under Miniflare every workerd is a child of this process: the idle one is counted too (it only waits).

@@ -3,7 +3,7 @@ import { NATIVE_PATH, nativeHeaders, nativeRequest, post } from './lib/http-clie
 import { BENCH_KEY } from './lib/service.mjs'
 import { summary } from './lib/stats.mjs'
 
-export async function measureConcurrency({ fake, worker }, streams = 1000) {
+export async function measureConcurrency({ fake, worker, passthrough }, streams = 1000) {
   const options = 'batch=100,answer=' + encodeURIComponent('您的问题是：沈塘桥地铁站的信息\n\n```sql\nSELECT * FROM stations WHERE name LIKE \'%沈塘桥%\'\n```')
   const run = async (one) => {
     const results = await Promise.allSettled(Array.from({ length: streams }, one))
@@ -19,5 +19,7 @@ export async function measureConcurrency({ fake, worker }, streams = 1000) {
     return { ...r, complete: text.includes('event: done') && !text.includes('event: error') }
   })
   fake.setDefaultOptions('')
-  return { streams, direct, worker: through }
+  // The same 1,000 through the bare pass-through Worker: what the runtime alone does with them.
+  const bare = passthrough ? await run(() => post(`${passthrough.url}/s/${options}${NATIVE_PATH}`, nativeRequest(), { headers: nativeHeaders(BENCH_KEY) })) : undefined
+  return { streams, direct, worker: through, ...(bare ? { passthrough: bare } : {}) }
 }

@@ -7,12 +7,13 @@ export const agent = new http.Agent({ keepAlive: true, maxSockets: 2000 })
  * POSTs JSON and reads the streamed body. `onChunk(text, at)` sees every read as it arrives; when
  * it returns `'stop'`, the response is closed there (the client leaves) and the call resolves.
  * Resolves with { status, ttfb, firstMatch, end, bytes } — times in ms since the request began.
+ * `agent`: another http.Agent (the default one keeps connections alive).
  */
-export function post(url, body, { headers = {}, onChunk, match, timeoutMs = 120_000 } = {}) {
+export function post(url, body, { headers = {}, onChunk, match, timeoutMs = 120_000, agent: via = agent } = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const payload = Buffer.from(JSON.stringify(body))
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } }, (res) => {
+    const req = http.request(url, { method: 'POST', agent: via, headers: { 'content-type': 'application/json', 'content-length': payload.length, ...headers } }, (res) => {
       let ttfb = null
       let firstMatch = null
       let bytes = 0
@@ -23,6 +24,9 @@ export function post(url, body, { headers = {}, onChunk, match, timeoutMs = 120_
         bytes += Buffer.byteLength(text)
         if (firstMatch === null && match && text.includes(match)) firstMatch = at
         if (onChunk?.(text, at) === 'stop') {
+          // Leaving mid-answer: the socket's close then reports 'aborted' (ECONNRESET), expected here.
+          req.on('error', () => {})
+          res.on('error', () => {})
           res.destroy()
           resolve({ status: res.statusCode, ttfb, firstMatch, end: performance.now() - started, bytes, stopped: true })
         }

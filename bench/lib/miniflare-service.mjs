@@ -32,7 +32,7 @@ function bundle() {
  * `bindings` add or override the worker's settings (e.g. DASHSCOPE_PROTOCOL).
  */
 export async function startMiniflareService({ inspectorPort, bindings = {} } = {}) {
-  // wrangler 4.86's own Miniflare (its dependency), so the runtime is the one wrangler dev runs.
+  // wrangler's own Miniflare (5.x, its dependency), so the runtime is the one wrangler dev runs.
   const { Miniflare, convertV4MiniflareOptions } = await import('../../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler')
   const dir = bundle()
@@ -40,28 +40,40 @@ export async function startMiniflareService({ inspectorPort, bindings = {} } = {
   const fake = await startFakeDashScope({ apiKey: BENCH_KEY })
   const db = await startDemoDatabase({ dataDir: 'memory://' })
   const relay = await startWsRelay({ port: 0 })
+  // wrangler.toml's compatibility settings, vars, KV namespace and Cron Trigger. wrangler 4.164
+  // still hands them out in Miniflare 4's flat shape and converts them itself before
+  // `new Miniflare` (convertV4MiniflareOptions); we do the same, then work in Miniflare 5's shape:
+  // per worker `{ config: { name, compatibilityDate, manifest, env, triggers, … }, dev: { … } }`.
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml')
-  // wrangler 4.164's Miniflare takes its own option format; the v4 one (one worker's options at
-  // the top) goes through its converter.
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    ...workerOptions,
-    modules: [{ type: 'ESModule', path: join(dir, script) }],
-    modulesRoot: dir,
-    bindings: {
-      ...workerOptions.bindings,
-      DASHSCOPE_API_KEY: BENCH_KEY,
-      DASHSCOPE_BASE_URL: fake.url,
-      DATABASE_URL: db.url,
-      NEON_WS_PROXY: relay.proxy,
-      ...bindings,
-    },
-    unsafeTriggerHandlers: true,
-    ...(inspectorPort ? { inspectorPort } : {}),
+  const [{ config, dev, legacy }] = convertV4MiniflareOptions({ ...workerOptions, modules: [{ type: 'ESModule', path: join(dir, script) }], modulesRoot: dir }).workers
+  const secret = (value) => ({ type: 'text', value })
+  const mf = new Miniflare({
     host: '127.0.0.1',
     port: 0,
-  }))
+    ...(inspectorPort ? { inspectorPort } : {}),
+    unsafeTriggerHandlers: true,
+    // Nothing of this benchmark's worker belongs in the machine-wide registry other dev servers read.
+    enableDevRegistry: false,
+    workers: [{
+      config: {
+        ...config,
+        name: 'txt2sql-edge',
+        env: {
+          ...config.env,
+          DASHSCOPE_API_KEY: secret(BENCH_KEY),
+          DASHSCOPE_BASE_URL: secret(fake.url),
+          DATABASE_URL: secret(db.url),
+          NEON_WS_PROXY: secret(relay.proxy),
+          ...Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, secret(String(v))])),
+        },
+      },
+      ...(dev ? { dev } : {}),
+      ...(legacy ? { legacy } : {}),
+    }],
+  })
   const url = (await mf.ready).origin
-  // As `npm start` does: the Cron Trigger's refresh fills the schema cache from the demo database.
+  // As `npm start` does: the Cron Trigger's refresh fills the schema cache from the demo database
+  // (Miniflare 5 moved the trigger from /cdn-cgi/handler/scheduled to /cdn-cgi/local/scheduled).
   await (await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`)).arrayBuffer()
   const health = await (await fetch(`${url}/healthz`)).json()
   if (!health.schema_version) throw new Error(`miniflare: the schema refresh did not fill the cache: ${JSON.stringify(health)}`)

@@ -1,27 +1,51 @@
 // The system under test as a user runs it: the fake DashScope in this process, the worker under
-// `wrangler dev` (workerd) through `npm start`'s script, both on 127.0.0.1.
+// `wrangler dev` (workerd) through `npm start`'s script, both on 127.0.0.1; next to it the bare
+// pass-through Worker under its own `wrangler dev` (the floor of wrangler dev's rows).
 import { readdirSync, readFileSync } from 'node:fs'
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { startDevServer } from '../../scripts/start-dev-server.mjs'
+import { startPassthroughDev } from './passthrough-worker.mjs'
 
 export const BENCH_KEY = 'bench-key'
 
-/** `env`: more settings for the worker (e.g. DASHSCOPE_PROTOCOL). */
-export async function startService(env = {}) {
+/**
+ * `env`: more settings for the worker (e.g. DASHSCOPE_PROTOCOL); `passthrough`: also start the bare
+ * pass-through Worker under wrangler dev.
+ */
+export async function startService(env = {}, { passthrough = true } = {}) {
   const fake = await startFakeDashScope({ apiKey: BENCH_KEY })
-  const worker = await startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined, ...env })
+  // A free port can be taken by another process before wrangler binds it (other jobs share the
+  // machine): such a start is tried again, twice.
+  const start = () => startDevServer({ DASHSCOPE_API_KEY: BENCH_KEY, DASHSCOPE_BASE_URL: fake.url, API_KEYS: undefined, ADMIN_TOKEN: undefined, ...env })
+  let worker
+  for (let attempt = 1; !worker; attempt++) {
+    try {
+      worker = await start()
+    } catch (err) {
+      if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err
+    }
+  }
+  let bare
+  try {
+    bare = passthrough ? await startPassthroughDev(fake.url) : undefined
+  } catch (err) {
+    await worker.stop()
+    await fake.close()
+    throw err
+  }
   return {
     fake,
     worker,
+    passthrough: bare,
     stop: async () => {
-      await worker.stop()
+      await Promise.allSettled([worker.stop(), bare?.stop()])
       await fake.close()
     },
   }
 }
 
-/** Resident memory (KiB) of every workerd process below `pid`. */
-export function workerdRssKiB(pid) {
+/** The workerd processes below `pid` (wrangler dev's, or Miniflare's below this process). */
+export function workerdPids(pid) {
   const children = new Map()
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
@@ -34,18 +58,43 @@ export function workerdRssKiB(pid) {
       // the process ended meanwhile
     }
   }
-  let total = 0
+  const found = []
   const stack = [pid]
   while (stack.length) {
     const p = stack.pop()
     for (const child of children.get(p) ?? []) {
       stack.push(child)
       try {
-        const comm = readFileSync(`/proc/${child}/comm`, 'utf8').trim()
-        if (comm.startsWith('workerd')) total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1] ?? 0)
+        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim().startsWith('workerd')) found.push(child)
       } catch {
         // gone
       }
+    }
+  }
+  return found
+}
+
+/** Resident memory (KiB) of every workerd process below `pid`. */
+export function workerdRssKiB(pid) {
+  let total = 0
+  for (const p of workerdPids(pid)) {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0)
+    } catch {
+      // gone
+    }
+  }
+  return total
+}
+
+/** Open file handles (entries of /proc/<pid>/fd: sockets, pipes, files) of every workerd below `pid`. */
+export function workerdOpenFiles(pid) {
+  let total = 0
+  for (const p of workerdPids(pid)) {
+    try {
+      total += readdirSync(`/proc/${p}/fd`).length
+    } catch {
+      // gone
     }
   }
   return total
