@@ -166,6 +166,9 @@ async function ask(text, turn = createTurn(text)) {
             answer.text = ''
             view.repair(data)
             break
+          case 'unanswerable':
+            view.unanswerable(data)
+            break
           case 'sql':
             answer.sqlSeen = true
             answer.sql = data.sql
@@ -332,6 +335,19 @@ function turnView(turn) {
       second.className = 'repair-reasoning'
       reasoningText.after(second)
       reasoningText = second
+    },
+    /** Instead of SQL: the service or the model says the schema cannot answer the question. */
+    unanswerable(data) {
+      writer.finish()
+      q('.sql-block').hidden = false
+      q('.sql-block pre.sql').hidden = true
+      q('.copy').hidden = true
+      const check = q('.check')
+      check.className = 'check none'
+      check.textContent = t.cannotAnswer
+      const detail = q('.check-detail')
+      detail.className = 'check-detail'
+      detail.textContent = data.reason + (data.closest_tables.length ? ` — ${t.closestTables(data.closest_tables.join(', '))}` : '')
     },
     sql(data) {
       writer.finish()

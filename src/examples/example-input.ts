@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import '../zod-locale'
+import { describeFirstIssue } from '../first-issue'
 import { parseCsv } from './parse-csv'
 
 export const MAX_IMPORT_ROWS = 10_000
@@ -28,8 +29,7 @@ function fromResult<T>(
   pairsOf: (data: T) => ExamplePair[],
 ): { ok: true; pairs: ExamplePair[] } | { ok: false; error: string } {
   if (result.success) return { ok: true, pairs: pairsOf(result.data) }
-  const issue = result.error.issues[0]
-  return { ok: false, error: issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid' }
+  return { ok: false, error: describeFirstIssue(result.error) }
 }
 
 /** CSV with a header naming `question` and `sql` (any order, any case) and optionally `approved`. */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono/tiny'
-import { validator } from 'hono/validator'
 import type { AppEnv } from '../app-env'
+import { validJson } from '../middleware/valid-json'
 import { AppError } from '../errors'
 import { requireAdmin } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
@@ -21,14 +21,7 @@ adminGlossaryRoutes.get('/v1/admin/glossary', async (c) => c.json((await loadGlo
 adminGlossaryRoutes.put(
   '/v1/admin/glossary',
   jsonBody((config) => config.maxSnapshotBytes),
-  validator('json', (value) => {
-    const parsed = GlossarySchema.safeParse(value)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new AppError(400, 'invalid_request', `Invalid glossary: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`)
-    }
-    return parsed.data
-  }),
+  validJson(GlossarySchema, 'glossary'),
   async (c) => {
     const glossary = c.req.valid('json')
     const kv = c.env.SCHEMA_KV

@@ -1,6 +1,7 @@
 import { Hono } from 'hono/tiny'
 import { validator } from 'hono/validator'
 import type { AppEnv } from '../app-env'
+import { validJson } from '../middleware/valid-json'
 import { AppError, toAppError } from '../errors'
 import { requireAdmin } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
@@ -60,14 +61,7 @@ adminRoutes.get('/v1/admin/schema/overlay', async (c) => c.json((await loadOverl
 adminRoutes.put(
   '/v1/admin/schema/overlay',
   jsonBody((config) => config.maxSnapshotBytes),
-  validator('json', (value) => {
-    const parsed = OverlaySchema.safeParse(value)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new AppError(400, 'invalid_request', `Invalid overlay: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`)
-    }
-    return parsed.data
-  }),
+  validJson(OverlaySchema, 'overlay'),
   async (c) => {
     const overlay = c.req.valid('json')
     await c.env.SCHEMA_KV.put(OVERLAY_KEY, JSON.stringify(overlay))

@@ -1,4 +1,5 @@
 import { AppError } from '../errors'
+import { describeFirstIssue } from '../first-issue'
 import { attachLinkIndex } from '../linking/index-cache'
 import { buildLinkIndex, type LinkInputs } from '../linking/link-index'
 import { gunzipText, gzipText, sha256Hex } from './bytes'
@@ -86,10 +87,7 @@ export function parseSnapshot(raw: string | unknown): { ok: true; snapshot: Snap
     }
   }
   const result = SnapshotSchema.safeParse(json)
-  if (!result.success) {
-    const first = result.error.issues[0]
-    return { ok: false, error: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid' }
-  }
+  if (!result.success) return { ok: false, error: describeFirstIssue(result.error) }
   return { ok: true, snapshot: result.data }
 }
 

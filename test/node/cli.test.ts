@@ -192,12 +192,21 @@ describe('txt2sql-edge ask, streaming to a pipe', () => {
     expect(run.stdout).toContain('SELECT nme FROM stations\n       ^')
   })
 
-  it('exits 1 when the answer has no SQL', async () => {
-    fake.setDefaultOptions(`tag=nosql,answer=${encodeURIComponent('无法回答：数据库里没有天气数据。')}`)
+  it('exits 1 when the model says the schema cannot answer, printing its words and the reason', async () => {
+    fake.setDefaultOptions(`tag=nosql,answer=${encodeURIComponent('无法回答：数据库里没有站点的天气数据。')}`)
+    // Names a table (stations), so linking lets the model decide.
+    const run = await ask('沈塘桥地铁站明天天气怎么样')
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain('无法回答：数据库里没有站点的天气数据。')
+    expect(run.stdout).toContain('cannot answer: ')
+  })
+
+  it('exits 1, without asking the model, when no table matches the question', async () => {
+    fake.setDefaultOptions('tag=declined')
     const run = await ask('明天天气怎么样')
     expect(run.code).toBe(1)
-    expect(run.stdout).toContain('无法回答：数据库里没有天气数据。')
-    expect(run.stdout).toContain('no SQL in the answer')
+    expect(run.stdout).toMatch(/cannot answer: .+/)
+    expect(fake.record('declined')?.seen ?? false).toBe(false)
   })
 
   it('exits 3 with the API\'s error on stderr when the key is wrong', async () => {

@@ -26,14 +26,15 @@ function namesReadBySource(): Set<string> {
   return found
 }
 
-/** wrangler.toml's bindings (KV, rate limiters, Durable Objects): not settings. */
+/** wrangler.toml's bindings (KV, rate limiters, Durable Objects, static assets): not settings. */
 function bindingNames(): string[] {
   const config = parse(readFileSync(join(root, 'wrangler.toml'), 'utf8')) as {
+    assets?: { binding?: string }
     kv_namespaces?: { binding: string }[]
     ratelimits?: { name: string }[]
     durable_objects?: { bindings?: { name: string }[] }
   }
-  return [...(config.kv_namespaces ?? []).map((b) => b.binding), ...(config.ratelimits ?? []).map((b) => b.name), ...(config.durable_objects?.bindings ?? []).map((b) => b.name)]
+  return [...(config.assets?.binding ? [config.assets.binding] : []), ...(config.kv_namespaces ?? []).map((b) => b.binding), ...(config.ratelimits ?? []).map((b) => b.name), ...(config.durable_objects?.bindings ?? []).map((b) => b.name)]
 }
 
 describe('every setting can be overridden from the environment by npm start', () => {

@@ -7,7 +7,9 @@ let server: DevServer
 
 // The fake DashScope answers each with valid SQL for the demo database (tools/fake-dashscope/answers.mjs):
 // a station by name, a line's stations, ridership totals, and the fallback station list.
-const QUESTIONS = ['沈塘桥地铁站的信息', '1号线有哪些站', '哪个站客流最多', '介绍一下数据']
+// The fake answers each from another of its canned SQL (a station, a line, ridership, and its
+// fallback for a question that names none of those).
+const QUESTIONS = ['沈塘桥地铁站的信息', '1号线有哪些站', '哪个站客流最多', '最早开通的有哪些']
 
 /** Asks one question and returns its `sql` event. */
 async function askSql(question: string): Promise<Record<string, unknown>> {

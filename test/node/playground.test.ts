@@ -391,6 +391,22 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect((await turn.locator('.answer-text').textContent())!.length).toBeGreaterThan(0)
   })
 
+  it('says a question cannot be answered instead of showing a guess', async () => {
+    fake.setDefaultOptions('tag=page-declined')
+    const page = await open()
+    await page.locator('#question').fill('明天杭州会下雨吗')
+    await page.keyboard.press('Enter')
+    await waitSettled(page)
+    const turn = lastTurn(page)
+    expect(await turn.getAttribute('data-state')).toBe('done')
+    expect(await turn.locator('.check').textContent()).toBe('无法回答')
+    expect((await turn.locator('.check-detail').textContent())!.length).toBeGreaterThan(0)
+    expect(await turn.locator('.sql-block pre.sql').isHidden()).toBe(true)
+    // Declined by linking: DashScope was never asked.
+    expect(fake.record('page-declined')?.seen ?? false).toBe(false)
+    await shot(page, 'unanswerable')
+  })
+
   it('shows a failed check with Postgres\'s message and the repair round as such', async () => {
     const fence = (sql: string) => `我来写查询。\n\`\`\`sql\n${sql}\n\`\`\``
     fake.setDefaultOptions(`answer=${encodeURIComponent(fence('SELECT nme FROM stations'))},repair=${encodeURIComponent(fence('SELECT nom FROM stations'))}`)

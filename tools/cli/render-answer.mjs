@@ -50,6 +50,12 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
           phase = 'start'
           break
         }
+        case 'unanswerable': {
+          line()
+          const closest = data.closest_tables.length ? ` (closest tables: ${data.closest_tables.join(', ')})` : ''
+          line(style.yellow(`cannot answer: ${data.reason}`) + style.dim(closest))
+          break
+        }
         case 'sql':
           renderSql(data)
           break
