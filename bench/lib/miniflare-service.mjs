@@ -45,7 +45,7 @@ export async function startMiniflareService({ inspectorPort, bindings = {} } = {
   // `new Miniflare` (convertV4MiniflareOptions); we do the same, then work in Miniflare 5's shape:
   // per worker `{ config: { name, compatibilityDate, manifest, env, triggers, … }, dev: { … } }`.
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml')
-  const [{ config, dev, legacy }] = convertV4MiniflareOptions({ ...workerOptions, modules: [{ type: 'ESModule', path: join(dir, script) }], modulesRoot: dir }).workers
+  const [{ config, dev, legacy }] = convertV4MiniflareOptions({ ...workerOptions, name: 'txt2sql-edge', modules: [{ type: 'ESModule', path: join(dir, script) }], modulesRoot: dir }).workers
   const secret = (value) => ({ type: 'text', value })
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -57,7 +57,7 @@ export async function startMiniflareService({ inspectorPort, bindings = {} } = {
     workers: [{
       config: {
         ...config,
-        name: 'txt2sql-edge',
+        // Named before the conversion: the Durable Object binding (USAGE) names its script from it.
         env: {
           ...config.env,
           DASHSCOPE_API_KEY: secret(BENCH_KEY),
