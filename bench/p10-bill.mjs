@@ -5,16 +5,12 @@
 // one event per upstream read: the fake writes each event alone, `pace` ms apart), in native and
 // compatible mode, under `wrangler dev` and Miniflare. Run alone with `node bench/p10-bill.mjs`
 // (writes the "The bill" section of BENCHMARKS.md); `npm run bench` runs it too.
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../scripts/start-dev-server.mjs'
 import { NATIVE_PATH, nativeHeaders, nativeRequest, post } from './lib/http-client.mjs'
 import { startMiniflareService } from './lib/miniflare-service.mjs'
-import { PASSTHROUGH_SCRIPT } from './lib/passthrough-worker.mjs'
-import { BENCH_KEY, startService } from './lib/service.mjs'
+import { startPassthroughDev } from './lib/passthrough-worker.mjs'
+import { BENCH_KEY, startService, workerdCpuTicks } from './lib/service.mjs'
 import { fmt, summary } from './lib/stats.mjs'
 
 const CLK_TCK = 100
@@ -24,70 +20,6 @@ const LONG_TOKENS = 3130
 const PACE_MS = 2
 /** Cloudflare Workers pricing (developers.cloudflare.com/workers/platform/pricing, 2026-12). */
 export const PRICE = { freeCpuMsPerRequest: 10, freeRequestsPerDay: 100_000, paidCpuUsdPerMillionMs: 0.02, paidRequestsUsdPerMillion: 0.3, paidIncludedCpuMsPerMonth: 30_000_000, paidIncludedRequestsPerMonth: 10_000_000 }
-
-/** CPU ticks (user + system) of every workerd process below `pid`. */
-export function workerdCpuTicks(pid) {
-  const parent = new Map()
-  const workerd = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      parent.set(Number(entry), Number(f[1]))
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('workerd')) workerd.push([Number(entry), Number(f[11]) + Number(f[12])])
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let ticks = 0
-  for (const [p, t] of workerd) {
-    for (let q = parent.get(p), hops = 0; q && hops < 12; q = parent.get(q), hops++) {
-      if (q === pid) {
-        ticks += t
-        break
-      }
-    }
-  }
-  return ticks
-}
-
-/** The pass-through Worker under `wrangler dev`, as ours runs there. */
-async function startDevPassthrough(upstreamUrl) {
-  const dir = mkdtempSync(join(tmpdir(), 'txt2sql-pass-'))
-  writeFileSync(join(dir, 'index.js'), PASSTHROUGH_SCRIPT)
-  writeFileSync(join(dir, 'wrangler.toml'), `name = "passthrough"\nmain = "index.js"\ncompatibility_date = "2026-04-01"\ncompatibility_flags = ["nodejs_compat"]\n[vars]\nUPSTREAM = "${upstreamUrl}"\n`)
-  const port = await freePort()
-  const wrangler = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url))
-  const child = spawn(process.execPath, [wrangler, 'dev', '--config', join(dir, 'wrangler.toml'), '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(dir, 'state')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
-  let out = ''
-  child.stdout.on('data', (d) => (out = (out + d).slice(-8000)))
-  child.stderr.on('data', (d) => (out = (out + d).slice(-8000)))
-  const url = `http://127.0.0.1:${port}`
-  for (const deadline = Date.now() + 60_000; ; ) {
-    if (child.exitCode !== null) throw new Error(`pass-through dev server exited: ${out}`)
-    try {
-      const res = await fetch(`${url}/__fake/health`)
-      await res.arrayBuffer()
-      if (res.ok) break
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`pass-through dev server did not start: ${out}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  return {
-    url,
-    pid: child.pid,
-    stop: async () => {
-      if (child.exitCode === null) {
-        process.kill(-child.pid, 'SIGTERM')
-        await new Promise((r) => child.once('exit', r))
-      }
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
 
 const count = (text, needle) => text.split(needle).length - 1
 
@@ -146,7 +78,7 @@ async function measureRuntime(runtime, quick, log) {
     const settings = { DASHSCOPE_PROTOCOL: protocol, SQL_CHECK: 'false' }
     const start = runtime === 'Miniflare' ? () => startMiniflareService({ bindings: settings }) : () => startService(settings, { passthrough: false })
     const service = await start()
-    const passthrough = runtime === 'Miniflare' ? service.passthrough : await startDevPassthrough(service.fake.url)
+    const passthrough = runtime === 'Miniflare' ? service.passthrough : await startPassthroughDev(service.fake.url)
     // Under Miniflare every workerd is a child of this process: the idle one is counted too (it only waits).
     const oursPid = runtime === 'Miniflare' ? process.pid : service.worker.pid
     const passPid = runtime === 'Miniflare' ? process.pid : passthrough.pid

@@ -4,10 +4,9 @@
 // driver and the local WebSocket relay, POST /v1/admin/schema/refresh timed end to end.
 // Reports wall time, the workerd processes' CPU time and RSS during the refresh (an upper bound on
 // what the isolate used: it includes workerd's own I/O), and the stored snapshot's size and parts.
-import { readFileSync, readdirSync } from 'node:fs'
 import { startLocalPostgres } from '../scripts/local-postgres.mjs'
 import { startDevServer } from '../scripts/start-dev-server.mjs'
-import { workerdRssKiB } from './lib/service.mjs'
+import { workerdCpuTicks, workerdRssKiB } from './lib/service.mjs'
 import { summary } from './lib/stats.mjs'
 
 const ADMIN = 'bench-admin-token'
@@ -42,33 +41,6 @@ function fillSql(tables, rows) {
   }
   out.push('COMMIT;')
   return out.join('\n')
-}
-
-function workerdCpuTicks(pid) {
-  let ticks = 0
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      if (!readFileSync(`/proc/${entry}/comm`, 'utf8').startsWith('workerd')) continue
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // only workerd processes of this worker (descendants of pid): check the ancestry
-      let p = Number(f[1])
-      let ours = false
-      for (let hops = 0; hops < 8 && p > 1; hops++) {
-        if (p === pid) {
-          ours = true
-          break
-        }
-        const s = readFileSync(`/proc/${p}/stat`, 'utf8')
-        p = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1])
-      }
-      if (ours) ticks += Number(f[11]) + Number(f[12])
-    } catch {
-      // gone
-    }
-  }
-  return ticks
 }
 
 /**

@@ -74,12 +74,12 @@ export function workerdPids(pid) {
   return found
 }
 
-/** Resident memory (KiB) of every workerd process below `pid`. */
-export function workerdRssKiB(pid) {
+/** `read(p)` summed over every workerd process below `pid`; a process that is gone counts 0. */
+function sumOverWorkerd(pid, read) {
   let total = 0
   for (const p of workerdPids(pid)) {
     try {
-      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0)
+      total += read(p)
     } catch {
       // gone
     }
@@ -87,15 +87,21 @@ export function workerdRssKiB(pid) {
   return total
 }
 
+/** Resident memory (KiB) of every workerd process below `pid`. */
+export function workerdRssKiB(pid) {
+  return sumOverWorkerd(pid, (p) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0))
+}
+
+/** CPU ticks (user + system, /proc/<pid>/stat fields 14 and 15) of every workerd below `pid`. */
+export function workerdCpuTicks(pid) {
+  return sumOverWorkerd(pid, (p) => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(f[11]) + Number(f[12])
+  })
+}
+
 /** Open file handles (entries of /proc/<pid>/fd: sockets, pipes, files) of every workerd below `pid`. */
 export function workerdOpenFiles(pid) {
-  let total = 0
-  for (const p of workerdPids(pid)) {
-    try {
-      total += readdirSync(`/proc/${p}/fd`).length
-    } catch {
-      // gone
-    }
-  }
-  return total
+  return sumOverWorkerd(pid, (p) => readdirSync(`/proc/${p}/fd`).length)
 }
