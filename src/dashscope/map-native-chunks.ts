@@ -1,23 +1,27 @@
 import type { EventSourceMessage } from 'eventsource-parser/stream'
-import type { Usage } from '../stream/events'
 import { IncrementalText } from './incremental-text'
-import { first, num, obj, str, text } from './read-fields'
+import { first, num, obj, str, text, type Fields } from './read-fields'
 import { malformed, parseJson, upstreamStreamError, type ChunkMapper, type PartSink } from './upstream-part'
 
 /**
  * Native protocol (`/api/v1/services/aigc/text-generation/generation`, `event:result`) → parts.
  * `finish_reason` is the *string* "null" while streaming. Usage rides on every event and is
- * cumulative, so only the last one matters: it is passed on once, when the answer finishes (or the
- * stream ends).
+ * cumulative, so only the last one matters: it is kept as sent and read once, when the answer
+ * finishes (or the stream ends).
  */
 export class NativeChunkMapper implements ChunkMapper {
   private readonly text = new IncrementalText()
   private readonly reasoning = new IncrementalText()
-  private usage: Usage | undefined
+  /** The last event's usage as DashScope wrote it: read into our shape only when passed on. */
+  private usage: Fields | undefined
 
   private flushUsage(sink: PartSink): void {
-    if (this.usage) sink.enqueue({ type: 'usage', usage: this.usage })
+    const u = this.usage
     this.usage = undefined
+    if (!u) return
+    const input = num(u.input_tokens) ?? 0
+    const out = num(u.output_tokens) ?? 0
+    sink.enqueue({ type: 'usage', usage: { input_tokens: input, output_tokens: out, total_tokens: num(u.total_tokens) ?? input + out } })
   }
 
   /** Text still held by the incremental/cumulative check goes out before the answer ends. */
@@ -59,11 +63,7 @@ export class NativeChunkMapper implements ChunkMapper {
     const textDelta = this.text.next(textPiece)
     if (textDelta) sink.enqueue({ type: 'text', text: textDelta })
     const u = obj(chunk.usage)
-    if (u) {
-      const input = num(u.input_tokens) ?? 0
-      const out = num(u.output_tokens) ?? 0
-      this.usage = { input_tokens: input, output_tokens: out, total_tokens: num(u.total_tokens) ?? input + out }
-    }
+    if (u) this.usage = u
     const finish = str(choice?.finish_reason) ?? str(output?.finish_reason)
     if (finish && finish !== 'null') {
       this.flushText(sink)

@@ -6,6 +6,8 @@ import type { StreamItem } from './events'
  */
 export function encodeSse(item: StreamItem): string {
   if (item.event === 'ping') return ': ping\n\n'
+  // The event of every token: its one field written directly (the same bytes, one object fewer to walk).
+  if (item.event === 'delta') return `event: delta\ndata: {"text":${JSON.stringify(item.data.text)}}\n\n`
   return `event: ${item.event}\ndata: ${JSON.stringify(item.data)}\n\n`
 }
 
