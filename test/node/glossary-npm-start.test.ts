@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// @ts-expect-error plain ESM JavaScript tool
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { readEvents } from '../support/streams'
 import { startDevServer, type DevServer } from './dev-server'
@@ -7,7 +8,8 @@ import { startDevServer, type DevServer } from './dev-server'
 // database, the glossary put through the admin route, questions asked over HTTP. The fake
 // DashScope is started here so the test can read the prompt the worker sent (its `tag=` record).
 let server: DevServer
-let fake: Awaited<ReturnType<typeof startFakeDashScope>>
+type FakeRecord = { body: { input?: { messages?: { role: string; content: string }[] } } | null }
+let fake: { url: string; close: () => Promise<void>; setDefaultOptions: (options: string) => void; record: (tag: string) => FakeRecord | undefined }
 const ADMIN = 'admin-token-for-glossary-test'
 const KEY = 'fake-key-for-glossary-test'
 const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }
@@ -24,7 +26,7 @@ async function askTagged(question: string, tag: string) {
   const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })
   expect(res.status).toBe(200)
   const events = await readEvents(res.body!)
-  const body = fake.record(tag)?.body as { input?: { messages?: { role: string; content: string }[] } } | undefined
+  const body = fake.record(tag)?.body
   return { events, prompt: body?.input?.messages?.map((m) => m.content).join('\n') ?? null }
 }
 
