@@ -6,6 +6,7 @@
 // --no-write. Plus a Chinese check on the demo metro schema with Chinese questions.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
+import { parse as parseToml } from 'smol-toml'
 import { importSource } from '../bench/lib/bundle.mjs'
 import { introspectSql, metroSql, spiderDatabaseSql } from './generated-values.mjs'
 
@@ -14,6 +15,9 @@ const BIRD = process.env.BIRD_DIR || '../shared/data/bird'
 const CHASE = process.env.CHASE_DIR || '../shared/data/chase'
 const BUDGETS = [500, 1000, 1500, 2000, 3000]
 const BIRD_BUDGETS = [1000, 2000, 3000, 5000, 8000]
+// Column pruning as the Worker does it: tables wider than SCHEMA_WIDE_TABLE_COLUMNS (wrangler.toml
+// [vars], or the environment) show only the columns that matter when the schema is cut.
+const WIDE = Number(process.env.SCHEMA_WIDE_TABLE_COLUMNS ?? parseToml(readFileSync('wrangler.toml', 'utf8')).vars.SCHEMA_WIDE_TABLE_COLUMNS)
 const write = !process.argv.includes('--no-write')
 const mod = await importSource('eval/linking-entry.ts')
 
@@ -115,7 +119,7 @@ function sqlGold(db, sql) {
  * Recall over budgets. `items`: { db, question, history?, gold: { tables, columns } }. Per-database
  * mode indexes each database alone; merged mode all `dbs` as one schema (a Postgres schema each).
  */
-function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 2000, values }) {
+function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 2000, values, wide = WIDE }) {
   const indexes = new Map()
   let merged
   const offsets = new Map()
@@ -127,38 +131,44 @@ function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 
     }
     const index = mod.buildLinkIndex({ tables: all, examples: [] }, { synonyms, values })
     const json = JSON.stringify(index)
-    merged = { index, total: all.length, indexBytes: Buffer.byteLength(json), indexGzip: gzipSync(json).length }
+    merged = { index, tables: all, total: all.length, indexBytes: Buffer.byteLength(json), indexGzip: gzipSync(json).length }
   }
   const indexFor = (db) => {
-    if (merged) return { index: merged.index, offset: offsets.get(db.db_id) }
-    if (!indexes.has(db.db_id)) indexes.set(db.db_id, mod.buildLinkIndex({ tables: tablesOf(db, 'public'), examples: [] }, { synonyms }))
-    return { index: indexes.get(db.db_id), offset: 0 }
+    if (merged) return { index: merged.index, tables: merged.tables, offset: offsets.get(db.db_id) }
+    if (!indexes.has(db.db_id)) {
+      const tables = tablesOf(db, 'public')
+      indexes.set(db.db_id, { index: mod.buildLinkIndex({ tables, examples: [] }, { synonyms }), tables })
+    }
+    return { ...indexes.get(db.db_id), offset: 0 }
   }
   const rows = []
   const misses = []
   let scoringMs = 0
   for (const budget of budgets) {
-    let hit = 0, colHit = 0, colTotal = 0, tokens = 0, engaged = 0
+    let hit = 0, colHit = 0, colTotal = 0, tokens = 0, engaged = 0, pruned = 0
     for (const q of items) {
       const db = q.db
-      const { index, offset } = indexFor(db)
+      const { index, tables, offset } = indexFor(db)
       const g = q.gold
       const whole = index.tokens.reduce((a, b) => a + b, 0)
       const t0 = performance.now()
-      const linked = whole <= budget ? { tables: index.tokens.map((_, i) => i), tokens: whole } : mod.linkTables(index, q.question, budget, { history: q.history })
+      const linked = whole <= budget ? { tables: index.tokens.map((_, i) => i), tokens: whole, shown: new Map() } : mod.linkTables(index, q.question, budget, { history: q.history, columns: { tables, wide } })
       scoringMs += performance.now() - t0
+      if (linked.shown.size) pruned++
       if (whole > budget) engaged++
       const kept = new Set(linked.tables)
       const ok = g.tables.every((t) => kept.has(t + offset))
       if (ok) hit++
       else if (budget === missBudget) misses.push({ db: db.db_id, question: q.question, gold: g.tables.map((t) => db.table_names_original[t]), missing: g.tables.filter((t) => !kept.has(t + offset)).map((t) => db.table_names_original[t]), goldCount: g.tables.length })
+      // A gold column is kept only when it is rendered: its table kept, and shown if pruned.
       for (const c of g.columns) {
         colTotal++
-        if (kept.has(db.column_names_original[c][0] + offset)) colHit++
+        const [t, name] = db.column_names_original[c]
+        if (kept.has(t + offset) && (linked.shown.get(t + offset)?.includes(name) ?? true)) colHit++
       }
       tokens += linked.tokens
     }
-    rows.push({ budget, recall: hit / items.length, columnRecall: colHit / Math.max(1, colTotal), meanTokens: tokens / items.length, engaged: engaged / items.length })
+    rows.push({ budget, recall: hit / items.length, columnRecall: colHit / Math.max(1, colTotal), meanTokens: tokens / items.length, engaged: engaged / items.length, pruned: pruned / items.length })
   }
   return { mode, rows, misses, scoringUs: (scoringMs * 1000) / (items.length * budgets.length), tables: merged?.total, indexBytes: merged?.indexBytes, indexGzip: merged?.indexGzip }
 }
@@ -192,11 +202,28 @@ const birdWithEvidence = birdItems.map((q, i) => ({ ...q, question: `${q.questio
 const birdPerDb = evaluate({ dbs: birdDbs, items: birdItems, mode: 'per-database', budgets: BIRD_BUDGETS, missBudget: 3000 })
 const birdMerged = evaluate({ dbs: birdDbs, items: birdItems, mode: 'merged', budgets: BIRD_BUDGETS, missBudget: 3000 })
 const birdMergedEvidence = evaluate({ dbs: birdDbs, items: birdWithEvidence, mode: 'merged', budgets: BIRD_BUDGETS, missBudget: 3000 })
+// Per database with linking forced (even where the whole database fits): tables and rendered gold
+// columns, without column pruning and with it.
 const birdWhole = birdDbs.map((db) => {
-  const index = mod.buildLinkIndex({ tables: tablesOf(db, 'public'), examples: [] })
+  const tables = tablesOf(db, 'public')
+  const index = mod.buildLinkIndex({ tables, examples: [] }, { synonyms: SYN.map })
   const items = birdItems.filter((q) => q.db === db)
-  const byBudget = Object.fromEntries([1000, 2000, 3000].map((budget) => [budget, items.filter((q) => { const kept = new Set(mod.linkTables(index, q.question, budget).tables); return q.gold.tables.every((t) => kept.has(t)) }).length / Math.max(1, items.length)]))
-  return { db: db.db_id, tables: db.table_names_original.length, columns: db.column_names_original.length - 1, tokens: index.tokens.reduce((a, b) => a + b, 0), questions: items.length, byBudget }
+  const recallAt = (budget, wide) => {
+    let hit = 0, colHit = 0, colTotal = 0
+    for (const q of items) {
+      const linked = mod.linkTables(index, q.question, budget, { columns: { tables, wide } })
+      const kept = new Set(linked.tables)
+      if (q.gold.tables.every((t) => kept.has(t))) hit++
+      for (const c of q.gold.columns) {
+        colTotal++
+        const [t, name] = db.column_names_original[c]
+        if (kept.has(t) && (linked.shown.get(t)?.includes(name) ?? true)) colHit++
+      }
+    }
+    return { tables: hit / Math.max(1, items.length), columns: colHit / Math.max(1, colTotal) }
+  }
+  const byBudget = Object.fromEntries([1000, 2000, 3000].map((budget) => [budget, { off: recallAt(budget, 0), on: recallAt(budget, WIDE) }]))
+  return { db: db.db_id, tables: db.table_names_original.length, columns: db.column_names_original.length - 1, widest: Math.max(...tables.map((t) => t.columns.length)), tokens: index.tokens.reduce((a, b) => a + b, 0), questions: items.length, byBudget }
 })
 
 // CHASE dev (Chinese): 40 databases' questions against all 280 CHASE schemas merged (1,280 tables).
@@ -248,8 +275,19 @@ const valuesGzip = gzipSync(JSON.stringify({ values: mergedIndexWithValues.value
 
 const pct = (x) => `${(x * 100).toFixed(1)} %`
 const table = (r) =>
-  ['| budget (tokens) | tables: all gold kept | gold columns kept | schema tokens sent (mean) | questions where linking engaged |', '|---|---|---|---|---|',
-    ...r.rows.map((x) => `| ${x.budget} | ${pct(x.recall)} | ${pct(x.columnRecall)} | ${Math.round(x.meanTokens)} | ${pct(x.engaged)} |`)].join('\n')
+  ['| budget (tokens) | tables: all gold kept | gold columns shown | schema tokens sent (mean) | questions where linking engaged | … and a table was pruned |', '|---|---|---|---|---|---|',
+    ...r.rows.map((x) => `| ${x.budget} | ${pct(x.recall)} | ${pct(x.columnRecall)} | ${Math.round(x.meanTokens)} | ${pct(x.engaged)} | ${pct(x.pruned)} |`)].join('\n')
+// The same run without column pruning, budget by budget: off → on.
+const scoringCost = []
+const versus = (label, on, args) => {
+  const off = evaluate({ ...args, wide: 0 })
+  scoringCost.push(`${label} ${off.scoringUs.toFixed(0)} → ${on.scoringUs.toFixed(0)} µs`)
+  return on.rows.map((x, i) => {
+    const y = off.rows[i]
+    return `| ${label} | ${x.budget} | ${pct(y.recall)} → ${pct(x.recall)} | ${pct(y.columnRecall)} → ${pct(x.columnRecall)} | ${Math.round(y.meanTokens)} → ${Math.round(x.meanTokens)} | ${pct(x.pruned)} |`
+  }).join('\n')
+}
+const sweep = [0, 12, 20, 30, 50].map((wide) => ({ wide, r: evaluate({ dbs: birdDbs, items: birdItems, mode: 'merged', budgets: [1000, 2000, 3000], wide }), p: evaluate({ dbs: birdDbs, items: birdItems, mode: 'per-database', budgets: [500, 1000], wide }) }))
 const byKind = (misses) => {
   const kinds = {}
   for (const m of misses) {
@@ -264,8 +302,10 @@ const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`
 const spiderTarget = at(merged, 2000).recall >= 0.99
 const report = `## Schema linking (\`npm run eval:linking\`)
 
-A question is a hit when every table of its gold query is kept; gold columns are counted kept when
-their table is (kept tables keep all their columns: there is no column pruning yet). Schema tokens
+A question is a hit when every table of its gold query is kept; a gold column counts as shown only
+when it is rendered: its table is kept and, if that table was pruned (column pruning, below), the
+column is among those shown. Column pruning is on as the Worker runs it
+(\`SCHEMA_WIDE_TABLE_COLUMNS\` = ${WIDE} from wrangler.toml [vars]) in every table below unless said. Schema tokens
 are estimated as Chinese characters ÷ 1.5 + other characters ÷ 3.5 of the rendered \`CREATE TABLE\`
 text (src/linking/tokenize.ts); below the budget the whole schema is sent and linking does not
 engage. Every index below includes the synonym table (public/linking/synonyms.txt, ${hasChinese ? 'English from WordNet and Chinese from node-segment' : 'English from WordNet'},
@@ -298,6 +338,33 @@ Spider, so they are not shipped (\`SYNONYM_SOURCES=…,chinese\` adds them).
 
 Misses at 2,000 tokens (${merged.misses.length}) by number of gold tables: ${byKind(merged.misses)}:
 ${missList(merged.misses, 40)}
+
+### Column pruning (\`SCHEMA_WIDE_TABLE_COLUMNS\` = ${WIDE})
+When the schema is cut to the budget, a kept table with more than ${WIDE} columns shows only its keys
+(primary key, its foreign-key columns and the columns other tables' foreign keys reference), its label
+column (\`name\`/\`title\`, 名称), the columns the question, its history, a glossary term or a value
+it names point at, then the most relevant others within a fifth of the budget, plus a line
+\`-- N more columns not shown\`; budget no further table can use goes back to the pruned tables'
+columns (src/linking/prune-columns.ts). Without pruning → with it, same questions and budgets:
+
+| set | budget | tables: all gold kept | gold columns shown | schema tokens (mean) | questions with a pruned table |
+|---|---|---|---|---|---|
+${versus('BIRD per database', birdPerDb, { dbs: birdDbs, items: birdItems, mode: 'per-database', budgets: BIRD_BUDGETS, missBudget: 3000 })}
+${versus('BIRD merged', birdMerged, { dbs: birdDbs, items: birdItems, mode: 'merged', budgets: BIRD_BUDGETS, missBudget: 3000 })}
+${versus('BIRD merged + evidence', birdMergedEvidence, { dbs: birdDbs, items: birdWithEvidence, mode: 'merged', budgets: BIRD_BUDGETS, missBudget: 3000 })}
+${versus('Spider per database', perDb, { dbs: spiderDbs, items: spiderItems, mode: 'per-database', budgets: BUDGETS })}
+${versus('Spider merged', merged, { dbs: spiderDbs, items: spiderItems, mode: 'merged', budgets: BUDGETS })}
+${versus('CHASE single-turn', chaseSingleMerged, { dbs: chaseDbs, items: chaseSingle, mode: 'merged', budgets: BUDGETS })}
+${versus('CHASE multi-turn', chaseMultiMerged, { dbs: chaseDbs, items: chaseMulti, mode: 'merged', budgets: BUDGETS })}
+
+Linking's cost per question, without pruning → with it (Node, this machine, mean over the budgets):
+${scoringCost.join('; ')}.
+
+The threshold, on BIRD (tables / gold columns; per database at 500 and 1,000 tokens, where linking engages; merged at 1,000, 2,000, 3,000):
+
+| \`SCHEMA_WIDE_TABLE_COLUMNS\` | per database 500 | 1,000 | merged 1,000 | 2,000 | 3,000 |
+|---|---|---|---|---|---|
+${sweep.map(({ wide, r, p }) => `| ${wide}${wide === 0 ? ' (off)' : ''} | ${[...p.rows, ...r.rows].map((x) => `${pct(x.recall)} / ${pct(x.columnRecall)}`).join(' | ')} |`).join('\n')}
 
 ### Values in linking
 A refresh indexes every distinct value of each text column with at most \`LINK_VALUES_PER_COLUMN\`
@@ -344,11 +411,12 @@ real database's rows would. Tried and dropped: see "Synonym sources tried" below
 Gold tables and columns are read from the SQL text (BIRD ships no parsed form): tables after
 FROM/JOIN, columns as \`alias.column\` or a bare name of a gold table's column. Questions alone,
 without BIRD's \`evidence\` hint unless said. The databases (schema tokens whole; recall of all
-gold tables when linking is forced to a budget below that size):
+gold tables / gold columns shown when linking is forced to the budget even where the whole database
+fits, without column pruning → with it):
 
-| database | tables | columns | schema tokens (whole) | questions | recall at 1,000 | at 2,000 | at 3,000 |
+| database | tables | columns (widest table) | schema tokens (whole) | questions | tables / columns at 1,000 | at 2,000 | at 3,000 |
 |---|---|---|---|---|---|---|---|
-${birdWhole.map((d) => `| ${d.db} | ${d.tables} | ${d.columns} | ${d.tokens} | ${d.questions} | ${pct(d.byBudget[1000])} | ${pct(d.byBudget[2000])} | ${pct(d.byBudget[3000])} |`).join('\n')}
+${birdWhole.map((d) => `| ${d.db} | ${d.tables} | ${d.columns} (${d.widest}) | ${d.tokens} | ${d.questions} | ${[1000, 2000, 3000].map((b) => `${pct(d.byBudget[b].off.tables)} / ${pct(d.byBudget[b].off.columns)} → ${pct(d.byBudget[b].on.tables)} / ${pct(d.byBudget[b].on.columns)}`).join(' | ')} |`).join('\n')}
 
 Per database (the whole database is sent when it fits the budget):
 ${table(birdPerDb)}

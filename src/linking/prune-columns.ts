@@ -27,6 +27,12 @@ export type ColumnPruning = {
 export const TABLE_SHARE = 0.2
 /** A column whose sample values the question names a word of counts this share of a named one. */
 const SAMPLE_SHARE = 0.5
+/**
+ * A question's term names a column only when it names at most this many of the table's columns:
+ * 传感器 in the comment of fifty sensor columns says nothing about which of them is meant (it
+ * still ranks them above the others).
+ */
+const NAMES_AT_MOST = 3
 /** The score of a column word the question uses that linking's terms leave out (`name`, `id`). */
 const COLUMN_WORD = 1
 
@@ -46,6 +52,8 @@ type ColumnFacts = {
   /** Terms of each column's name and comment, its name's words (`columnWords`), and its sample values' terms. */
   named: string[][]
   words: string[][]
+  /** How many of the table's columns each name/comment term and word occurs in. */
+  spread: Map<string, number>
   sampled: string[][]
   /** Always shown: primary key, foreign-key columns of both ends, the label column. */
   key: boolean[]
@@ -90,12 +98,12 @@ export function pruneColumns(pruning: ColumnPruning, t: number, fullTokens: numb
       const w = signals.weights.get(term)
       if (w === undefined) continue
       score[c] = score[c]! + w
-      if (!isWeakTerm(term)) named = true
+      if (!isWeakTerm(term) && facts.spread.get(term)! <= NAMES_AT_MOST) named = true
     }
     for (const word of facts.words[c]!) {
       if (!signals.words.has(word) || signals.weights.has(word)) continue
       score[c] = score[c]! + COLUMN_WORD
-      named = true
+      if (facts.spread.get(word)! <= NAMES_AT_MOST) named = true
     }
     for (const term of facts.sampled[c]!) score[c] = score[c]! + SAMPLE_SHARE * (signals.weights.get(term) ?? 0)
     if (named || facts.key[c] || pinned?.has(table.columns[c]!.name)) {
@@ -150,11 +158,18 @@ function factsOf(tables: readonly Table[], t: number, fullTokens: number): Colum
   const tokens = table.columns.map((col) => estimateTokens(renderColumnLine(table, col, omitPublic)))
   const label = (table.columns.find((col) => /^(?:name|title)$/i.test(col.name)) ?? table.columns.find((col) => LABEL.test(col.name)))?.name
   const keys = new Set([...(table.primary_key ?? []), ...(table.foreign_keys ?? []).flatMap((f) => f.columns), ...(cache.referenced.get(t) ?? []), ...(label ? [label] : [])])
+  const named = table.columns.map((col) => [...new Set([...nameTerms(col.name), ...(col.comment ? terms(col.comment) : [])])])
+  const words = table.columns.map((col) => [...new Set(columnWords(col.name))])
+  const spread = new Map<string, number>()
+  named.forEach((list, c) => {
+    for (const term of new Set([...list, ...words[c]!])) spread.set(term, (spread.get(term) ?? 0) + 1)
+  })
   facts = {
     tokens,
     base: Math.max(0, fullTokens - tokens.reduce((a, b) => a + b, 0)) + estimateTokens(hiddenNote(100)),
-    named: table.columns.map((col) => [...new Set([...nameTerms(col.name), ...(col.comment ? terms(col.comment) : [])])]),
-    words: table.columns.map((col) => [...new Set(columnWords(col.name))]),
+    named,
+    words,
+    spread,
     sampled: table.columns.map((col) => [...new Set((col.samples ?? []).flatMap((v) => terms(v)))]),
     key: table.columns.map((col) => keys.has(col.name)),
   }
