@@ -56,7 +56,8 @@ export function terms(text: string): string[] {
   }
   for (const run of text.match(CJK_RUN) ?? []) {
     if (run.length === 1) {
-      if (!CJK_STOP.has(run)) out.push(run)
+      // Also as the weak single character a longer run yields: a table named 人 meets 人数.
+      if (!CJK_STOP.has(run)) out.push(run, `${run}·`)
       continue
     }
     // Single characters too (marked ·): a question's 书 meets a table 图书; idf keeps them weak.
