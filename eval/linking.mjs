@@ -119,7 +119,7 @@ function sqlGold(db, sql) {
  * Recall over budgets. `items`: { db, question, history?, gold: { tables, columns } }. Per-database
  * mode indexes each database alone; merged mode all `dbs` as one schema (a Postgres schema each).
  */
-function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 2000, values, wide = WIDE }) {
+function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 2000, values, wide = WIDE, share }) {
   const indexes = new Map()
   let merged
   const offsets = new Map()
@@ -145,14 +145,14 @@ function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 
   const misses = []
   let scoringMs = 0
   for (const budget of budgets) {
-    let hit = 0, colHit = 0, colTotal = 0, tokens = 0, engaged = 0, pruned = 0
+    let hit = 0, colHit = 0, colTotal = 0, tokens = 0, engaged = 0, pruned = 0, full = 0
     for (const q of items) {
       const db = q.db
       const { index, tables, offset } = indexFor(db)
       const g = q.gold
       const whole = index.tokens.reduce((a, b) => a + b, 0)
       const t0 = performance.now()
-      const linked = whole <= budget ? { tables: index.tokens.map((_, i) => i), tokens: whole, shown: new Map() } : mod.linkTables(index, q.question, budget, { history: q.history, columns: { tables, wide } })
+      const linked = whole <= budget ? { tables: index.tokens.map((_, i) => i), tokens: whole, shown: new Map() } : mod.linkTables(index, q.question, budget, { history: q.history, columns: { tables, wide, ...(share ? { share } : {}) } })
       scoringMs += performance.now() - t0
       if (linked.shown.size) pruned++
       if (whole > budget) engaged++
@@ -161,14 +161,17 @@ function evaluate({ dbs, items, mode, budgets, synonyms = SYN.map, missBudget = 
       if (ok) hit++
       else if (budget === missBudget) misses.push({ db: db.db_id, question: q.question, gold: g.tables.map((t) => db.table_names_original[t]), missing: g.tables.filter((t) => !kept.has(t + offset)).map((t) => db.table_names_original[t]), goldCount: g.tables.length })
       // A gold column is kept only when it is rendered: its table kept, and shown if pruned.
+      let allColumns = true
       for (const c of g.columns) {
         colTotal++
         const [t, name] = db.column_names_original[c]
         if (kept.has(t + offset) && (linked.shown.get(t + offset)?.includes(name) ?? true)) colHit++
+        else allColumns = false
       }
+      if (ok && allColumns) full++
       tokens += linked.tokens
     }
-    rows.push({ budget, recall: hit / items.length, columnRecall: colHit / Math.max(1, colTotal), meanTokens: tokens / items.length, engaged: engaged / items.length, pruned: pruned / items.length })
+    rows.push({ budget, recall: hit / items.length, columnRecall: colHit / Math.max(1, colTotal), meanTokens: tokens / items.length, engaged: engaged / items.length, pruned: pruned / items.length, full: full / items.length })
   }
   return { mode, rows, misses, scoringUs: (scoringMs * 1000) / (items.length * budgets.length), tables: merged?.total, indexBytes: merged?.indexBytes, indexGzip: merged?.indexGzip }
 }
@@ -285,7 +288,7 @@ const table = (r) =>
     ...r.rows.map((x) => `| ${x.budget} | ${pct(x.recall)} | ${pct(x.columnRecall)} | ${Math.round(x.meanTokens)} | ${pct(x.engaged)} | ${pct(x.pruned)} |`)].join('\n')
 // The same run without column pruning, budget by budget: off → on.
 const scoringCost = []
-const losses = { tables: [], columns: [] }
+const losses = { tables: [], columns: [], full: [] }
 const versus = (label, on, args) => {
   const off = evaluate({ ...args, wide: 0 })
   // Timed again after the run without pruning, so both run as warm (the first run of a set pays the JIT).
@@ -296,10 +299,13 @@ const versus = (label, on, args) => {
     const drop = (a, b) => (b - a) * 100 >= 0.05 ? ` −${((b - a) * 100).toFixed(1)} pp` : ''
     if (drop(x.recall, y.recall)) losses.tables.push(`${label} at ${x.budget}${drop(x.recall, y.recall)}`)
     if (drop(x.columnRecall, y.columnRecall)) losses.columns.push(`${label} at ${x.budget}${drop(x.columnRecall, y.columnRecall)}`)
-    return `| ${label} | ${x.budget} | ${pct(y.recall)} → ${pct(x.recall)} | ${pct(y.columnRecall)} → ${pct(x.columnRecall)} | ${Math.round(y.meanTokens)} → ${Math.round(x.meanTokens)} | ${pct(x.pruned)} |`
+    if (drop(x.full, y.full)) losses.full.push(`${label} at ${x.budget}${drop(x.full, y.full)}`)
+    return `| ${label} | ${x.budget} | ${pct(y.recall)} → ${pct(x.recall)} | ${pct(y.columnRecall)} → ${pct(x.columnRecall)} | ${pct(y.full)} → ${pct(x.full)} | ${Math.round(y.meanTokens)} → ${Math.round(x.meanTokens)} | ${pct(x.pruned)} |`
   }).join('\n')
 }
 const sweep = [0, 12, 20, 30, 50].map((wide) => ({ wide, r: evaluate({ dbs: birdDbs, items: birdItems, mode: 'merged', budgets: [1000, 2000, 3000], wide }), p: evaluate({ dbs: birdDbs, items: birdItems, mode: 'per-database', budgets: [500, 1000], wide }) }))
+// The share of the budget a pruned table fills by relevance (TABLE_SHARE in src/linking/prune-columns.ts).
+const shares = [0.1, 0.2, 0.35, 0.5, 0.7].map((share) => ({ share, r: evaluate({ dbs: birdDbs, items: birdItems, mode: 'merged', budgets: [1000, 2000, 3000], share }), p: evaluate({ dbs: birdDbs, items: birdItems, mode: 'per-database', budgets: [500, 1000], share }) }))
 const byKind = (misses) => {
   const kinds = {}
   for (const m of misses) {
@@ -355,12 +361,12 @@ ${missList(merged.misses, 40)}
 When the schema is cut to the budget, a kept table with more than ${WIDE} columns shows only its keys
 (primary key, its foreign-key columns and the columns other tables' foreign keys reference), its label
 column (\`name\`/\`title\`, 名称), the columns the question, its history, a glossary term or a value
-it names point at, then the most relevant others within a fifth of the budget, plus a line
+it names point at, then the most relevant others within ${mod.TABLE_SHARE * 100} % of the budget, plus a line
 \`-- N more columns not shown\`; budget no further table can use goes back to the pruned tables'
 columns (src/linking/prune-columns.ts). Without pruning → with it, same questions and budgets:
 
-| set | budget | tables: all gold kept | gold columns shown | schema tokens (mean) | questions with a pruned table |
-|---|---|---|---|---|---|
+| set | budget | tables: all gold kept | gold columns shown | questions with every gold table and column shown | schema tokens (mean) | questions with a pruned table |
+|---|---|---|---|---|---|---|
 ${versus('BIRD per database', birdPerDb, { dbs: birdDbs, items: birdItems, mode: 'per-database', budgets: BIRD_BUDGETS, missBudget: 3000 })}
 ${versus('BIRD merged', birdMerged, { dbs: birdDbs, items: birdItems, mode: 'merged', budgets: BIRD_BUDGETS, missBudget: 3000 })}
 ${versus('BIRD merged + evidence', birdMergedEvidence, { dbs: birdDbs, items: birdWithEvidence, mode: 'merged', budgets: BIRD_BUDGETS, missBudget: 3000 })}
@@ -370,21 +376,28 @@ ${versus('CHASE single-turn', chaseSingleMerged, { dbs: chaseDbs, items: chaseSi
 ${versus('CHASE multi-turn', chaseMultiMerged, { dbs: chaseDbs, items: chaseMulti, mode: 'merged', budgets: BUDGETS })}
 
 Where pruning loses (this run): all gold tables kept — ${losses.tables.join('; ') || 'nowhere'}; gold columns shown —
-${losses.columns.join('; ') || 'nowhere'}. A table loss is the greedy choice shifting: a pruned table
-costs less, so another table gets in first and a later one no longer fits. A column loss is a gold
-column the question names only by meaning (BIRD's "multiple faces" for \`cards.side\`, a value such
-as a date for \`Match.date\`) in a table that showed others instead. The default threshold is 20:
-in the sweep below 12 and 20 differ only on BIRD per database at 500 tokens, and at 20 a table of
-ordinary width (Spider's and CHASE's have 4–8 columns, 99 % at most 22) always reaches the model whole.
+${losses.columns.join('; ') || 'nowhere'}; every gold table and column shown — ${losses.full.join('; ') || 'nowhere'}.${losses.tables.length ? ` A table loss is the greedy choice shifting: a pruned table costs less, so another table gets in first and a later one no longer fits.` : ''}${losses.columns.length ? ` A column loss is a gold column the question names only by meaning (BIRD's "multiple faces" for \`cards.side\`) in a table that showed others instead.` : ''}
+The default threshold is 20: ${JSON.stringify(sweep.find((x) => x.wide === 12).r.rows.concat(sweep.find((x) => x.wide === 12).p.rows).map((x) => x.full)) === JSON.stringify(sweep.find((x) => x.wide === 20).r.rows.concat(sweep.find((x) => x.wide === 20).p.rows).map((x) => x.full)) ? 'a lower one (12) changes nothing measured below' : 'see the sweep below for what a lower one (12) changes'}, and a table of ordinary width (Spider's
+and CHASE's have 4–8 columns, 99 % at most 22) always reaches the model whole. The share of the budget a
+pruned table fills is ${mod.TABLE_SHARE * 100} % (\`TABLE_SHARE\`): smaller shares keep more questions' tables at tight
+budgets but hide gold columns where the whole table would have fit (the last figure at 2,000 and
+3,000 tokens in the second sweep).
 
 Linking's cost per question, without pruning → with it (Node, this machine, mean over the budgets; both warm):
 ${scoringCost.join('; ')}.
 
-The threshold, on BIRD (tables / gold columns; per database at 500 and 1,000 tokens, where linking engages; merged at 1,000, 2,000, 3,000):
+The threshold, on BIRD (all gold tables kept / gold columns shown / questions with every gold table
+and column shown; per database at 500 and 1,000 tokens, where linking engages; merged at 1,000, 2,000, 3,000):
 
 | \`SCHEMA_WIDE_TABLE_COLUMNS\` | per database 500 | 1,000 | merged 1,000 | 2,000 | 3,000 |
 |---|---|---|---|---|---|
-${sweep.map(({ wide, r, p }) => `| ${wide}${wide === 0 ? ' (off)' : ''} | ${[...p.rows, ...r.rows].map((x) => `${pct(x.recall)} / ${pct(x.columnRecall)}`).join(' | ')} |`).join('\n')}
+${sweep.map(({ wide, r, p }) => `| ${wide}${wide === 0 ? ' (off)' : ''} | ${[...p.rows, ...r.rows].map((x) => `${pct(x.recall)} / ${pct(x.columnRecall)} / ${pct(x.full)}`).join(' | ')} |`).join('\n')}
+
+The share of the budget a pruned table fills by relevance (threshold ${WIDE}; same columns as above):
+
+| share | per database 500 | 1,000 | merged 1,000 | 2,000 | 3,000 |
+|---|---|---|---|---|---|
+${shares.map(({ share, r, p }) => `| ${share}${share === mod.TABLE_SHARE ? ' (used)' : ''} | ${[...p.rows, ...r.rows].map((x) => `${pct(x.recall)} / ${pct(x.columnRecall)} / ${pct(x.full)}`).join(' | ')} |`).join('\n')}
 
 ### Values in linking
 A refresh indexes every distinct value of each text column with at most \`LINK_VALUES_PER_COLUMN\`

@@ -16,15 +16,19 @@ export type ColumnPruning = {
   tables: readonly Table[]
   /** Tables with more columns than this are pruned; 0 = never (SCHEMA_WIDE_TABLE_COLUMNS). */
   wide: number
+  /** The share of the budget a pruned table fills by relevance; `TABLE_SHARE` unless measuring another. */
+  share?: number
 }
 
 /**
  * The share of the schema budget one pruned table may fill with columns chosen by relevance (its
- * keys and named columns are shown whatever they cost). A fifth: on BIRD at 1,000 tokens a
- * 100-column table then shows ~15 columns and leaves room for the 3–4 tables a question joins;
- * measured against other shares in BENCHMARKS.md ("Column pruning").
+ * keys and named columns are shown whatever they cost). Half: on BIRD a fifth kept all the gold
+ * tables of 0.3–3.5 pp more questions at 500–2,000 tokens, but hid a gold column from 1.0–1.2 % of
+ * questions at 2,000 and 3,000, where the whole table would have fit; at half, no budget measured
+ * shows fewer questions all their gold tables and columns than without pruning (BENCHMARKS.md,
+ * "Column pruning").
  */
-export const TABLE_SHARE = 0.2
+export const TABLE_SHARE = 0.5
 /** A column whose sample values the question names a word of counts this share of a named one. */
 const SAMPLE_SHARE = 0.5
 /**
@@ -38,10 +42,11 @@ const COLUMN_WORD = 1
 
 /**
  * A table's label: its column called `name` or `title`, else its first one whose name ends so
- * (`card_name`, `Title`, 名称, 姓名). A question that names a row ("card 'Duress'") filters on it even when no value index
- * knows the row, and an answer lists it; it is shown like a key.
+ * (`card_name`, `Title`) or says 名称, 名字, 姓名, 标题. A question that names a row ("card
+ * 'Duress'") filters on it even when no value index knows the row, and an answer lists it: it is
+ * shown like a key.
  */
-const LABEL = /(?:^|[_\s]|[a-z])(?:name|title)s?$|^(?:name|title)s?$|名称|名字|姓名|标题/iu
+const LABEL = /(?:name|title)s?$|名称|名字|姓名|标题/iu
 
 /** Per table, computed once per snapshot (its tables array) and kept per isolate. */
 type ColumnFacts = {
@@ -49,11 +54,13 @@ type ColumnFacts = {
   tokens: number[]
   /** The table's tokens without its column lines, plus the "more columns not shown" line. */
   base: number
-  /** Terms of each column's name and comment, its name's words (`columnWords`), and its sample values' terms. */
+  /** Each column's name and comment terms. */
   named: string[][]
+  /** Each column's name as `columnWords` (with `name`, `id`, which `terms` drop). */
   words: string[][]
-  /** How many of the table's columns each name/comment term and word occurs in. */
+  /** How many of the table's columns each of those terms and words occurs in. */
   spread: Map<string, number>
+  /** Each column's sample values' terms. */
   sampled: string[][]
   /** Always shown: primary key, foreign-key columns of both ends, the label column. */
   key: boolean[]
@@ -84,7 +91,7 @@ export type PrunedTable = {
  */
 export function pruneColumns(pruning: ColumnPruning, t: number, fullTokens: number, budget: number, signals: ColumnSignals): PrunedTable | null {
   const table = pruning.tables[t]!
-  const share = Math.floor(budget * TABLE_SHARE)
+  const share = Math.floor(budget * (pruning.share ?? TABLE_SHARE))
   if (pruning.wide <= 0 || table.columns.length <= pruning.wide || fullTokens <= share) return null
   const facts = factsOf(pruning.tables, t, fullTokens)
   const pinned = signals.pinned.get(t)
