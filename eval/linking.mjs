@@ -384,7 +384,8 @@ budgets but hide gold columns where the whole table would have fit (the last fig
 3,000 tokens in the second sweep).
 
 Linking's cost per question, without pruning → with it (Node, this machine, mean over the budgets; both warm):
-${scoringCost.join('; ')}.
+${scoringCost.join('; ')}. On this shared 2-core machine these vary by tens of percent from run to run
+(Spider merged, which almost never prunes, shows the noise); the P8 notes above measure what pruning adds to a prompt.
 
 The threshold, on BIRD (all gold tables kept / gold columns shown / questions with every gold table
 and column shown; per database at 500 and 1,000 tokens, where linking engages; merged at 1,000, 2,000, 3,000):
@@ -489,8 +490,11 @@ everyday words for a table's name (店/外卖 for \`商家\`, APP for \`软件\`
 军舰 for \`船只\`, 猫/狗 for \`宠物\`) that neither the schema nor node-segment's synonyms relate.
 Single characters as weak terms (书 meets 图书) were added for CHASE: +2.2 pp single-turn, +1.2 pp
 multi-turn; a lone character (a table named 人) is also indexed as that weak term: +0.6 pp single-turn.
-Tried and dropped: the schema share (\`GROUP\`) at 0.4 or 0.8 instead of 0.6 (CHASE +0.2 / −0.5 pp,
-Spider merged −0.2 pp either way, at 2,000 tokens).
+Tried and dropped (in an ambiguous miss read by hand, "有多少场比赛？", the schema share \`GROUP\` is
+why: baseball_1, with a strong match (主场比赛), lifts all its tables above wta_1's \`比赛\`): the schema share at 0.4 or
+0.8 instead of 0.6 (CHASE +0.2 / −0.5 pp, Spider merged −0.2 pp either way, at 2,000 tokens), and
+the schema share only for tables that match something themselves (CHASE −0.2 pp, Spider −0.2 pp,
+BIRD merged −0.7 pp at 2,000 tokens).
 First single-turn misses at 2,000 tokens (${chaseSingleMerged.misses.length}):
 ${missList(chaseSingleMerged.misses, 20)}
 
