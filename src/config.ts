@@ -20,6 +20,8 @@ export type Config = {
   schemaCacheTtlSeconds: number
   /** Above this many schema tokens, tables are chosen per question (schema linking). */
   schemaTokenBudget: number
+  /** When the schema is cut to that budget, tables wider than this show only the columns that matter (0: all columns). */
+  wideTableColumns: number
   examplesTopK: number
   examplesTokenBudget: number
   /** Below this best-table linking score a question is answered `unanswerable` without the model (0: never). */
@@ -107,6 +109,7 @@ export function readConfig(env: Bindings): Config {
     logQuestions: flag(env.LOG_QUESTIONS),
     schemaCacheTtlSeconds: int(env.SCHEMA_CACHE_TTL_SECONDS, 60, 'SCHEMA_CACHE_TTL_SECONDS'),
     schemaTokenBudget: positive(env.SCHEMA_TOKEN_BUDGET, 3000, 'SCHEMA_TOKEN_BUDGET'),
+    wideTableColumns: int(env.SCHEMA_WIDE_TABLE_COLUMNS, 20, 'SCHEMA_WIDE_TABLE_COLUMNS'),
     examplesTopK: int(env.EXAMPLES_TOP_K, 5, 'EXAMPLES_TOP_K'),
     examplesTokenBudget: int(env.EXAMPLES_TOKEN_BUDGET, 800, 'EXAMPLES_TOKEN_BUDGET'),
     unanswerableMinScore: decimal(env.UNANSWERABLE_MIN_SCORE, 0.5, 'UNANSWERABLE_MIN_SCORE'),

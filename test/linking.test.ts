@@ -38,6 +38,17 @@ describe('words for linking', () => {
     expect(terms('每本书的')).toEqual(['本·', '书·', '每本', '本书', '书的'])
   })
 
+  it('a lone Chinese character is also the weak single-character term, so a table named 人 meets a question saying 人数', () => {
+    expect(terms('人')).toEqual(['人', '人·'])
+    expect(terms('人数')).toContain('人·')
+    const tables: Table[] = [
+      { schema: 'public', name: '人', kind: 'table', columns: [{ name: '人ID', type: 'integer' }, { name: '身高', type: 'real' }] },
+      ...Array.from({ length: 20 }, (_, i): Table => ({ schema: 'public', name: `表${i}`, kind: 'table', columns: [{ name: '金额', type: 'numeric' }] })),
+    ]
+    const index = buildLinkIndex({ tables, examples: [] })
+    expect(linkTables(index, '一共有多少人？', Math.max(...index.tokens) + 1).tables).toEqual([0])
+  })
+
   it('pairs adjacent words, so a multi-word column and the question naming it share a term', () => {
     expect(pairTerms('Number_products')).toEqual(['number+product'])
     expect(pairTerms('the number of products')).toEqual(['number+product'])

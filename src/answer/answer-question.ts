@@ -59,6 +59,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     history: body.history,
     snapshot,
     schemaTokenBudget: config.schemaTokenBudget,
+    wideTableColumns: config.wideTableColumns,
     examplesTopK: config.examplesTopK,
     examplesTokenBudget: config.examplesTokenBudget,
   })

@@ -146,7 +146,8 @@ export function buildLinkIndex(snapshot: Pick<Snapshot, 'tables' | 'examples'>, 
   return { v: 3, tokens, group, groups, postings, values, columns, edges, refs, examples }
 }
 
-function nameTerms(name: string): string[] {
+/** The terms of an identifier: its words (stemmed), their pairs and CJK bigrams. */
+export function nameTerms(name: string): string[] {
   return [...splitWords(name).filter((w) => w.length > 1).map(stem), ...terms(name), ...pairTerms(name)]
 }
 

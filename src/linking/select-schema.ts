@@ -1,5 +1,6 @@
 import type { LinkIndex } from './link-index'
-import { isWeakTerm, pairTerms, terms } from './tokenize'
+import { pruneColumns, widenColumns, type ColumnPruning, type PrunedTable } from './prune-columns'
+import { columnWords, isWeakTerm, pairTerms, terms } from './tokenize'
 import { questionSpans } from './value-keys'
 
 export type Linked = {
@@ -9,6 +10,8 @@ export type Linked = {
   tokens: number
   /** Columns whose known values the question names ("Jetblue Airways" → airlines.Airline), by table. */
   values: { table: number; column: string; value: string }[]
+  /** Kept tables shown with only some of their columns (column pruning): table → the columns shown. */
+  shown: Map<number, string[]>
 }
 
 /**
@@ -40,7 +43,7 @@ export function scoreTables(
   index: LinkIndex,
   question: string,
   opts: { history?: readonly string[]; strongOnly?: boolean } = {},
-): { score: Float64Array; values: Linked['values'] } {
+): { score: Float64Array; values: Linked['values']; weights: Map<string, number> } {
   const n = index.tokens.length
   const score = new Float64Array(n)
   const qTerms = new Set([...terms(question), ...pairTerms(question)])
@@ -49,12 +52,15 @@ export function scoreTables(
   const history = opts.history ?? []
   const earlier = new Set<string>()
   for (const turn of history.slice(-HISTORY_TURNS)) for (const term of [...terms(turn), ...pairTerms(turn)]) if (!qTerms.has(term)) earlier.add(term)
+  // Each term's weight (idf × its turn's share), for the columns of pruned tables too.
+  const weights = new Map<string, number>()
   for (const [set, share] of [[qTerms, 1], [earlier, HISTORY]] as const) {
     for (const term of set) {
       const post = index.postings[term]
       if (!post) continue
       const df = post.length / 2
       const idf = Math.log(1 + n / df)
+      weights.set(term, share * idf)
       for (let k = 0; k < post.length; k += 2) score[post[k]!] = score[post[k]!]! + (share * idf * post[k + 1]!) / 10
     }
   }
@@ -73,7 +79,7 @@ export function scoreTables(
       values.push({ table: index.columns[c]![0], column: index.columns[c]![1], value: span })
     }
   }
-  return { score, values }
+  return { score, values, weights }
 }
 
 /**
@@ -82,12 +88,37 @@ export function scoreTables(
  * their foreign-key neighbours' and schema's scores; greedily kept best first, each with the
  * tables that join it to the kept ones (shortest foreign-key paths), while the budget allows.
  * The tables a kept table references compete too, at `PARENT` × its priority. `pinned` tables
- * (named by the glossary terms the question uses) are kept first, whatever their score.
+ * (named by the glossary terms the question uses) are kept first, whatever their score. With
+ * `columns`, a wide table costs only the columns it shows (src/linking/prune-columns.ts), so more
+ * tables fit; `pinnedColumns` (the glossary's columns) are among those shown.
  */
-export function linkTables(index: LinkIndex, question: string, budget: number, opts: { history?: string[]; pinned?: readonly number[] } = {}): Linked {
+export function linkTables(
+  index: LinkIndex,
+  question: string,
+  budget: number,
+  opts: { history?: string[]; pinned?: readonly number[]; columns?: ColumnPruning; pinnedColumns?: readonly { table: number; column: string }[] } = {},
+): Linked {
   const pinned = opts.pinned ?? []
   const n = index.tokens.length
-  const { score, values } = scoreTables(index, question, { history: opts.history ?? [] })
+  const { score, values, weights } = scoreTables(index, question, { history: opts.history ?? [] })
+  const pruning = opts.columns && opts.columns.wide > 0 ? opts.columns : undefined
+  const pruned = new Map<number, PrunedTable | null>()
+  let cost = (t: number): number => index.tokens[t]!
+  if (pruning) {
+    const named = new Map<number, Set<string>>()
+    for (const { table, column } of [...values, ...(opts.pinnedColumns ?? [])]) {
+      let set = named.get(table)
+      if (!set) named.set(table, (set = new Set()))
+      set.add(column)
+    }
+    const words = new Set([question, ...(opts.history ?? []).slice(-HISTORY_TURNS)].flatMap(columnWords))
+    const signals = { weights, words, pinned: named }
+    cost = (t) => {
+      let p = pruned.get(t)
+      if (p === undefined) pruned.set(t, (p = pruneColumns(pruning, t, index.tokens[t]!, budget, signals)))
+      return p ? p.tokens : index.tokens[t]!
+    }
+  }
 
   // Bridges and join partners inherit from their neighbours; tables from the best schema.
   const linked = new Float64Array(n)
@@ -106,9 +137,9 @@ export function linkTables(index: LinkIndex, question: string, budget: number, o
   // Parents of kept tables wait here, each at a share of its kept child's priority.
   const waiting = new Map<number, number>()
   for (const t of pinned) {
-    if (kept.has(t) || used + index.tokens[t]! > budget) continue
+    if (kept.has(t) || used + cost(t) > budget) continue
     kept.add(t)
-    used += index.tokens[t]!
+    used += cost(t)
     for (const ref of index.refs[t]!) waiting.set(ref, Math.max(waiting.get(ref) ?? 0, PARENT * Math.max(rank[t]!, rank[order[0]!]!)))
   }
   let next = 0
@@ -129,18 +160,27 @@ export function linkTables(index: LinkIndex, question: string, budget: number, o
       waiting.delete(parent)
       if (kept.has(t)) continue
     } else break
-    if (used + index.tokens[t]! > budget) continue
+    if (used + cost(t) > budget) continue
     kept.add(t)
-    used += index.tokens[t]!
+    used += cost(t)
     // Keep what joins it to the tables already kept in its schema.
     for (const bridge of joinPath(index, t, kept)) {
-      if (kept.has(bridge) || used + index.tokens[bridge]! > budget) continue
+      if (kept.has(bridge) || used + cost(bridge) > budget) continue
       kept.add(bridge)
-      used += index.tokens[bridge]!
+      used += cost(bridge)
     }
     for (const ref of index.refs[t]!) if (!kept.has(ref)) waiting.set(ref, Math.max(waiting.get(ref) ?? 0, PARENT * priority))
   }
-  return { tables: [...kept].sort((a, b) => a - b), tokens: used, values: values.filter((v) => kept.has(v.table)) }
+  // What no further table could use goes back to the pruned tables' columns, the first kept first.
+  const keptPruned = new Map<number, PrunedTable>()
+  for (const t of kept) {
+    const p = pruned.get(t)
+    if (p) keptPruned.set(t, p)
+  }
+  if (pruning && keptPruned.size) used += widenColumns(pruning.tables, keptPruned, [...kept], budget - used)
+  const shown = new Map<number, string[]>()
+  for (const [t, p] of keptPruned) shown.set(t, p.shown)
+  return { tables: [...kept].sort((a, b) => a - b), tokens: used, values: values.filter((v) => kept.has(v.table)), shown }
 }
 
 /** Intermediate tables on the shortest FK path (≤ 3 hops) from `from` to any kept table of its schema. */

@@ -14,6 +14,19 @@ const STOP = new Set(
     ' ',
   ),
 )
+/**
+ * Stop words that still name columns: "the name of the card" says nothing about which table, but
+ * inside a kept table it points at `name` (column pruning, src/linking/prune-columns.ts).
+ */
+const COLUMN_WORDS = new Set(['name', 'names', 'number', 'id', 'ids'])
+
+/** A text's words as column names use them: stemmed, stop words dropped except `COLUMN_WORDS`. */
+export function columnWords(text: string): string[] {
+  return splitWords(text)
+    .filter((w) => w.length > 1 && (!STOP.has(w) || COLUMN_WORDS.has(w)))
+    .map(stem)
+}
+
 /** Chinese function characters: a bigram made only of them says nothing. */
 const CJK_STOP = new Set([...'的了是在和与及或有个些哪什么多少请问给出列所各每被把为从对'])
 
@@ -43,7 +56,8 @@ export function terms(text: string): string[] {
   }
   for (const run of text.match(CJK_RUN) ?? []) {
     if (run.length === 1) {
-      if (!CJK_STOP.has(run)) out.push(run)
+      // Also as the weak single character a longer run yields: a table named 人 meets 人数.
+      if (!CJK_STOP.has(run)) out.push(run, `${run}·`)
       continue
     }
     // Single characters too (marked ·): a question's 书 meets a table 图书; idf keeps them weak.

@@ -2,7 +2,7 @@ import type { ChatMessage } from '../dashscope/build-request'
 import { linkIndexFor } from '../linking/index-cache'
 import { selectExamples } from '../linking/select-examples'
 import { linkTables } from '../linking/select-schema'
-import { glossaryTables, matchGlossary, type GlossaryEntry } from '../schema/glossary'
+import { glossaryColumns, glossaryTables, matchGlossary, type GlossaryEntry } from '../schema/glossary'
 import type { Example, Snapshot } from '../schema/snapshot-schema'
 import { renderSchema } from './render-schema'
 
@@ -14,12 +14,15 @@ export type PromptInput = {
   examples?: Example[]
   /** Schema tokens above which tables are chosen for the question (SCHEMA_TOKEN_BUDGET). */
   schemaTokenBudget?: number
+  /** When the schema is cut to the budget, tables wider than this show only the columns that matter (SCHEMA_WIDE_TABLE_COLUMNS; 0 = off). */
+  wideTableColumns?: number
   /** At most this many examples (EXAMPLES_TOP_K) within this many tokens (EXAMPLES_TOKEN_BUDGET). */
   examplesTopK?: number
   examplesTokenBudget?: number
 }
 
 export const DEFAULT_SCHEMA_TOKEN_BUDGET = 3000
+export const DEFAULT_WIDE_TABLE_COLUMNS = 20
 export const DEFAULT_EXAMPLES_TOP_K = 5
 export const DEFAULT_EXAMPLES_TOKEN_BUDGET = 800
 
@@ -58,9 +61,18 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
   // A schema within the budget is sent whole (rendered once per snapshot); a bigger one is cut
   // to the tables this question needs.
   const history = (input.history ?? []).filter((turn) => turn.role === 'user').map((turn) => turn.content)
-  const chosen =
-    whole <= budget ? snapshot.tables : linkTables(index, input.question, budget, { history, pinned: glossaryTables(terms, snapshot.tables) }).tables.map((i) => snapshot.tables[i]!)
-  const schemaText = chosen === snapshot.tables ? renderedSchema(snapshot) : renderSchema(snapshot, chosen)
+  const linked =
+    whole <= budget
+      ? undefined
+      : linkTables(index, input.question, budget, {
+          history,
+          pinned: glossaryTables(terms, snapshot.tables),
+          columns: { tables: snapshot.tables, wide: input.wideTableColumns ?? DEFAULT_WIDE_TABLE_COLUMNS },
+          pinnedColumns: glossaryColumns(terms, snapshot.tables),
+        })
+  const chosen = linked ? linked.tables.map((i) => snapshot.tables[i]!) : snapshot.tables
+  const shown = new Map([...(linked?.shown ?? [])].map(([t, columns]) => [snapshot.tables[t]!, columns]))
+  const schemaText = linked ? renderSchema(snapshot, chosen, shown) : renderedSchema(snapshot)
   const examples =
     input.examples ??
     selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)

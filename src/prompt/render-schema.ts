@@ -23,39 +23,59 @@ const MAX_SAMPLE_CHARS = 40
  * The schema as compact CREATE TABLE/VIEW statements with the comments a model needs to know
  * what cryptic names mean, and a few sample values so it filters the right column.
  */
-export function renderSchema(snapshot: Pick<Snapshot, 'tables'>, tables: Table[] = snapshot.tables): string {
+export function renderSchema(snapshot: Pick<Snapshot, 'tables'>, tables: Table[] = snapshot.tables, shown?: ReadonlyMap<Table, readonly string[]>): string {
   const omitPublic = snapshot.tables.every((t) => t.schema === 'public')
-  return tables.map((t) => renderTable(t, omitPublic)).join('\n\n')
+  return tables.map((t) => renderTable(t, omitPublic, shown?.get(t))).join('\n\n')
 }
 
-export function renderTable(table: Table, omitPublic: boolean): string {
+/**
+ * One table's CREATE statement. `shown` (column pruning, src/linking/prune-columns.ts): only these
+ * columns are written, and a last comment line says how many were left out, so the model knows
+ * the table has more than it sees (and does not invent their absence).
+ */
+export function renderTable(table: Table, omitPublic: boolean, shown?: readonly string[]): string {
   const name = qualifiedName(table, omitPublic)
   const head: string[] = []
   if (table.comment) head.push(`-- ${oneLine(table.comment)}`)
   const rows = table.row_estimate != null && table.row_estimate >= 0 ? ` -- ~${Math.round(table.row_estimate)} rows` : ''
   const pk = table.primary_key ?? []
-  const singlePk = pk.length === 1 ? pk[0] : undefined
+  const keep = shown ? new Set(shown) : undefined
+  const columns = keep ? table.columns.filter((c) => keep.has(c.name)) : table.columns
+  const lines = columns.map((col) => ({ def: columnDef(table, col, omitPublic), note: columnNote(col) }))
   const fks = table.foreign_keys ?? []
-  const singleFk = new Map(fks.filter((f) => f.columns.length === 1).map((f) => [f.columns[0]!, f]))
-  const lines = table.columns.map((col) => {
-    let def = `  ${quoteIdent(col.name)} ${col.type}`
-    if (table.kind === 'table') {
-      if (col.name === singlePk) def += ' PRIMARY KEY'
-      else if (col.nullable === false) def += ' NOT NULL'
-      const fk = singleFk.get(col.name)
-      if (fk) def += ` REFERENCES ${refName(fk, omitPublic)}(${fk.ref_columns.map(quoteIdent).join(', ')})`
-    }
-    return { def, note: columnNote(col) }
-  })
   if (table.kind === 'table') {
     if (pk.length > 1) lines.push({ def: `  PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`, note: '' })
     for (const fk of fks.filter((f) => f.columns.length > 1)) {
       lines.push({ def: `  FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${refName(fk, omitPublic)}(${fk.ref_columns.map(quoteIdent).join(', ')})`, note: '' })
     }
   }
-  const body = lines.map((l, i) => `${l.def}${i < lines.length - 1 ? ',' : ''}${l.note ? ` -- ${l.note}` : ''}`).join('\n')
+  let body = lines.map((l, i) => `${l.def}${i < lines.length - 1 ? ',' : ''}${l.note ? ` -- ${l.note}` : ''}`).join('\n')
+  const hidden = table.columns.length - columns.length
+  if (hidden > 0) body += `\n${hiddenNote(hidden)}`
   head.push(`CREATE ${table.kind === 'view' ? 'VIEW' : 'TABLE'} ${name} (${rows}\n${body}\n);`)
   return head.join('\n')
+}
+
+/** The comment line that stands for the columns pruning left out. */
+export function hiddenNote(hidden: number): string {
+  return `  -- ${hidden} more column${hidden === 1 ? '' : 's'} not shown`
+}
+
+/** A column's line as rendered (with its comma and note): what column pruning weighs each column by. */
+export function renderColumnLine(table: Table, col: Column, omitPublic: boolean): string {
+  const note = columnNote(col)
+  return `${columnDef(table, col, omitPublic)},${note ? ` -- ${note}` : ''}`
+}
+
+function columnDef(table: Table, col: Column, omitPublic: boolean): string {
+  let def = `  ${quoteIdent(col.name)} ${col.type}`
+  if (table.kind !== 'table') return def
+  const pk = table.primary_key ?? []
+  if (pk.length === 1 && col.name === pk[0]) def += ' PRIMARY KEY'
+  else if (col.nullable === false) def += ' NOT NULL'
+  const fk = (table.foreign_keys ?? []).find((f) => f.columns.length === 1 && f.columns[0] === col.name)
+  if (fk) def += ` REFERENCES ${refName(fk, omitPublic)}(${fk.ref_columns.map(quoteIdent).join(', ')})`
+  return def
 }
 
 function refName(fk: { ref_schema?: string | undefined; ref_table: string }, omitPublic: boolean): string {

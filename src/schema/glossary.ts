@@ -122,6 +122,18 @@ export function glossaryTables(entries: GlossaryEntry[], tables: Pick<Table, 'sc
   return [...out]
 }
 
+/** The columns (table index and name) the matched entries name: shown even when their table is pruned. */
+export function glossaryColumns(entries: GlossaryEntry[], tables: Pick<Table, 'schema' | 'name' | 'columns'>[]): { table: number; column: string }[] {
+  const out: { table: number; column: string }[] = []
+  for (const e of entries) {
+    for (const ref of e.columns ?? []) {
+      const c = resolveColumn(tables, ref)
+      if (c?.column !== undefined) out.push({ table: c.table, column: c.column })
+    }
+  }
+  return out
+}
+
 // Chinese terms match anywhere (no word boundaries in Chinese); ASCII terms only as whole words,
 // so "GMV" is not found in "GMVX" nor "line" in "airline".
 function containsWord(lowerText: string, lowerWord: string): boolean {
