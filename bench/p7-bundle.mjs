@@ -26,5 +26,5 @@ export async function measureBundle() {
     byPackage.set(key, (byPackage.get(key) ?? 0) + info.bytesInOutput)
   }
   const contributors = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
-  return { rawKB: raw / 1024, gzipKB: gz / 1024, contributors }
+  return { rawKB: raw / 1024, gzipKB: gz / 1024, gzipBytes: gz, contributors }
 }
