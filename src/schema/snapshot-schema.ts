@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import '../zod-locale'
-import { GlossaryEntrySchema } from './glossary'
+import { GlossaryEntrySchema } from './glossary-schema'
 
 /**
  * The schema snapshot kept in SCHEMA_KV: what the model is told about the business database.
