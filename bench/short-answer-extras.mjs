@@ -11,14 +11,25 @@ import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
 import { NATIVE_PATH, nativeHeaders, nativeRequest, post } from './lib/http-client.mjs'
 import { BENCH_KEY, workerdCpuTicks } from './lib/service.mjs'
 const SCRIPT = `
+const RECORD = JSON.stringify({ question: '沈塘桥地铁站的信息', sql: 'SELECT * FROM stations WHERE name = 1', schema_version: 'pg-1234', caller: 'ip:abc', at: '2026-12-01T00:00:00.000Z' })
+const LOG_LINE = { method: 'POST', path: '/v1/ask', question_chars: 9, model: 'qwen-plus', protocol: 'native', upstream_status: 200, total_ms: 141, status: 200, ttft_ms: 3, input_tokens: 1866, output_tokens: 63, finish_reason: 'stop', error_code: null, sql_ok: true }
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url)
     const [, mode, ...rest] = url.pathname.split('/')
-    const path = '/' + rest.join('/')
-    const upstream = await fetch(env.UPSTREAM + path + url.search, { method: request.method, headers: request.headers, body: request.body })
+    const upstream = await fetch(env.UPSTREAM + '/' + rest.join('/') + url.search, { method: request.method, headers: request.headers, body: request.body })
     const reader = upstream.body.getReader()
-    const body = new ReadableStream({ async pull(c) { const { done, value } = await reader.read(); if (done) { c.close(); if (mode === 'kv') ctx.waitUntil(env.KV.put('r:' + crypto.randomUUID(), JSON.stringify({ question: '沈塘桥地铁站的信息', sql: 'SELECT * FROM stations WHERE name = 1', schema_version: 'pg-1234', caller: 'ip:abc', at: new Date().toISOString() }), { expirationTtl: 86400 })); if (mode === 'log') console.log(JSON.stringify({request_id: crypto.randomUUID(), method: 'POST', path: '/v1/ask', question_chars: 9, model: 'qwen-plus', protocol: 'native', upstream_status: 200, total_ms: 141, status: 200, ttft_ms: 3, input_tokens: 1866, output_tokens: 63, finish_reason: 'stop', error_code: null, sql_ok: true})) } else c.enqueue(value) }, cancel: (r) => reader.cancel(r) }, { highWaterMark: 0 })
+    const body = new ReadableStream({
+      async pull(c) {
+        const { done, value } = await reader.read()
+        if (!done) return c.enqueue(value)
+        c.close()
+        // What our worker does once per answer, after its last event.
+        if (mode === 'kv') ctx.waitUntil(env.KV.put('r:' + crypto.randomUUID(), RECORD, { expirationTtl: 86400 }))
+        if (mode === 'log') console.log(JSON.stringify({ request_id: crypto.randomUUID(), ...LOG_LINE }))
+      },
+      cancel: (r) => reader.cancel(r),
+    }, { highWaterMark: 0 })
     return new Response(body, { status: upstream.status, headers: upstream.headers })
   },
 }`
