@@ -6,6 +6,7 @@
 //   node bench/p3-workerd.mjs [--rounds=7] [--answers=40]
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
+import { startScriptWorker } from './lib/passthrough-worker.mjs'
 import { workerdCpuTicks } from './lib/service.mjs'
 import { summary } from './lib/stats.mjs'
 
@@ -14,15 +15,7 @@ export const MODES = (process.env.P3_MODES ?? 'bare,js,decode,sse,json,ours').sp
 
 export async function startStreamWorker({ inspectorPort } = {}) {
   const out = await build({ entryPoints: ['bench/lib/stream-entry.ts'], bundle: true, format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], minify: !process.env.BENCH_NO_MINIFY, write: false, logLevel: 'error' })
-  const { Miniflare } = await import('../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
-  const mf = new Miniflare({
-    host: '127.0.0.1',
-    port: 0,
-    ...(inspectorPort ? { inspectorPort } : {}),
-    enableDevRegistry: false,
-    workers: [{ config: { name: 'p3', compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'], manifest: { mainModule: 'p3.mjs', modules: { 'p3.mjs': { type: 'esm', contents: out.outputFiles[0].text } } } } }],
-  })
-  return { url: (await mf.ready).origin, stop: () => mf.dispose() }
+  return startScriptWorker({ name: 'p3', script: out.outputFiles[0].text, inspectorPort })
 }
 
 /** ms of workerd CPU per answer for each mode and protocol; `events` per answer. */

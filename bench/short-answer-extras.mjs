@@ -9,6 +9,7 @@
 //   node bench/short-answer-extras.mjs
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
 import { NATIVE_PATH, nativeHeaders, nativeRequest, post } from './lib/http-client.mjs'
+import { startScriptWorker } from './lib/passthrough-worker.mjs'
 import { BENCH_KEY, workerdCpuTicks } from './lib/service.mjs'
 const SCRIPT = `
 const RECORD = JSON.stringify({ question: '沈塘桥地铁站的信息', sql: 'SELECT * FROM stations WHERE name = 1', schema_version: 'pg-1234', caller: 'ip:abc', at: '2026-12-01T00:00:00.000Z' })
@@ -33,10 +34,9 @@ export default {
     return new Response(body, { status: upstream.status, headers: upstream.headers })
   },
 }`
-const { Miniflare } = await import('../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
 const fake = await startFakeDashScope({ apiKey: BENCH_KEY })
-const mf = new Miniflare({ host: '127.0.0.1', port: 0, enableDevRegistry: false, workers: [{ config: { name: 'p', compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'], manifest: { mainModule: 'p.mjs', modules: { 'p.mjs': { type: 'esm', contents: SCRIPT } } }, env: { UPSTREAM: { type: 'text', value: fake.url }, KV: { type: 'kv', id: 'kv' } } } }] })
-const url = (await mf.ready).origin
+const worker = await startScriptWorker({ name: 'extras', script: SCRIPT, env: { UPSTREAM: { type: 'text', value: fake.url }, KV: { type: 'kv', id: 'kv' } } })
+const url = worker.url
 async function ask(mode) {
   const r = await post(`${url}/${mode}/s/pace=2${NATIVE_PATH}`, nativeRequest(), { headers: nativeHeaders(BENCH_KEY) })
   if (r.status !== 200) throw new Error(String(r.status))
@@ -51,4 +51,5 @@ for (let round = 0; round < ROUNDS; round++) for (const m of Object.keys(res)) {
   res[m].push((workerdCpuTicks(process.pid) - t0) * 10 / 40)
 }
 for (const [m, v] of Object.entries(res)) console.log(m, v.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)].toFixed(2), 'ms/answer p50', v.map((x) => x.toFixed(1)).join(' '))
-await mf.dispose(); await fake.close()
+await worker.stop()
+await fake.close()

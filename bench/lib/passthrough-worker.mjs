@@ -37,25 +37,35 @@ export const PASSTHROUGH_SCRIPT = `export default {
 const COMPATIBILITY_DATE = '2026-04-01'
 const COMPATIBILITY_FLAGS = ['nodejs_compat']
 
-/** In process, through wrangler's Miniflare 5 (per worker: `{ config, dev }`). */
-export async function startPassthrough(upstreamUrl) {
+/**
+ * One Worker of one ES module (`script`) in process, through wrangler's Miniflare 5 (per worker:
+ * `{ config, dev }`), with this bench's compatibility settings. `env` holds Miniflare 5 bindings
+ * (`{ type: 'text', value }`, `{ type: 'kv', id }`); `inspectorPort` opens the DevTools protocol.
+ */
+export async function startScriptWorker({ name, script, env = {}, inspectorPort }) {
   const { Miniflare } = await import('../../node_modules/wrangler/node_modules/miniflare/dist/src/index.js')
   const mf = new Miniflare({
     host: '127.0.0.1',
     port: 0,
+    ...(inspectorPort ? { inspectorPort } : {}),
     enableDevRegistry: false,
     workers: [{
       config: {
-        name: 'passthrough',
+        name,
         compatibilityDate: COMPATIBILITY_DATE,
         compatibilityFlags: COMPATIBILITY_FLAGS,
-        manifest: { mainModule: 'passthrough.mjs', modules: { 'passthrough.mjs': { type: 'esm', contents: PASSTHROUGH_SCRIPT } } },
-        env: { UPSTREAM: { type: 'text', value: upstreamUrl } },
+        manifest: { mainModule: `${name}.mjs`, modules: { [`${name}.mjs`]: { type: 'esm', contents: script } } },
+        env,
       },
     }],
   })
   const url = (await mf.ready).origin
   return { url, pid: process.pid, stop: () => mf.dispose() }
+}
+
+/** The pass-through Worker in process. */
+export function startPassthrough(upstreamUrl) {
+  return startScriptWorker({ name: 'passthrough', script: PASSTHROUGH_SCRIPT, env: { UPSTREAM: { type: 'text', value: upstreamUrl } } })
 }
 
 /**

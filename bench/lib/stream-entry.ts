@@ -31,17 +31,24 @@ function source(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   return new ReadableStream({ pull: (c) => (i < chunks.length ? c.enqueue(chunks[i++]!) : c.close()) }, { highWaterMark: 0 })
 }
 
-/** The pass-through Worker's /js/ body: each read re-enqueued, nothing parsed. */
-function oneJsStream(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+/**
+ * The shape every mode below shares with the pass-through Worker's /js/ body and with our
+ * answerStream: a pull-driven JavaScript stream that reads the upstream once per pull and enqueues
+ * what `step` makes of that read. Same reads, same enqueues; only `step` differs between modes.
+ */
+function perRead<I, O>(body: ReadableStream<I>, step: (value: I) => O): ReadableStream<O> {
   const reader = body.getReader()
-  return new ReadableStream({
+  return new ReadableStream<O>({
     async pull(c) {
       const { done, value } = await reader.read()
       if (done) c.close()
-      else c.enqueue(value)
+      else c.enqueue(step(value))
     },
   }, { highWaterMark: 0 })
 }
+
+/** The pass-through Worker's /js/ body: each read re-enqueued, nothing parsed. */
+const oneJsStream = (body: ReadableStream<Uint8Array>) => perRead(body, (value) => value)
 
 /**
  * The ladder between the JS stream and ours, one platform or library step at a time, each also
@@ -50,21 +57,17 @@ function oneJsStream(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Arra
  * and `ours` is our own code: mapping, the events, the SQL tracker, SSE encoding, the timers.
  */
 function ladder(body: ReadableStream<Uint8Array>, step: 'decode' | 'sse' | 'json'): ReadableStream<Uint8Array> {
-  const reader = body.getReader()
   const decoder = new TextDecoder()
   let out = ''
   const parser = createParser({ onEvent: (m) => { out += step === 'json' && m.data !== '[DONE]' ? (JSON.parse(m.data) as { request_id?: string }).request_id ?? 'x' : m.data.slice(0, 4) } })
-  return new ReadableStream({
-    async pull(c) {
-      const { done, value } = await reader.read()
-      if (done) return c.close()
-      const text = decoder.decode(value, { stream: true })
-      if (step === 'decode') out = text
-      else parser.feed(text)
-      c.enqueue(enc.encode(out))
-      out = ''
-    },
-  }, { highWaterMark: 0 })
+  return perRead(body, (value) => {
+    const text = decoder.decode(value, { stream: true })
+    if (step === 'decode') out = text
+    else parser.feed(text)
+    const bytes = enc.encode(out)
+    out = ''
+    return bytes
+  })
 }
 
 /**
@@ -86,49 +89,21 @@ function identityTransform(body: ReadableStream<Uint8Array>): ReadableStream<Uin
   })()
   return t.readable
 }
-function nativeDecode(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader()
-  return new ReadableStream({
-    async pull(c) {
-      const { done, value } = await reader.read()
-      if (done) return c.close()
-      c.enqueue(enc.encode(value))
-    },
-  }, { highWaterMark: 0 })
-}
+const nativeDecode = (body: ReadableStream<Uint8Array>) => perRead(body.pipeThrough(new TextDecoderStream()), (text) => enc.encode(text))
 function nativeEncode(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const reader = body.getReader()
   const decoder = new TextDecoder()
-  return new ReadableStream<string>({
-    async pull(c) {
-      const { done, value } = await reader.read()
-      if (done) return c.close()
-      c.enqueue(decoder.decode(value, { stream: true }))
-    },
-  }, { highWaterMark: 0 }).pipeThrough(new TextEncoderStream())
+  return perRead(body, (value) => decoder.decode(value, { stream: true })).pipeThrough(new TextEncoderStream())
 }
 function decodeNoStream(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const reader = body.getReader()
   const decoder = new TextDecoder()
-  return new ReadableStream({
-    async pull(c) {
-      const { done, value } = await reader.read()
-      if (done) return c.close()
-      c.enqueue(enc.encode(decoder.decode(value)))
-    },
-  }, { highWaterMark: 0 })
+  return perRead(body, (value) => enc.encode(decoder.decode(value)))
 }
 function decodeOnly(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const reader = body.getReader()
   const decoder = new TextDecoder()
-  return new ReadableStream({
-    async pull(c) {
-      const { done, value } = await reader.read()
-      if (done) return c.close()
-      decoder.decode(value, { stream: true })
-      c.enqueue(value)
-    },
-  }, { highWaterMark: 0 })
+  return perRead(body, (value) => {
+    decoder.decode(value, { stream: true })
+    return value
+  })
 }
 
 async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
