@@ -81,16 +81,17 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     heartbeatMs: config.heartbeatIntervalMs,
     startedAt: input.startedAt,
   }
-  // One repair round, streamed into the same response; aborted with the request.
-  const streamRepair = async (messages: ChatMessage[], emit: Emit): Promise<InnerEnd> => {
+  // One more call streamed into the same response (the repair round, the summary); aborted with
+  // the request. The summary never asks a thinking model to think: its reasoning is not shown.
+  const streamInner = (thinking: boolean) => async (messages: ChatMessage[], emit: Emit): Promise<InnerEnd> => {
     try {
-      const repair = await openUpstream(buildUpstreamRequest({ protocol, baseUrl, apiKey, model, messages, enableThinking }), {
+      const inner = await openUpstream(buildUpstreamRequest({ protocol, baseUrl, apiKey, model, messages, enableThinking: thinking }), {
         fetch: input.fetch,
         controller,
         headersTimeoutMs: config.upstreamIdleTimeoutMs,
       })
       let end: InnerEnd = { found: null, usage: null }
-      const inner: PipelineOptions = {
+      const options: PipelineOptions = {
         ...shared,
         meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
         innerEmit: emit,
@@ -99,7 +100,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
         },
         abortUpstream: () => controller.abort(),
       }
-      const reader = pipeAnswer(repair.body!, inner).getReader()
+      const reader = pipeAnswer(inner.body!, options).getReader()
       while (!(await reader.read()).done) {
         // Draining drives the inner answer; its events were already emitted.
       }
@@ -113,10 +114,17 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     ...shared,
     afterAnswer: checking
       ? (found, emit) =>
-          verifyAnswer(found, guardEmit(emit, controller), { config, execute: body.execute === true, messages: prompt.messages, streamRepair })
+          verifyAnswer(found, guardEmit(emit, controller), {
+            config,
+            execute: body.execute === true,
+            messages: prompt.messages,
+            streamRepair: streamInner(enableThinking),
+            ...(body.summarize ? { summarize: { question: body.question, stream: streamInner(false) } } : {}),
+          })
       : undefined,
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
+    ...(body.summarize ? { afterDeclined: skippedSummary } : {}),
     onDone: (s) => {
       spent(s.usage)
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
@@ -150,6 +158,7 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
   const items: StreamItem[] = [
     { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
     { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
+    ...(input.body.summarize ? [SKIPPED_SUMMARY] : []),
     { event: 'done', data: { finish_reason: 'unanswerable', ttft_ms: null, total_ms: total } },
   ]
   input.log.set({ model: config.dashscope.model })
@@ -164,6 +173,10 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
     },
   })
 }
+
+/** A question the schema cannot answer has no rows to explain: said once, where a summary would come. */
+const SKIPPED_SUMMARY: StreamItem = { event: 'summary', data: { text: '', skipped: 'unanswerable' } }
+const skippedSummary = (emit: Emit) => emit(SKIPPED_SUMMARY)
 
 /**
  * Reports totals as they become known, each token once: a client that leaves during the check

@@ -1,11 +1,12 @@
 import type { Config } from '../config'
 import type { ChatMessage } from '../dashscope/build-request'
-import { withDb } from '../db/connect'
-import { checkAndRun, type SqlCheck, type SqlRun } from '../db/guarded-sql'
-import { toAppError } from '../errors'
+import type { SqlRun } from '../db/guarded-sql'
+import { guardSql, type Guarded } from './guard-sql'
 import type { ExtractedSql } from '../sql/extract-sql'
-import type { AfterAnswer, Emit, ErrorPart, InnerEnd } from '../stream/answer-events'
+import { addUsage, type AfterAnswer, type Emit, type ErrorPart, type InnerEnd } from '../stream/answer-events'
+import { buildSummaryPrompt } from '../prompt/build-summary-prompt'
 import type { SqlData } from '../stream/events'
+import { toAppError } from '../errors'
 
 export type VerifyInput = {
   config: Config
@@ -15,6 +16,8 @@ export type VerifyInput = {
   messages: ChatMessage[]
   /** Streams a second answer into the same response (its deltas via `emit`); resolves at its end. */
   streamRepair: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd>
+  /** The caller asked for the rows explained in words (`summarize`, with `execute`). */
+  summarize?: { question: string; stream: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd> }
 }
 
 /**
@@ -29,7 +32,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     return { sql: null, sqlOk: false, usage: null }
   }
   let sql = found.sql
-  let outcome = await guard(sql, input)
+  let outcome = await guarded(sql, input)
   let repaired = false
   let usage: AfterAnswer['usage'] = null
   if ('check' in outcome && !outcome.check.ok && input.config.sql.repair) {
@@ -44,43 +47,46 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     if (second.found?.ok) {
       sql = second.found.sql
       repaired = true
-      outcome = await guard(sql, input)
+      outcome = await guarded(sql, input)
     }
   }
   const data = sqlData(sql, outcome, repaired)
   emit({ event: 'sql', data })
-  if ('run' in outcome && outcome.run) emitRun(outcome.run, emit, input.config.sql.rowsPerEvent)
-  return { sql, sqlOk: data.ok, usage }
+  const run = 'run' in outcome ? outcome.run : undefined
+  if (run) emitRun(run, emit, input.config.sql.rowsPerEvent)
+  if (!input.summarize) return { sql, sqlOk: data.ok, usage }
+  const summary = await summarizeRun(sql, run, emit, input.summarize, input.config.summarySampleRows)
+  return { sql, sqlOk: data.ok, usage: addUsage(usage, summary.usage), ...(summary.error ? { error: summary.error } : {}) }
 }
 
-/** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
-const SESSION_GRACE_MS = 2000
+/**
+ * After `result`: the rows explained in words by one more DashScope call, streamed as `summary`
+ * text; or one `summary` event saying why not (no rows, or no run to explain).
+ */
+async function summarizeRun(sql: string, run: SqlRun | undefined, emit: Emit, summarize: NonNullable<VerifyInput['summarize']>, sampleRows: number): Promise<InnerEnd> {
+  if (!run?.ok || run.rows.length === 0) {
+    emit({ event: 'summary', data: { text: '', skipped: run?.ok ? 'no_rows' : 'run_failed' } })
+    return { found: null, usage: null }
+  }
+  const messages = buildSummaryPrompt({ question: summarize.question, sql, columns: run.columns, rows: run.rows, truncated: run.truncated, sampleRows })
+  // Only the text is the summary; a thinking model's reasoning is not shown.
+  return summarize.stream(messages, (item) => {
+    if (item.event === 'delta') emit({ event: 'summary', data: { text: item.data.text } })
+    else if (item.event === 'ping') emit(item)
+  })
+}
 
-type Guarded = { check: SqlCheck; run?: SqlRun } | { unavailable: string }
-
-async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
-  const { config } = input
+/** The database could not be asked: the SQL goes out unchecked, and says so. */
+async function guarded(sql: string, input: VerifyInput): Promise<Guarded> {
   try {
-    return await withDb({ ...config.database, url: config.sql.url }, (db) =>
-      checkAndRun(db, sql, {
-        schemas: config.database.schemas,
-        checkTimeoutMs: config.sql.checkTimeoutMs,
-        executeTimeoutMs: config.sql.executeTimeoutMs,
-        maxRows: config.sql.maxRows,
-        maxBytes: config.sql.maxResultBytes,
-        execute: input.execute,
-      }),
-      // Postgres bounds each statement; this bounds a server that stops answering altogether.
-      config.sql.checkTimeoutMs + (input.execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,
-    )
+    return await guardSql(input.config, sql, input.execute)
   } catch (err) {
-    // The database could not be asked: the SQL goes out unchecked, and says so.
     const e = toAppError(err)
     return { unavailable: `${e.code}: ${e.message}` }
   }
 }
 
-function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
+export function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
   const extra = repaired ? { repaired: true } : {}
   if ('unavailable' in outcome) return { sql, ok: true, checked: false, check_error: outcome.unavailable, ...extra }
   const c = outcome.check
@@ -88,7 +94,7 @@ function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
   return { sql, ok: false, checked: true, error: c.error, ...(c.position ? { position: c.position } : {}), ...(c.pg_code ? { pg_code: c.pg_code } : {}), ...extra }
 }
 
-function emitRun(run: SqlRun, emit: Emit, perEvent: number): void {
+export function emitRun(run: SqlRun, emit: Emit, perEvent: number): void {
   if (!run.ok) {
     emit({ event: 'result', data: { ok: false, error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
     return

@@ -50,6 +50,7 @@ export const EVENT_DATA = {
     offset: z.int(),
   }),
   result: ResultDataSchema,
+  summary: z.strictObject({ text: z.string(), skipped: z.optional(z.enum(['no_rows', 'run_failed', 'unanswerable'])) }),
   usage: UsageSchema,
   error: z.strictObject({ code: z.string(), message: z.string(), retryable: z.boolean() }),
   done: DoneDataSchema,
@@ -65,6 +66,8 @@ export const EVENT_DESCRIPTIONS: Record<AnswerEventName, string> = {
   sql: 'After the answer: its final SQL and Postgres\'s check (`checked`, `plan_rows`, `plan_cost`; or `error`, `position`, `pg_code`); `repaired` when it is the second attempt; `check_error` when the database could not be asked; `{sql: null, ok: false, error}` when the answer has none.',
   rows: 'With `execute`: result rows as arrays, SQL_ROWS_PER_EVENT per event; the first carries `columns`.',
   result: 'With `execute`, after the rows: the count and whether the rows were truncated, or the failure.',
+  summary:
+    'With `summarize` (and `execute`), after `result`: a short answer to the question in its language, from the row count, the columns and at most SUMMARY_SAMPLE_ROWS rows, as `text` deltas in order (one more DashScope call; its tokens are in `usage`). Instead, one event with empty `text` and `skipped` (`no_rows`, `run_failed`, `unanswerable`) when there is nothing to explain.',
   usage: 'After `sql`, when DashScope reported usage (once per call: a repair adds a second).',
   error: 'A failure after the stream began; only `done` follows.',
   done: 'Always last, also after an error (`finish_reason: "error"`).',
@@ -86,7 +89,7 @@ export const ErrorBodySchema = z.strictObject({ error: z.strictObject({ code: z.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 type DataOf<E extends AnswerEventName> = Extract<AnswerEvent, { event: E }>['data']
 type Agree = { [E in AnswerEventName]: Equal<z.infer<(typeof EVENT_DATA)[E]>, DataOf<E>> }
-const agree: Agree = { meta: true, reasoning: true, delta: true, repair: true, unanswerable: true, sql: true, rows: true, result: true, usage: true, error: true, done: true }
+const agree: Agree = { meta: true, reasoning: true, delta: true, repair: true, unanswerable: true, sql: true, rows: true, result: true, summary: true, usage: true, error: true, done: true }
 const agreeParts: [Equal<z.infer<typeof SqlDataSchema>, SqlData>, Equal<z.infer<typeof ResultDataSchema>, ResultData>, Equal<z.infer<typeof UsageSchema>, Usage>, Equal<z.infer<typeof DoneDataSchema>, DoneData>, Equal<(typeof ERROR_CODES)[number], ErrorCode>] = [true, true, true, true, true]
 void agree
 void agreeParts

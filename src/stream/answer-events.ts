@@ -28,6 +28,8 @@ export type AnswerEventsOptions = {
   afterAnswer?: (found: ExtractedSql, emit: Emit) => Promise<AfterAnswer>
   /** The tables closest to the question, named in an `unanswerable` event when the model declines. */
   closestTables?: string[]
+  /** Right after that `unanswerable` event: what else the declined answer owes (a skipped summary). */
+  afterDeclined?: (emit: Emit) => void
   /** An inner answer (the repair attempt): no `meta`, and its end is reported instead of emitted. */
   inner?: (end: InnerEnd) => void
 }
@@ -141,6 +143,7 @@ export class AnswerEvents {
     const reason = this.sql.unanswerable(found)
     if (reason === null) return false
     emit({ event: 'unanswerable', data: { reason, closest_tables: this.opts.closestTables ?? [], source: 'model' } })
+    this.opts.afterDeclined?.(emit)
     return true
   }
 

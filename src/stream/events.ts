@@ -8,6 +8,7 @@ export type AnswerEvent =
   | { event: 'sql'; data: SqlData }
   | { event: 'rows'; data: { columns?: { name: string; type: string }[]; rows: unknown[][]; offset: number } }
   | { event: 'result'; data: ResultData }
+  | { event: 'summary'; data: SummaryData }
   | { event: 'usage'; data: Usage }
   | { event: 'error'; data: { code: string; message: string; retryable: boolean } }
   | { event: 'done'; data: DoneData }
@@ -39,6 +40,13 @@ export type SqlData = {
 export type UnanswerableData = { reason: string; closest_tables: string[]; source: 'linking' | 'model' }
 
 export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean; elapsed_ms?: number; error?: string; position?: number; pg_code?: string }
+
+/**
+ * The rows explained in words (`"summarize": true`): `text` deltas in order, as DashScope writes
+ * them; or one event with `skipped` (and empty `text`) saying why there is no summary.
+ */
+export type SummaryData = { text: string; skipped?: SummarySkipped }
+export type SummarySkipped = 'no_rows' | 'run_failed' | 'unanswerable'
 
 export type Usage = { input_tokens: number; output_tokens: number; total_tokens: number }
 export type DoneData = { finish_reason: string; ttft_ms: number | null; total_ms: number }
