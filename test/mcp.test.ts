@@ -67,15 +67,18 @@ describe('the MCP server at /mcp', () => {
     await client.close()
   })
 
-  it('ask reports progress as notifications while the answer is written', async () => {
-    const client = await connect({ ...dbEnv('guardReadonly'), DASHSCOPE_BASE_URL: fake({ pace: '5' }) })
-    const messages: string[] = []
-    const result = await client.callTool({ name: 'ask', arguments: { question: '沈塘桥地铁站的信息' } }, { onprogress: (p) => messages.push(String(p.message)) })
-    expect(result.isError).toBeFalsy()
-    expect(messages[0]).toMatch(/^reading the question/)
-    expect(messages).toContain('SQL checked by Postgres')
-    await client.close()
-  })
+  for (const era of ['legacy', 'modern'] as const) {
+    it(`ask reports progress as notifications while the answer is written, to its end (${era} protocol)`, async () => {
+      const client = await connect({ ...dbEnv('guardReadonly'), DASHSCOPE_BASE_URL: fake({ pace: '5' }) }, {}, era)
+      const messages: string[] = []
+      const result = await client.callTool({ name: 'ask', arguments: { question: '沈塘桥地铁站的信息' } }, { onprogress: (p) => messages.push(String(p.message)) })
+      expect(result.isError).toBeFalsy()
+      expect((result.structuredContent as { sql: { checked: boolean } }).sql.checked).toBe(true)
+      expect(messages[0]).toMatch(/^reading the question/)
+      expect(messages).toContain('SQL checked by Postgres')
+      await client.close()
+    })
+  }
 
   it('ask relays the service\'s refusals as tool errors with their code', async () => {
     const client = await connect(dbEnv('guardReadonly'))

@@ -19,12 +19,10 @@ export type McpLimits = {
 
 /** Serves one HTTP request to /mcp (already authenticated) with a fresh stateless server. */
 export async function handleMcp(request: Request, tools: McpTools, limits: McpLimits, version: string): Promise<Response> {
+  // Not closed afterwards: close() aborts the exchanges still in flight, and a streamed answer is
+  // still in flight when its Response is returned. It holds nothing past the request.
   const handler = createMcpHandler(() => buildServer(tools, limits, version), { legacy: 'stateless', maxRequestBodySize: limits.maxBodyBytes })
-  try {
-    return await handler.fetch(request)
-  } finally {
-    void handler.close()
-  }
+  return handler.fetch(request)
 }
 
 function buildServer(tools: McpTools, limits: McpLimits, version: string): McpServer {

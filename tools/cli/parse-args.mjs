@@ -17,8 +17,10 @@ Postgres's check of it; with --execute, the rows as a table.
 Options:
   --url URL         the service (env TXT2SQL_URL; default ${DEFAULT_URL})
   --key KEY         API key, sent as a bearer token (env TXT2SQL_API_KEY)
-  --execute, -x     run the checked SQL read-only and print its rows
-                    (the service needs SQL_EXECUTE=true)
+  --execute, -x     run the checked SQL read-only and print its rows, then a
+                    short answer in words (the service needs SQL_EXECUTE=true)
+  --no-summary      with --execute: the rows only, no answer in words (saves
+                    the service's second DashScope call)
   --json            print the raw events, one JSON object per line:
                     {"event":"delta","data":{"text":"…"}}
   --history FILE    a conversation: send the turns in FILE (a JSON array of
@@ -44,7 +46,7 @@ Examples:
 /**
  * @param {string[]} argv arguments after the program name
  * @param {Record<string, string | undefined>} env
- * @returns {{ help: true } | { version: true } | { command: 'ask', question: string, url: URL, key: string | undefined, execute: boolean, json: boolean, history: string | undefined, color: boolean | undefined }}
+ * @returns {{ help: true } | { version: true } | { command: 'ask', question: string, url: URL, key: string | undefined, execute: boolean, summarize: boolean, json: boolean, history: string | undefined, color: boolean | undefined }}
  */
 export function parseCliArgs(argv, env) {
   let parsed
@@ -57,6 +59,7 @@ export function parseCliArgs(argv, env) {
         url: { type: 'string' },
         key: { type: 'string' },
         execute: { type: 'boolean', short: 'x' },
+        'no-summary': { type: 'boolean' },
         json: { type: 'boolean' },
         history: { type: 'string' },
         color: { type: 'boolean' },
@@ -94,6 +97,7 @@ export function parseCliArgs(argv, env) {
     url,
     key: values.key ?? (env.TXT2SQL_API_KEY || undefined),
     execute: values.execute ?? false,
+    summarize: (values.execute ?? false) && !values['no-summary'],
     json: values.json ?? false,
     history: values.history,
     color: values['no-color'] ? false : values.color,
