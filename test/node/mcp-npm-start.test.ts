@@ -1,4 +1,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevServer, type DevServer } from './dev-server'
 
@@ -63,5 +66,39 @@ describe('the MCP server of npm start, as an AI app meets it', () => {
     await expect(connect('not-the-key', 'legacy')).rejects.toThrow(/401|nauthori/)
     const res = await fetch(`${server.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' })
     expect(res.status).toBe(401)
+  })
+})
+
+describe('the README\'s app configurations, as written', () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+  const jsonBlocks = [...readme.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1]!) as { mcpServers?: Record<string, any> })
+
+  it('Claude Desktop\'s: mcp-remote started as the app starts it bridges stdio to /mcp with the key', async () => {
+    const entry = jsonBlocks.map((b) => b.mcpServers?.txt2sql).find((e) => e?.command === 'npx')
+    expect(entry.args).toContain('mcp-remote')
+    // The config as a user fills it in: their URL, their key.
+    const args = (entry.args as string[]).map((a) => a.replace('https://txt2sql.example.com/mcp', `${server.url}/mcp`))
+    const env = Object.fromEntries(Object.entries(entry.env as Record<string, string>).map(([k, v]) => [k, v.replace('<your API key>', KEY)]))
+    const stderr: string[] = []
+    const transport = new StdioClientTransport({ command: entry.command, args, env: { ...process.env, ...env, HOME: process.env.HOME ?? '/tmp' } as Record<string, string>, stderr: 'pipe' })
+    transport.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()))
+    const client = new Client({ name: 'claude-desktop-stand-in', version: '1.0.0' })
+    try {
+      await client.connect(transport)
+      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['ask', 'describe_schema', 'run_sql'])
+      const result = await client.callTool({ name: 'ask', arguments: { question: '1号线有哪些站' } })
+      expect((result.structuredContent as { sql: { checked: boolean } }).sql.checked, stderr.join('')).toBe(true)
+    } finally {
+      await client.close()
+    }
+  }, 60_000)
+
+  it('Cursor\'s: the URL and header reach the tools', async () => {
+    const entry = jsonBlocks.map((b) => b.mcpServers?.txt2sql).find((e) => e?.url)
+    const headers = Object.fromEntries(Object.entries(entry.headers as Record<string, string>).map(([k, v]) => [k, v.replace('<your API key>', KEY)]))
+    const client = new Client({ name: 'cursor-stand-in', version: '1.0.0' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(String(entry.url).replace('https://txt2sql.example.com', server.url)), { requestInit: { headers } }))
+    expect((await client.listTools()).tools).toHaveLength(3)
+    await client.close()
   })
 })
