@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_glossary'
   | 'unauthorized'
+  | 'role_not_allowed'
+  | 'auth_unavailable'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
