@@ -29,7 +29,7 @@ async function askWith(headers: Record<string, string>, vars: Record<string, str
   const { tag, DASHSCOPE_BASE_URL } = tagged()
   const res = await ask({ question: '沈塘桥地铁站的信息' }, { ...vars, DASHSCOPE_BASE_URL }, headers)
   const body = res.headers.get('content-type')?.includes('json') ? ((await res.json()) as ErrorJson) : await readEvents(res.body!)
-  return { status: res.status, body, called: (await fakeRecord(tag)).seen }
+  return { status: res.status, body, called: (await fakeRecord(tag)).seen, challenge: res.headers.get('www-authenticate') }
 }
 
 describe('a bearer JWT (JWT_SECRET, HS256) identifies the caller and names its role', () => {
@@ -55,8 +55,9 @@ describe('a bearer JWT (JWT_SECRET, HS256) identifies the caller and names its r
   ] as const) {
     it(`${name} → 401 unauthorized, and nothing is asked`, async () => {
       const headers = await make()
-      const { status, body, called } = await askWith(headers)
+      const { status, body, called, challenge } = await askWith(headers)
       expect(status).toBe(401)
+      expect(challenge).toMatch(/^Bearer/)
       expect((body as ErrorJson).error.code).toBe('unauthorized')
       expect((body as ErrorJson).error.message).toMatch(reason)
       expect(called).toBe(false)
@@ -95,8 +96,9 @@ describe('a bearer JWT (JWT_SECRET, HS256) identifies the caller and names its r
   ]
   for (const [name, role] of HOSTILE_ROLES) {
     it(`a role claim that is ${name} → 403 role_not_allowed, nothing asked, the claim not echoed`, async () => {
-      const { status, body, called } = await askWith(bearer(await hsToken({ sub: 'alice', role })))
+      const { status, body, called, challenge } = await askWith(bearer(await hsToken({ sub: 'alice', role })))
       expect(status).toBe(403)
+      expect(challenge).toBe('Bearer error="insufficient_scope"')
       expect((body as ErrorJson).error.code).toBe('role_not_allowed')
       expect(called).toBe(false)
       if (typeof role === 'string' && role.length > 3) expect((body as ErrorJson).error.message).not.toContain(role)

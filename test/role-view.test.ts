@@ -9,6 +9,7 @@ import { createSnapshotCache } from '../src/schema/snapshot-cache'
 import type { Snapshot } from '../src/schema/snapshot-schema'
 import { BODY_PREFIX, readPointerFrom, readStoredSnapshot, saveSnapshot } from '../src/schema/snapshot-store'
 import { AppError } from '../src/errors'
+import { call } from './support/app'
 
 // A company schema: HR data some roles may not read, a tenant-filtered table, a glossary and examples.
 function company(version = `company-${crypto.randomUUID()}`): Snapshot {
@@ -131,6 +132,21 @@ describe('a role\'s view of the snapshot', () => {
     s.roles!.push({ name: 'analyst', tables: [{ schema: 'public', name: 'payroll' }, { schema: 'public', name: 'orders', columns: ['amount'] }] })
     expect(checkRoleViews(s)).toEqual(['role analyst: given twice', 'role analyst: no table public.payroll', 'role analyst: no column public.orders.amount'])
     expect(checkRoleViews(company())).toEqual([])
+  })
+})
+
+describe('an uploaded snapshot with roles (PUT /v1/admin/schema)', () => {
+  const put = (snapshot: unknown) =>
+    call('/v1/admin/schema', { method: 'PUT', headers: { authorization: 'Bearer up', 'content-type': 'application/json' }, body: JSON.stringify(snapshot) }, { ADMIN_TOKEN: 'up' })
+
+  it('is refused when a role names a table or column it lacks, and stored (roles in the pointer) when they fit', async () => {
+    const bad = company()
+    bad.roles![0]!.tables.push({ schema: 'public', name: 'payroll' })
+    const refused = await put(bad)
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toEqual({ code: 'invalid_request', message: expect.stringContaining('role analyst: no table public.payroll') })
+    expect((await put(company())).status).toBe(200)
+    expect((await readPointerFrom(env.SCHEMA_KV))!.roles).toEqual(['analyst', 'sales_rep', 'nobody'])
   })
 })
 

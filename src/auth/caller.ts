@@ -29,9 +29,11 @@ export function dbIdentityOf(caller: Caller): DbIdentity | undefined {
 export async function callerFromClaims(payload: JWTPayload, roleClaim: string, allowedRoles: readonly string[]): Promise<Caller> {
   const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : null
   const role = payload[roleClaim]
-  if (role === undefined) throw new AppError(403, 'role_not_allowed', `The token has no "${roleClaim}" claim naming a database role`)
+  // RFC 6750: a valid token without the right to this resource.
+  const challenge = 'Bearer error="insufficient_scope"'
+  if (role === undefined) throw new AppError(403, 'role_not_allowed', `The token has no "${roleClaim}" claim naming a database role`, { challenge })
   if (typeof role !== 'string' || !allowedRoles.includes(role)) {
-    throw new AppError(403, 'role_not_allowed', `The token's "${roleClaim}" claim names no role this service allows (DB_ROLES)`)
+    throw new AppError(403, 'role_not_allowed', `The token's "${roleClaim}" claim names no role this service allows (DB_ROLES)`, { challenge })
   }
   const issuer = typeof payload.iss === 'string' ? payload.iss : ''
   // The same person across token refreshes: feedback and limits follow the subject, not the token.

@@ -85,7 +85,7 @@ function tokenOf(authorization: string | undefined): string | undefined {
 }
 
 function invalid(why: string): AppError {
-  return new AppError(401, 'unauthorized', `Invalid token: ${why}`)
+  return new AppError(401, 'unauthorized', `Invalid token: ${why}`, { challenge: 'Bearer error="invalid_token"' })
 }
 
 function refusal(err: unknown): AppError {
@@ -95,7 +95,8 @@ function refusal(err: unknown): AppError {
   // The key source failed (our own error, wrapped by the middleware): not the caller's fault.
   if (cause instanceof AppError) return cause
   if (!cause) {
-    return new AppError(401, 'unauthorized', err.message === 'no authorization included in request' ? 'Missing token: send "Authorization: Bearer <API key or JWT>"' : 'Malformed authorization: send "Authorization: Bearer <API key or JWT>"')
+    const missing = err.message === 'no authorization included in request'
+    return new AppError(401, 'unauthorized', `${missing ? 'Missing token' : 'Malformed authorization'}: send "Authorization: Bearer <API key or JWT>"`, { challenge: missing ? 'Bearer' : 'Bearer error="invalid_request"' })
   }
   if (cause instanceof JwtTokenExpired) return invalid('it has expired (exp)')
   if (cause instanceof JwtTokenNotBefore) return invalid('it is not valid yet (nbf)')
