@@ -1,52 +1,26 @@
 // The playground's token field in a real browser (Debian's Chromium, playwright-core), against
 // `npm start` with JWT_SECRET and DB_ROLES over a Postgres with roles and a tenant row policy
 // (test/fixtures/db/roles.sql): the token is kept like the API key and sent as the bearer.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { sign } from 'hono/jwt'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
-// @ts-expect-error plain ESM JavaScript tool
-import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
-import { startDevServer, type DevServer } from './dev-server'
+import { launchChromium } from './chromium'
+import type { DevServer } from './dev-server'
+import { startRolesService, type RolesService } from './roles-service'
 
-const root = join(import.meta.dirname, '..', '..')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const SECRET = 'playground-jwt-secret-0123456789abcdef'
 const TOKEN_STORAGE = 'txt2sql-edge.token'
 const QUESTION = '订单的客户有哪些'
 
-let pg: { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
-let fake: { url: string; close: () => Promise<void> }
+let service: RolesService
 let server: DevServer
 let browser: Browser
 let context: BrowserContext | undefined
 
-const token = (claims: Record<string, unknown>) => sign({ exp: Math.floor(Date.now() / 1000) + 600, ...claims }, SECRET, 'HS256')
+const token = (claims: Record<string, unknown>) => service.token(claims)
 
 beforeAll(async () => {
-  pg = await startLocalPostgres()
-  pg.psql('CREATE DATABASE company')
-  pg.psql(readFileSync(join(root, 'test', 'fixtures', 'db', 'roles.sql'), 'utf8'), 'company')
-  fake = await startFakeDashScope({ apiKey: 'fake-key', answers: { [QUESTION]: '我来写查询。\n```sql\nSELECT tenant, customer FROM orders ORDER BY id\n```' } })
-  server = await startDevServer({
-    DASHSCOPE_API_KEY: 'fake-key',
-    DASHSCOPE_BASE_URL: fake.url,
-    DASHSCOPE_MODEL: undefined,
-    DATABASE_URL: pg.url('postgres', 'postgres', 'company'),
-    DATABASE_URL_READONLY: pg.url('roles_ro', 'roles-ro-pw', 'company'),
-    NEON_WS_PROXY: undefined,
-    SQL_EXECUTE: 'true',
-    API_KEYS: 'playground-service-key',
-    JWT_SECRET: SECRET,
-    DB_ROLES: 'analyst,sales_rep',
-  })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  service = await startRolesService({ [QUESTION]: '我来写查询。\n```sql\nSELECT tenant, customer FROM orders ORDER BY id\n```' }, { API_KEYS: 'playground-service-key' })
+  server = service.server
+  browser = await launchChromium()
 }, 180_000)
 
 afterEach(async () => {
@@ -56,9 +30,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close()
-  await server?.stop()
-  await fake?.close()
-  pg?.stop()
+  await service?.stop()
 })
 
 async function open(): Promise<{ page: Page; bearers: string[] }> {

@@ -1,58 +1,32 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sign } from 'hono/jwt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { readEvents } from '../support/streams'
-import { startDevServer, type DevServer } from './dev-server'
+import type { DevServer } from './dev-server'
+import { startRolesService, type RolesService } from './roles-service'
 
 // Who may see what, as a user sets it up: `npm start` against a Postgres with roles, grants and a
 // tenant row-level security policy (test/fixtures/db/roles.sql), JWT_SECRET and DB_ROLES, and
 // people asking from the terminal client with their tokens.
 const root = join(import.meta.dirname, '..', '..')
 const CLI = join(root, 'tools', 'cli', 'txt2sql.mjs')
-const SECRET = 'npm-start-jwt-secret-0123456789abcdef'
 const fence = (sql: string) => `我来写查询。\n\`\`\`sql\n${sql}\n\`\`\``
 
-type LocalPostgres = { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
-let pg: LocalPostgres
-let fake: { url: string; close: () => Promise<void> }
+let service: RolesService
 let server: DevServer
-
-const token = (claims: Record<string, unknown>) => sign({ exp: Math.floor(Date.now() / 1000) + 600, ...claims }, SECRET, 'HS256')
+const token = (claims: Record<string, unknown>) => service.token(claims)
 
 beforeAll(async () => {
-  pg = await startLocalPostgres()
-  pg.psql('CREATE DATABASE company')
-  pg.psql(readFileSync(join(root, 'test', 'fixtures', 'db', 'roles.sql'), 'utf8'), 'company')
-  fake = await startFakeDashScope({
-    apiKey: 'roles-upstream-key',
-    answers: {
-      订单的客户有哪些: fence('SELECT tenant, customer FROM orders ORDER BY id'),
-      员工的工资: fence('SELECT name, salary FROM employees'),
-    },
+  service = await startRolesService({
+    订单的客户有哪些: fence('SELECT tenant, customer FROM orders ORDER BY id'),
+    员工的工资: fence('SELECT name, salary FROM employees'),
   })
-  server = await startDevServer({
-    DASHSCOPE_API_KEY: 'roles-upstream-key',
-    DASHSCOPE_BASE_URL: fake.url,
-    DASHSCOPE_MODEL: undefined,
-    DATABASE_URL: pg.url('postgres', 'postgres', 'company'),
-    DATABASE_URL_READONLY: pg.url('roles_ro', 'roles-ro-pw', 'company'),
-    NEON_WS_PROXY: undefined,
-    SQL_EXECUTE: 'true',
-    JWT_SECRET: SECRET,
-    DB_ROLES: 'analyst,sales_rep',
-  })
+  server = service.server
 }, 150_000)
 
 afterAll(async () => {
-  await server?.stop()
-  await fake?.close()
-  pg?.stop()
+  await service?.stop()
 })
 
 function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
