@@ -4,6 +4,7 @@ import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import { checkAndRun } from '../src/db/guarded-sql'
 import { sha256Hex } from '../src/schema/bytes'
+import { loadSnapshot } from '../src/schema/snapshot-store'
 import { ask, call, dbEnv, fakeRecord, fakeUrl } from './support/app'
 import { readEvents, type ParsedEvent } from './support/streams'
 import { bearer, hsToken, JWT_SECRET } from './support/tokens'
@@ -60,7 +61,7 @@ describe('a refresh records what each role of DB_ROLES may read', () => {
     const res = await call('/v1/admin/schema/refresh', { method: 'POST', headers: bearer(ADMIN) }, vars())
     const result = (await res.json()) as { roles: unknown[]; roles_missing: string[] }
     expect(result.roles).toEqual([
-      { name: 'analyst', tables: 3, columns: 2 + 3 + 5 },
+      { name: 'analyst', tables: 4, columns: 2 + 3 + 5 + 2 },
       { name: 'sales_rep', tables: 2, columns: 2 + 5 },
       { name: HOSTILE_ROLE, tables: 1, columns: 2 },
       { name: 'outsider', tables: 1, columns: 2 },
@@ -68,6 +69,9 @@ describe('a refresh records what each role of DB_ROLES may read', () => {
     expect(result.roles_missing).toEqual(['ghost'])
     const admin = (await (await call('/v1/admin/schema', { headers: bearer(ADMIN) }, vars())).json()) as { snapshot: { roles: string[] } }
     expect(admin.snapshot.roles).toEqual(['analyst', 'sales_rep', HOSTILE_ROLE, 'outsider'])
+    // Rows filtered per caller: the table under a policy, and the view run with the caller's rights.
+    const snapshot = await loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
+    expect(snapshot.tables.filter((t) => t.row_security).map((t) => t.name)).toEqual(['orders', 'tenant_totals'])
   })
 })
 
@@ -78,15 +82,15 @@ describe('the model sees only what the caller\'s role may read', () => {
 
   it('the service\'s own caller (an API key): every table and column, with sample values', async () => {
     const { events, prompt } = await askAs('service-key', '订单有哪些', fence('SELECT * FROM orders'))
-    expect(tablesIn(prompt)).toEqual(['departments', 'employees', 'orders'])
+    expect(tablesIn(prompt)).toEqual(['departments', 'employees', 'orders', 'tenant_totals'])
     expect(prompt).toContain('salary')
     expect(prompt).toContain('阿尔法商贸')
-    expect(of(events, 'meta')[0]!.data.tables).toEqual(['departments', 'employees', 'orders'])
+    expect(of(events, 'meta')[0]!.data.tables).toEqual(['departments', 'employees', 'orders', 'tenant_totals'])
   })
 
   it('analyst: employees without salary; orders without the other tenants\' values; meta.tables the same', async () => {
     const { events, prompt } = await askAs(await token('analyst'), '订单有哪些', fence('SELECT customer FROM orders'))
-    expect(tablesIn(prompt)).toEqual(['departments', 'employees', 'orders'])
+    expect(tablesIn(prompt)).toEqual(['departments', 'employees', 'orders', 'tenant_totals'])
     expect(of(events, 'meta')[0]!.data.tables).toEqual(tablesIn(prompt))
     for (const hidden of ['salary', '月薪', '阿尔法商贸', '贝塔科技', 'alpha', 'beta', '~5 rows']) expect(schemaOf(prompt), hidden).not.toContain(hidden)
     for (const shown of ['员工姓名', 'department_id', '客户名称', '租户', '华东销售部']) expect(prompt, shown).toContain(shown)
@@ -149,6 +153,9 @@ describe('Postgres enforces the role: grants and row-level security apply to the
     expect(await rows({ tenant: 'beta' })).toEqual(beta)
     expect(await rows({})).toEqual([])
     expect(await rows({ tenant: 'alpha' })).toEqual(alpha)
+    // Through a view run with the caller's rights, the policy holds as well.
+    const { events } = await askAs(await token('analyst', { tenant: 'beta' }), '各租户订单总额', fence('SELECT tenant, total FROM tenant_totals'), { execute: true })
+    expect(of(events, 'rows')[0]!.data.rows).toEqual([['beta', '1099.00']])
   })
 
   it('hostile claims are data: never another tenant\'s row, never a broken session', async () => {
