@@ -1,8 +1,10 @@
+import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import type { ChatMessage } from '../dashscope/build-request'
 import { withDb } from '../db/connect'
 import { checkAndRun, type SqlCheck, type SqlRun } from '../db/guarded-sql'
 import { toAppError } from '../errors'
+import type { RequestLogFields } from '../request-log'
 import type { ExtractedSql } from '../sql/extract-sql'
 import type { AfterAnswer, Emit, ErrorPart, InnerEnd } from '../stream/answer-events'
 import type { SqlData } from '../stream/events'
@@ -15,6 +17,10 @@ export type VerifyInput = {
   messages: ChatMessage[]
   /** Streams a second answer into the same response (its deltas via `emit`); resolves at its end. */
   streamRepair: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd>
+  /** A JWT caller's role and claims: the check and the run happen as that role. */
+  as?: DbIdentity
+  /** Receives the audit fields of the final SQL (the request log line). */
+  audit?: (fields: Partial<RequestLogFields>) => void
 }
 
 /**
@@ -48,6 +54,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     }
   }
   const data = sqlData(sql, outcome, repaired)
+  input.audit?.(auditFields(outcome))
   emit({ event: 'sql', data })
   if ('run' in outcome && outcome.run) emitRun(outcome.run, emit, input.config.sql.rowsPerEvent)
   return { sql, sqlOk: data.ok, usage }
@@ -56,7 +63,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
 /** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
 const SESSION_GRACE_MS = 2000
 
-type Guarded = { check: SqlCheck; run?: SqlRun } | { unavailable: string }
+type Guarded = { check: SqlCheck; run?: SqlRun; relations: string[] } | { unavailable: string }
 
 async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
   const { config } = input
@@ -69,6 +76,7 @@ async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
         maxRows: config.sql.maxRows,
         maxBytes: config.sql.maxResultBytes,
         execute: input.execute,
+        ...(input.as ? { as: input.as } : {}),
       }),
       // Postgres bounds each statement; this bounds a server that stops answering altogether.
       config.sql.checkTimeoutMs + (input.execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,
@@ -77,6 +85,18 @@ async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
     // The database could not be asked: the SQL goes out unchecked, and says so.
     const e = toAppError(err)
     return { unavailable: `${e.code}: ${e.message}` }
+  }
+}
+
+/** What the audit keeps of a check: its verdict, what the plan reads, how many rows were sent. */
+function auditFields(outcome: Guarded): Partial<RequestLogFields> {
+  if ('unavailable' in outcome) return { sql_check: 'unavailable' }
+  const { check, run, relations } = outcome
+  return {
+    sql_check: check.ok ? 'passed' : 'refused',
+    ...(check.ok ? {} : { sql_refusal: check.pg_code ?? 'plan_guard' }),
+    relations,
+    ...(run ? { rows: run.ok ? run.rows.length : null } : {}),
   }
 }
 
