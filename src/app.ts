@@ -107,5 +107,6 @@ function errorFor(format: 'json' | 'text' | undefined, err: AppError): Response 
   if (format !== 'text') return toErrorResponse(err)
   const res = new Response(`Error: ${err.message}\n`, { status: err.status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
   if (err.options.retryAfterSeconds !== undefined) res.headers.set('retry-after', String(err.options.retryAfterSeconds))
+  if (err.options.challenge) res.headers.set('www-authenticate', err.options.challenge)
   return res
 }

@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_glossary'
   | 'unauthorized'
+  | 'role_not_allowed'
+  | 'auth_unavailable'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
@@ -46,7 +48,15 @@ export class AppError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: ErrorCode,
     message: string,
-    readonly options: { retryable?: boolean; retryAfterSeconds?: number; upstreamStatus?: number; cause?: unknown; details?: unknown[] } = {},
+    readonly options: {
+      retryable?: boolean
+      retryAfterSeconds?: number
+      upstreamStatus?: number
+      cause?: unknown
+      details?: unknown[]
+      /** A `WWW-Authenticate` challenge (RFC 6750) for refused bearer tokens. */
+      challenge?: string
+    } = {},
   ) {
     super(message, { cause: options.cause })
   }
@@ -77,5 +87,6 @@ export function errorBody(err: AppError): ErrorBody {
 export function toErrorResponse(err: AppError): Response {
   const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
   if (err.options.retryAfterSeconds !== undefined) headers.set('retry-after', String(err.options.retryAfterSeconds))
+  if (err.options.challenge) headers.set('www-authenticate', err.options.challenge)
   return new Response(JSON.stringify(errorBody(err)), { status: err.status, headers })
 }

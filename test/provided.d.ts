@@ -3,6 +3,8 @@ declare module 'vitest' {
     fakeDashScopeUrl: string
     silentUpstreamUrl: string
     databases: { wsProxy: string; urls: Record<string, string>; deadUrl: string }
+    /** The local identity provider's JWKS (test/setup/jwks-server.ts) and its private signing keys. */
+    jwks: { url: string; keys: Record<string, JsonWebKey & { alg: 'RS256' | 'ES256'; kid: string }> }
   }
 }
 export {}

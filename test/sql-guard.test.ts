@@ -50,6 +50,30 @@ describe('hostile SQL never changes data, outlives its timeout, or reads outside
   }
 })
 
+describe('under a caller\'s role (SET LOCAL ROLE and request.jwt.claims, DB_ROLES), hostile SQL is stopped all the same', () => {
+  afterEach(expectNothingChanged)
+  const AS = { role: 'guard_reader', claims: JSON.stringify({ sub: 'mallory', role: 'guard_reader', tenant: "x' OR '1'='1" }) }
+  for (const h of HOSTILE) {
+    it(`${h.name}`, async () => {
+      const { check, run } = await withDb(readonly(), (db) => checkAndRun(db, h.sql, { ...OPTIONS, execute: true, as: AS }), 30_000)
+      expect(run?.ok ?? false).toBe(false)
+      const error = check.ok ? (run as { error: string }).error : check.error
+      expect(error.length).toBeGreaterThan(0)
+      // The role lacks what the login may read (private.secrets): Postgres may refuse it first.
+      if (h.error) expect(error).toMatch(new RegExp(`${h.error.source}|permission denied`))
+    })
+  }
+
+  it('a harmless query runs as the role, with the claims, and the session is itself again afterwards', async () => {
+    const seen = await withDb(readonly(), async (db) => {
+      const { run } = await checkAndRun(db, "SELECT current_user AS who, current_setting('request.jwt.claims', true)::json->>'sub' AS sub FROM lines LIMIT 1", { ...OPTIONS, execute: true, as: AS })
+      const [after] = await db.query<{ who: string; claims: string }>("SELECT current_user AS who, current_setting('request.jwt.claims', true) AS claims")
+      return { rows: run?.ok ? run.rows : run, after }
+    }, 30_000)
+    expect(seen).toEqual({ rows: [['guard_reader', 'mallory']], after: { who: 'txt2sql_ro', claims: '' } })
+  })
+})
+
 describe('the check', () => {
   it('plans a good query and reports its estimated rows and cost', async () => {
     const { check, run } = await guard("SELECT * FROM stations WHERE name LIKE '%沈塘桥%';", false)

@@ -1,3 +1,4 @@
+import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import { buildUpstreamRequest } from '../dashscope/build-request'
 import { openUpstream } from '../dashscope/open-upstream'
@@ -7,7 +8,9 @@ import type { RequestLog } from '../request-log'
 import type { Snapshot } from '../schema/snapshot-schema'
 import type { ChatMessage } from '../dashscope/build-request'
 import { pipeAnswer, type PipelineOptions } from '../stream/answer-pipeline'
-import type { Emit, InnerEnd } from '../stream/answer-events'
+import { uncheckedSqlData, type AfterAnswer, type Emit, type InnerEnd } from '../stream/answer-events'
+import type { ExtractedSql } from '../sql/extract-sql'
+import { sha256Hex } from '../schema/bytes'
 import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
 import type { StreamItem, Usage } from '../stream/events'
 import { judgeAnswerable } from './judge-answerable'
@@ -32,6 +35,8 @@ export type AnswerQuestionInput = {
    * ended with an error), or when the client left; a repair finishing after that reports the rest.
    */
   onSpent?: (spent: Usage) => void
+  /** A JWT caller's role and claims (the snapshot is already cut to the role's view). */
+  dbIdentity?: DbIdentity
 }
 
 /**
@@ -112,16 +117,22 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   }
   return pipeAnswer(upstream.body!, {
     ...shared,
-    afterAnswer: checking
-      ? (found, emit) =>
-          verifyAnswer(found, guardEmit(emit, controller), {
+    afterAnswer: async (found, emit) => {
+      const after = checking
+        ? await verifyAnswer(found, guardEmit(emit, controller), {
             config,
             execute: body.execute === true,
             messages: prompt.messages,
             streamRepair: streamInner(enableThinking),
             ...(body.summarize ? { summarize: { question: body.question, stream: streamInner(false) } } : {}),
+            ...(input.dbIdentity ? { as: input.dbIdentity } : {}),
+            audit: (fields) => log.set(fields),
           })
-      : undefined,
+        : reportUnchecked(found, emit)
+      // The audit's handle on the SQL: the same text has the same hash in every log line.
+      log.set({ sql_hash: after.sql === null ? null : (await sha256Hex(after.sql)).slice(0, 16) })
+      return after
+    },
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
     ...(body.summarize ? { afterDeclined: skippedSummary } : {}),
@@ -177,6 +188,12 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
 /** A question the schema cannot answer has no rows to explain: said once, where a summary would come. */
 const SKIPPED_SUMMARY: StreamItem = { event: 'summary', data: { text: '', skipped: 'unanswerable' } }
 const skippedSummary = (emit: Emit) => emit(SKIPPED_SUMMARY)
+
+/** Without a database the SQL goes out as the model wrote it. */
+function reportUnchecked(found: ExtractedSql, emit: Emit): AfterAnswer {
+  emit({ event: 'sql', data: uncheckedSqlData(found) })
+  return { sql: found.ok ? found.sql : null, sqlOk: found.ok, usage: null }
+}
 
 /**
  * Reports totals as they become known, each token once: a client that leaves during the check

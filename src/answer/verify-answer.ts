@@ -1,6 +1,8 @@
+import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import type { ChatMessage } from '../dashscope/build-request'
 import type { SqlRun } from '../db/guarded-sql'
+import type { RequestLogFields } from '../request-log'
 import { guardSql, type Guarded } from './guard-sql'
 import type { ExtractedSql } from '../sql/extract-sql'
 import { addUsage, type AfterAnswer, type Emit, type ErrorPart, type InnerEnd } from '../stream/answer-events'
@@ -18,6 +20,10 @@ export type VerifyInput = {
   streamRepair: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd>
   /** The caller asked for the rows explained in words (`summarize`, with `execute`). */
   summarize?: { question: string; stream: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd> }
+  /** A JWT caller's role and claims: the check and the run happen as that role. */
+  as?: DbIdentity
+  /** Receives the audit fields of the final SQL (the request log line). */
+  audit?: (fields: Partial<RequestLogFields>) => void
 }
 
 /**
@@ -51,6 +57,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     }
   }
   const data = sqlData(sql, outcome, repaired)
+  input.audit?.(auditFields(outcome))
   emit({ event: 'sql', data })
   const run = 'run' in outcome ? outcome.run : undefined
   if (run) emitRun(run, emit, input.config.sql.rowsPerEvent)
@@ -79,10 +86,22 @@ async function summarizeRun(sql: string, run: SqlRun | undefined, emit: Emit, su
 /** The database could not be asked: the SQL goes out unchecked, and says so. */
 async function guarded(sql: string, input: VerifyInput): Promise<Guarded> {
   try {
-    return await guardSql(input.config, sql, input.execute)
+    return await guardSql(input.config, sql, input.execute, input.as)
   } catch (err) {
     const e = toAppError(err)
     return { unavailable: `${e.code}: ${e.message}` }
+  }
+}
+
+/** What the audit keeps of a check: its verdict, what the plan reads, how many rows were sent. */
+function auditFields(outcome: Guarded): Partial<RequestLogFields> {
+  if ('unavailable' in outcome) return { sql_check: 'unavailable' }
+  const { check, run, relations } = outcome
+  return {
+    sql_check: check.ok ? 'passed' : 'refused',
+    ...(check.ok ? {} : { sql_refusal: check.pg_code ?? 'plan_guard' }),
+    relations,
+    ...(run ? { rows: run.ok ? run.rows.length : null } : {}),
   }
 }
 

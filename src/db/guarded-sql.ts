@@ -3,6 +3,9 @@ import type { Db } from './connect'
 import { toDatabaseError } from './database-error'
 import { resultTypes, TYPE_NAMES } from './result-values'
 
+/** A database role to act as and the verified claims to hand it (src/auth/caller.ts). */
+export type DbIdentity = { role: string; claims: string }
+
 export type GuardOptions = {
   /** Business schemas: the only ones a query may read. */
   schemas: string[]
@@ -10,6 +13,12 @@ export type GuardOptions = {
   executeTimeoutMs: number
   maxRows: number
   maxBytes: number
+  /**
+   * A JWT caller's database role and verified claims: the check and the run happen as that role,
+   * with the claims in `request.jwt.claims` (PostgREST's convention), so its grants and row-level
+   * security policies apply. Absent: the connecting role, as always.
+   */
+  as?: DbIdentity
 }
 
 export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string }
@@ -31,37 +40,33 @@ const EXPLAIN = 'EXPLAIN (FORMAT JSON, VERBOSE) '
 
 /**
  * Checks a model's SQL with Postgres — and runs it when asked — inside `BEGIN READ ONLY` with
- * statement, lock and idle timeouts, always rolled back. One statement only (extended protocol);
- * the plan is inspected (plan-guard) before anything runs; running also needs a role that cannot
- * read server files. Problems with the SQL come back as `ok:false` with Postgres's message and
- * position in the model's text; problems reaching the database throw an AppError.
+ * statement, lock and idle timeouts, always rolled back; for a JWT caller as its role, with its
+ * claims. One statement only (extended protocol); the plan is inspected (plan-guard) before
+ * anything runs; running also needs roles that cannot read server files. Problems with the SQL
+ * come back as `ok:false` with Postgres's message and position in the model's text; problems
+ * reaching the database throw an AppError. `relations`: what the plan reads, for the audit log.
  */
-export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { execute: boolean }): Promise<{ check: SqlCheck; run?: SqlRun }> {
+export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { execute: boolean }): Promise<{ check: SqlCheck; run?: SqlRun; relations: string[] }> {
   const body = sql.replace(/[\s;；]+$/u, '')
-  if (opts.execute) {
-    const refusal = await roleRefusal(db)
-    if (refusal) {
-      const check = await inTransaction(db, opts.checkTimeoutMs, () => explain(db, body, opts.schemas))
-      return { check, run: { ok: false, error: refusal } }
-    }
-  }
-  return inTransaction(db, Math.max(opts.checkTimeoutMs, opts.execute ? opts.executeTimeoutMs : 0), async () => {
-    const check = await explain(db, body, opts.schemas)
-    if (!check.ok || !opts.execute) return { check }
+  return inTransaction(db, Math.max(opts.checkTimeoutMs, opts.execute ? opts.executeTimeoutMs : 0), opts.as, async () => {
+    const refusal = opts.execute ? await roleRefusal(db) : null
+    const { check, relations } = await explain(db, body, opts.schemas)
+    if (refusal) return { check, run: { ok: false, error: refusal }, relations }
+    if (!check.ok || !opts.execute) return { check, relations }
     await db.batch(`SET LOCAL statement_timeout = ${opts.executeTimeoutMs}`)
-    return { check, run: await run(db, body, opts) }
+    return { check, run: await run(db, body, opts), relations }
   })
 }
 
-async function explain(db: Db, body: string, schemas: string[]): Promise<SqlCheck> {
+async function explain(db: Db, body: string, schemas: string[]): Promise<{ check: SqlCheck; relations: string[] }> {
   const prefix = EXPLAIN + OPEN
   try {
     const { rows } = await db.single(prefix + body + CLOSE)
     const plan = rows[0]?.[0]
-    const verdict = inspectPlan(typeof plan === 'string' ? JSON.parse(plan) : plan, schemas)
-    return verdict.ok ? verdict : { ok: false, error: verdict.reason }
+    const { relations, ...verdict } = inspectPlan(typeof plan === 'string' ? JSON.parse(plan) : plan, schemas)
+    return { check: verdict.ok ? verdict : { ok: false, error: verdict.reason }, relations }
   } catch (err) {
-    return sqlFailure(err, prefix.length, body.length)
+    return { check: sqlFailure(err, prefix.length, body.length), relations: [] }
   }
 }
 
@@ -91,25 +96,31 @@ async function run(db: Db, body: string, opts: GuardOptions): Promise<SqlRun> {
   }
 }
 
-/** Execution refuses roles that can read or write server files or run programs (superusers included). */
+/**
+ * Execution refuses roles that can read or write server files or run programs (superusers
+ * included): the role that logged in, and the caller's role it switched to.
+ */
 async function roleRefusal(db: Db): Promise<string | null> {
   const [row] = await db.query<{ superuser: boolean; files: boolean }>(
-    `SELECT r.rolsuper AS superuser,
-            pg_has_role(current_user, 'pg_read_server_files', 'USAGE') OR pg_has_role(current_user, 'pg_write_server_files', 'USAGE')
-              OR pg_has_role(current_user, 'pg_execute_server_program', 'USAGE') AS files
-       FROM pg_roles r WHERE r.rolname = current_user`,
+    `SELECT bool_or(r.rolsuper) AS superuser,
+            bool_or(pg_has_role(r.oid, 'pg_read_server_files', 'USAGE') OR pg_has_role(r.oid, 'pg_write_server_files', 'USAGE')
+              OR pg_has_role(r.oid, 'pg_execute_server_program', 'USAGE')) AS files
+       FROM pg_roles r WHERE r.rolname IN (current_user, session_user)`,
   )
   if (row?.superuser) return 'execution refused: the database role is a superuser; configure a read-only role (docs/SECURITY.md)'
   if (row?.files) return 'execution refused: the database role may read server files or run programs; configure a read-only role (docs/SECURITY.md)'
   return null
 }
 
-async function inTransaction<T>(db: Db, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+async function inTransaction<T>(db: Db, timeoutMs: number, as: DbIdentity | undefined, work: () => Promise<T>): Promise<T> {
   await db.batch(
     `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL lock_timeout = ${Math.min(timeoutMs, 1000)}; ` +
       `SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs + 5000}; SET LOCAL TimeZone = 'UTC'`,
   )
   try {
+    // SET LOCAL ROLE and the claims, as parameters (never spliced into SQL text): set_config(…,
+    // true) is SET LOCAL, so both end with the transaction — nothing is left in a pooled session.
+    if (as) await db.query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", [as.role, as.claims])
     return await work()
   } finally {
     await db.batch('ROLLBACK').catch(() => {})

@@ -1,7 +1,7 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { AppError } from '../errors'
-import { requireApiKey } from '../middleware/auth'
+import { requireCaller } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { parseAskBody } from './ask-body'
 import { limitCaller } from './limit-caller'
@@ -21,7 +21,7 @@ const textErrors = async (c: { set: (key: 'errorFormat', value: 'text') => void 
   await next()
 }
 
-legacyRoutes.post('/getAnwser', textErrors, requireApiKey, limitCaller, jsonBody((config) => config.maxBodyBytes), async (c) => {
+legacyRoutes.post('/getAnwser', textErrors, requireCaller, limitCaller, jsonBody((config) => config.maxBodyBytes), async (c) => {
   const json: unknown = await c.req.json()
   const question = (json as { question?: unknown } | null)?.question
   if (question === undefined || question === null || (typeof question === 'string' && question.trim() === '')) {

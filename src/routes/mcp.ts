@@ -4,10 +4,9 @@ import type { AppEnv } from '../app-env'
 import { toAppError } from '../errors'
 import { readAnswer } from '../mcp/read-answer'
 import type { McpTools, RunOutcome, SchemaOutcome, SqlRunResponse, ToolError } from '../mcp/tools'
-import { requireApiKey } from '../middleware/auth'
+import { requireCaller } from '../middleware/auth'
 import { renderSchema } from '../prompt/render-schema'
-import { loadSnapshot } from '../schema/snapshot-store'
-import { runInBackground } from './run-in-background'
+import { loadCallerSnapshot } from './caller-snapshot'
 
 /** Serves a request with the whole app (its middleware, limits and log line), in process. */
 export type ServeApp = (request: Request, c: Context<AppEnv>) => Promise<Response>
@@ -17,13 +16,13 @@ const VERSION = '1.0.0'
 
 /**
  * `/mcp`: the Model Context Protocol over Streamable HTTP (stateless), for AI apps. Authenticated
- * like `/v1/ask`; its tools are thin: `ask` is `POST /v1/ask` and `run_sql` is `POST /v1/sql`,
+ * like `/v1/ask` (an API key, or a JWT whose role then bounds every tool); its tools are thin: `ask` is `POST /v1/ask` and `run_sql` is `POST /v1/sql`,
  * served in process by the same app with the caller's own credentials — the same checks, limits
  * and log lines as over HTTP — and `describe_schema` is the schema the prompt is built from.
  */
 export function mcpRoutes(serveApp: ServeApp): Hono<AppEnv> {
   const routes = new Hono<AppEnv>()
-  routes.all('/mcp', requireApiKey, async (c) => {
+  routes.all('/mcp', requireCaller, async (c) => {
     const config = c.var.config
     // The SDK and this module's tools load on the first call only (src/mcp/mcp-server.ts).
     const { handleMcp } = await import('../mcp/mcp-server')
@@ -57,7 +56,8 @@ function toolsFor(c: Context<AppEnv>, serveApp: ServeApp): McpTools {
     },
     async describeSchema({ tables }): Promise<SchemaOutcome> {
       try {
-        const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) })
+        // What the caller's role may read, as its prompt would show it.
+        const snapshot = await loadCallerSnapshot(c)
         const wanted = tables?.length ? new Set(tables.map((t) => t.toLowerCase())) : undefined
         const chosen = wanted ? snapshot.tables.filter((t) => wanted.has(t.name.toLowerCase()) || wanted.has(`${t.schema}.${t.name}`.toLowerCase())) : snapshot.tables
         return {

@@ -5,7 +5,8 @@ import { guardSql } from '../answer/guard-sql'
 import { sqlData } from '../answer/verify-answer'
 import { AppError } from '../errors'
 import type { SqlRunResponse } from '../mcp/tools'
-import { requireApiKey } from '../middleware/auth'
+import { dbIdentityOf } from '../auth/caller'
+import { requireCaller } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { validJson } from '../middleware/valid-json'
 import { limitCaller } from './limit-caller'
@@ -22,9 +23,10 @@ export const sqlRoutes = new Hono<AppEnv>()
 /**
  * SQL the caller wrote (or edited), through the guard of the model's SQL: checked by Postgres in a
  * read-only transaction, and run there when asked — one statement, the plan inspected, timeouts,
- * row and byte caps, the read-only role. The MCP server's `run_sql` tool is this route.
+ * row and byte caps, the read-only role, the caller's own role. The MCP server's `run_sql` tool is
+ * this route.
  */
-sqlRoutes.post('/v1/sql', requireApiKey, limitCaller, jsonBody((config) => config.maxBodyBytes), validJson(SqlRequestSchema, 'request'), async (c) => {
+sqlRoutes.post('/v1/sql', requireCaller, limitCaller, jsonBody((config) => config.maxBodyBytes), validJson(SqlRequestSchema, 'request'), async (c) => {
   const { sql, execute = false } = c.req.valid('json')
   const config = c.var.config
   if (!config.sql.check || config.sql.url === undefined) {
@@ -32,7 +34,8 @@ sqlRoutes.post('/v1/sql', requireApiKey, limitCaller, jsonBody((config) => confi
   }
   if (execute && !config.sql.allowExecute) throw new AppError(403, 'execute_not_allowed', 'Running the SQL is not enabled on this service (SQL_EXECUTE)')
   // The database unreachable is this request's failure (503/504 with its code), not "unchecked".
-  const outcome = await guardSql(config, sql, execute)
+  // As the caller's role when a JWT named one: its grants and row policies decide, as for model SQL.
+  const outcome = await guardSql(config, sql, execute, dbIdentityOf(c.var.caller))
   const body: SqlRunResponse = { sql, check: sqlData(sql, outcome, false) }
   const run = outcome.run
   if (run?.ok) Object.assign(body, { result: { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms }, columns: run.columns, rows: run.rows })

@@ -1,16 +1,18 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import { answerQuestion } from '../answer/answer-question'
-import { callerId, saveRequestRecord } from '../feedback/request-record'
-import { loadSnapshot } from '../schema/snapshot-store'
+import { dbIdentityOf } from '../auth/caller'
+import { saveRequestRecord } from '../feedback/request-record'
 import type { AskBody } from './ask-body'
+import { loadCallerSnapshot } from './caller-snapshot'
 import { runInBackground } from './run-in-background'
 
 /** Shared by `/v1/ask` and `/getAnwser`: the only place the answer path reads bindings. */
 export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 'sse' | 'legacy-text'): Promise<Response> {
   const config = c.var.config
   c.var.log.set({ question_chars: body.question.length, ...(config.logQuestions ? { question: body.question } : {}) })
-  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) })
+  const caller = c.var.caller
+  const snapshot = await loadCallerSnapshot(c)
   const stream = await answerQuestion({
     body,
     config,
@@ -22,16 +24,12 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
     format,
     clientSignal: c.req.raw.signal,
     onSpent: c.var.recordSpent,
+    dbIdentity: dbIdentityOf(caller),
     // Feedback needs the question and the SQL of this request id; only kept when a database
     // is configured (feedback is stored there).
     onAnswered: config.database.url
       ? ({ sql, schemaVersion }) =>
-          background(
-            c,
-            callerId(c.req.header('authorization'), config.apiKeys.length > 0).then((caller) =>
-              saveRequestRecord(c.env.SCHEMA_KV, c.var.requestId, { question: body.question, sql, schema_version: schemaVersion, caller, at: new Date().toISOString() }, config.feedbackTtlSeconds),
-            ),
-          )
+          background(c, saveRequestRecord(c.env.SCHEMA_KV, c.var.requestId, { question: body.question, sql, schema_version: schemaVersion, caller: caller.id, at: new Date().toISOString() }, config.feedbackTtlSeconds))
       : undefined,
   })
   // text/event-stream for both: the old service used it too, and proxies then do not buffer.

@@ -1,7 +1,7 @@
 import type { UpstreamPart } from '../dashscope/upstream-part'
 import type { ExtractedSql } from '../sql/extract-sql'
 import { SqlTracker } from '../sql/sql-tracker'
-import type { AnswerEvent, StreamItem, Usage } from './events'
+import type { AnswerEvent, SqlData, StreamItem, Usage } from './events'
 
 export type AnswerSummary = {
   finish_reason: string
@@ -116,7 +116,7 @@ export class AnswerEvents {
       if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null)
       sqlOk = found.ok
       sql = found.ok ? found.sql : null
-      emit({ event: 'sql', data: found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error } })
+      emit({ event: 'sql', data: uncheckedSqlData(found) })
     }
     this.close(emit, this.usage, error, sqlOk, sql)
   }
@@ -155,6 +155,11 @@ export class AnswerEvents {
     emit({ event: 'done', data: done })
     this.opts.onDone?.({ ...done, usage, error_code: error?.code ?? null, sql_ok: sqlOk, sql })
   }
+}
+
+/** The `sql` event of SQL nobody checked (no database): as the model wrote it, or why there is none. */
+export function uncheckedSqlData(found: ExtractedSql): SqlData {
+  return found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error }
 }
 
 /** Both attempts' tokens, when a repair ran. */

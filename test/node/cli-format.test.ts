@@ -82,7 +82,15 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['ask', 'q'], {}).url.href).toBe('http://127.0.0.1:8787/')
   })
 
+  it('takes a token (--token, TXT2SQL_TOKEN) as the bearer; a flag wins over the environment, a token over a key', () => {
+    expect(parseCliArgs(['ask', '--token', 'jwt.a.b', 'q'], { TXT2SQL_API_KEY: 'k' })).toMatchObject({ token: 'jwt.a.b', key: undefined })
+    expect(parseCliArgs(['ask', 'q'], { TXT2SQL_TOKEN: 'jwt.env', TXT2SQL_API_KEY: 'k' })).toMatchObject({ token: 'jwt.env', key: 'k' })
+    expect(parseCliArgs(['ask', '--key', 'x', 'q'], { TXT2SQL_TOKEN: 'jwt.env' })).toMatchObject({ key: 'x', token: undefined })
+  })
+
   it.each([
+    [['ask', '--token', '', 'q'], '--token is empty'],
+    [['ask', '--key', 'k', '--token', 't', 'q'], '--key and --token are both the bearer'],
     [['ask', '--key', '', 'q'], '--key is empty'],
     [['ask', '--history', '', 'q'], '--history needs a file name'],
     [['ask', '   '], 'no question'],
