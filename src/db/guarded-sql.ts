@@ -79,9 +79,10 @@ async function run(db: Db, body: string, opts: GuardOptions): Promise<SqlRun> {
       if (bytes > opts.maxBytes) break
     }
     if (n < kept.length) truncated = true
+    const types = await typeNames(db, fields.map((f) => f.dataTypeID))
     return {
       ok: true,
-      columns: fields.map((f) => ({ name: f.name, type: TYPE_NAMES[f.dataTypeID] ?? `oid:${f.dataTypeID}` })),
+      columns: fields.map((f) => ({ name: f.name, type: types.get(f.dataTypeID) ?? `oid:${f.dataTypeID}` })),
       rows: kept.slice(0, n),
       truncated,
       elapsed_ms: Date.now() - started,
@@ -89,6 +90,26 @@ async function run(db: Db, body: string, opts: GuardOptions): Promise<SqlRun> {
   } catch (err) {
     return sqlFailure(err, OPEN.length, body.length)
   }
+}
+
+/**
+ * A name for each result type: the short names of result-values.ts, else Postgres's own
+ * (`format_type`: `inet`, an enum's name, `character varying`); an array is its element's name
+ * with `[]` (`integer[]`, `timestamptz[]`). Asked of the database only for types not known here.
+ */
+async function typeNames(db: Db, oids: number[]): Promise<Map<number, string>> {
+  const names = new Map<number, string>()
+  for (const oid of oids) if (TYPE_NAMES[oid]) names.set(oid, TYPE_NAMES[oid])
+  const unknown = [...new Set(oids.filter((oid) => !names.has(oid)))]
+  if (!unknown.length) return names
+  const rows = await db.query<{ oid: number; name: string; element: number | null }>(
+    `SELECT t.oid::int AS oid, format_type(t.oid, NULL) AS name, e.oid::int AS element
+       FROM pg_catalog.pg_type t LEFT JOIN pg_catalog.pg_type e ON e.typarray = t.oid
+      WHERE t.oid = ANY($1::oid[])`,
+    [unknown],
+  )
+  for (const r of rows) names.set(r.oid, r.element !== null && TYPE_NAMES[r.element] ? `${TYPE_NAMES[r.element]}[]` : r.name)
+  return names
 }
 
 /** Execution refuses roles that can read or write server files or run programs (superusers included). */

@@ -30,7 +30,8 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
     render({ event, data }) {
       switch (event) {
         case 'meta':
-          line(style.dim(`${data.model} · schema ${data.schema_version} · tables: ${data.tables.join(', ')}`))
+          // No tables: linking declined the question before the model was asked.
+          line(style.dim(`${data.model} · schema ${data.schema_version} · ${data.tables.length ? `tables: ${data.tables.join(', ')}` : 'no tables'}`))
           break
         case 'reasoning':
           if (phase !== 'reasoning') line(style.dim(style.italic('thinking…')))
