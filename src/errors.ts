@@ -46,7 +46,7 @@ export class AppError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: ErrorCode,
     message: string,
-    readonly options: { retryable?: boolean; retryAfterSeconds?: number; upstreamStatus?: number; cause?: unknown; details?: unknown[] } = {},
+    readonly options: { retryable?: boolean; retryAfterSeconds?: number; upstreamStatus?: number; cause?: unknown; details?: unknown[]; allow?: string[] } = {},
   ) {
     super(message, { cause: options.cause })
   }
@@ -74,8 +74,14 @@ export function errorBody(err: AppError): ErrorBody {
   return { error: { code: err.code, message: err.message, ...(err.options.details ? { details: err.options.details } : {}) } }
 }
 
-export function toErrorResponse(err: AppError): Response {
-  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
+/**
+ * The response of an error before a stream begins: JSON (`{"error": {code, message}}`), or — on
+ * the old service's `/getAnwser` — one line of text, `Error: <message>`. Same status and headers.
+ */
+export function toErrorResponse(err: AppError, format: 'json' | 'text' = 'json'): Response {
+  const headers = new Headers({ 'content-type': format === 'text' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8' })
   if (err.options.retryAfterSeconds !== undefined) headers.set('retry-after', String(err.options.retryAfterSeconds))
-  return new Response(JSON.stringify(errorBody(err)), { status: err.status, headers })
+  if (err.options.allow) headers.set('allow', err.options.allow.join(', '))
+  const body = format === 'text' ? `Error: ${err.message.replace(/[\r\n]+/g, ' ')}\n` : JSON.stringify(errorBody(err))
+  return new Response(body, { status: err.status, headers })
 }

@@ -85,7 +85,7 @@ describe('PUT /v1/admin/glossary', () => {
   it('is 405 for another method, naming the allowed ones', async () => {
     const res = await call('/v1/admin/glossary', { method: 'POST', headers: auth }, ADMIN)
     expect(res.status).toBe(405)
-    expect(res.headers.get('allow')).toBe('GET, PUT')
+    expect(res.headers.get('allow')).toBe('GET, HEAD, PUT')
   })
 
   it('is 503 schema_unavailable while no snapshot is cached (references cannot be checked)', async () => {

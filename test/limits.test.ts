@@ -224,7 +224,7 @@ describe('GET /v1/admin/usage', () => {
     expect((await call('/v1/admin/usage', { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(401)
     const post = await call('/v1/admin/usage', { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } }, { ADMIN_TOKEN: ADMIN })
     expect(post.status).toBe(405)
-    expect(post.headers.get('allow')).toBe('GET')
+    expect(post.headers.get('allow')).toBe('GET, HEAD')
   })
 })
 
