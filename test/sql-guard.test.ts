@@ -117,7 +117,7 @@ describe('running the SQL', () => {
   it('is refused for a superuser connection, even for a harmless query', async () => {
     const { check, run } = await withDb(owner(), (db) => checkAndRun(db, 'SELECT 1', { ...OPTIONS, execute: true }), 30_000)
     expect(check.ok).toBe(true)
-    expect(run).toEqual({ ok: false, error: expect.stringMatching(/superuser/) })
+    expect(run).toEqual({ ok: false, refused: true, error: expect.stringMatching(/superuser/) })
   })
 })
 

@@ -10,6 +10,7 @@ import { pipeAnswer, type PipelineOptions } from '../stream/answer-pipeline'
 import type { Emit, InnerEnd } from '../stream/answer-events'
 import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
 import type { StreamItem, Usage } from '../stream/events'
+import { notRun } from '../stream/not-run'
 import { judgeAnswerable } from './judge-answerable'
 import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
@@ -117,6 +118,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
       : undefined,
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
+    execute: body.execute === true,
     onDone: (s) => {
       spent(s.usage)
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
@@ -150,6 +152,7 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
   const items: StreamItem[] = [
     { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
     { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
+    ...(input.body.execute ? [notRun('unanswerable', 'the question cannot be answered from this schema')] : []),
     { event: 'done', data: { finish_reason: 'unanswerable', ttft_ms: null, total_ms: total } },
   ]
   input.log.set({ model: config.dashscope.model })

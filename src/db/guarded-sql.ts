@@ -14,6 +14,8 @@ export type GuardOptions = {
 
 export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string }
 export type SqlCheck = { ok: true; plan_rows: number; plan_cost: number } | SqlFailure
+/** A run the service refused for the database role (nothing was sent to Postgres to run). */
+export type SqlRefusal = { ok: false; refused: true; error: string }
 export type SqlRows = {
   ok: true
   columns: { name: string; type: string }[]
@@ -21,7 +23,7 @@ export type SqlRows = {
   truncated: boolean
   elapsed_ms: number
 }
-export type SqlRun = SqlRows | SqlFailure
+export type SqlRun = SqlRows | SqlFailure | SqlRefusal
 
 // The model's text goes inside a subquery: Postgres then accepts only a query there (no DML, no
 // SELECT INTO, no data-modifying WITH, no utility statement), and the outer LIMIT caps the rows.
@@ -42,7 +44,7 @@ export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { ex
     const refusal = await roleRefusal(db)
     if (refusal) {
       const check = await inTransaction(db, opts.checkTimeoutMs, () => explain(db, body, opts.schemas))
-      return { check, run: { ok: false, error: refusal } }
+      return { check, run: { ok: false, refused: true, error: refusal } }
     }
   }
   return inTransaction(db, Math.max(opts.checkTimeoutMs, opts.execute ? opts.executeTimeoutMs : 0), async () => {

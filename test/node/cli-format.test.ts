@@ -137,3 +137,17 @@ describe('the answer as the terminal shows it', () => {
     expect(declined.split('\n')[0]).toBe('qwen-plus · schema pg-1 · no tables')
   })
 })
+
+describe('the result of --execute', () => {
+  const render = (events: { event: string; data: unknown }[]) => {
+    let out = ''
+    const renderer = createRenderer({ write: (t: string) => (out += t), writeError: (t: string) => (out += t), style: plain, errorStyle: plain })
+    for (const e of events) renderer.render(e)
+    return out.trim()
+  }
+
+  it('says why nothing ran, and tells a failed run apart', () => {
+    expect(render([{ event: 'result', data: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nom" does not exist' } }])).toBe('✗ not run: the check refused the SQL: column "nom" does not exist')
+    expect(render([{ event: 'result', data: { ok: false, code: 'query_failed', error: 'the statement timed out', pg_code: '57014' } }])).toBe('✗ the query failed: the statement timed out (SQLSTATE 57014)')
+  })
+})
