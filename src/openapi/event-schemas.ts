@@ -62,7 +62,7 @@ export const EVENT_DESCRIPTIONS: Record<AnswerEventName, string> = {
   reasoning: "Reasoning deltas of thinking models, before the answer's text.",
   delta: 'Answer text deltas, in order, as they arrive.',
   repair: "Postgres refused the SQL (its message, and the position in the SQL from 1): the model's second attempt follows as ordinary reasoning/delta events. At most once.",
-  unanswerable: 'Instead of a guess: no table matches the question well enough (`source: "linking"`, before any call to the model: only `meta` comes before it and `done` after it), or the model said the schema cannot answer it (`source: "model"`, after its text); with the reason and the closest tables. No SQL is checked or run.',
+  unanswerable: 'Instead of a guess: no table matches the question well enough (`source: "linking"`, before any call to the model: only `meta` comes before it and `done` after it — with `execute`, a `result` between), or the model said the schema cannot answer it (`source: "model"`, after its text); with the reason and the closest tables. No SQL is checked or run.',
   sql: 'After the answer: its final SQL and Postgres\'s check (`checked`, `plan_rows`, `plan_cost`; or `error`, `position`, `pg_code`); `repaired` when it is the second attempt; `check_error` when the database could not be asked; `{sql: null, ok: false, error}` when the answer has none.',
   rows: 'With `execute`: result rows as arrays, SQL_ROWS_PER_EVENT per event; the first carries `columns`.',
   result:
