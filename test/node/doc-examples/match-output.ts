@@ -116,7 +116,13 @@ function matchEvents(expected: string, actual: string): string[] {
     return e.event === a.event ? matchValue(e.data, a.data, e.event) : [`${a.event} for ${e.event}`]
   }, (w) => w === ANY)
   if (ok) return []
-  const names = (list: unknown[]) => list.map((e) => (e === ANY ? '…' : (e as Ev).event)).join(' ')
+  // Runs of one name as `delta×62`: an answer has many.
+  const names = (list: unknown[]) =>
+    list
+      .map((e) => (e === ANY ? '…' : (e as Ev).event))
+      .reduce<[string, number][]>((runs, n) => (runs.at(-1)?.[0] === n ? (runs.at(-1)![1]++, runs) : [...runs, [n, 1]]), [])
+      .map(([n, k]) => (k > 1 ? `${n}×${k}` : n))
+      .join(' ')
   // Say what differs: the names, or the first event whose data does not match.
   const detail = (want.filter((e) => e !== ANY) as Ev[]).flatMap((e) => {
     const same = (got as Ev[]).filter((a) => a.event === e.event)
