@@ -184,10 +184,33 @@ describe('npm run eval:live', () => {
   })
 })
 
+describe('the glossary and "cannot answer" through npm start', () => {
+  const admin = { authorization: 'Bearer live-admin', 'content-type': 'application/json' }
+  const askEvents = async (question: string) =>
+    (await readEvents((await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })).body!)).map((e) => e.event)
+
+  it('a company word the schema lacks is declined until the glossary maps it, and the mapping survives a refresh', async () => {
+    expect(await askEvents('上周营收多少')).toEqual(['meta', 'unanswerable', 'done'])
+    const glossary = { terms: [{ term: '营收', definition: '演示口径：票价之和', columns: ['fares.price_yuan'] }] }
+    const bad = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify({ terms: [{ ...glossary.terms[0], columns: ['fares.price'] }] }) })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_glossary')
+    const put = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify(glossary) })
+    expect(put.status).toBe(200)
+    expect(await askEvents('上周营收多少')).toContain('sql')
+    const refresh = await fetch(`${server.url}/v1/admin/schema/refresh`, { method: 'POST', headers: admin })
+    expect(await refresh.json()).toMatchObject({ glossary_unmatched: [] })
+    expect(await askEvents('上周营收多少')).toContain('sql')
+    expect(await (await fetch(`${server.url}/v1/admin/glossary`, { headers: admin })).json()).toEqual(glossary)
+  })
+})
+
 describe('npm run eval:live against the demo database of npm start (PGlite: one session at a time)', () => {
   let demo: DevServer
   let demoDbUrl: string
   beforeAll(async () => {
+    // One npm start at a time: the tests above are done with theirs.
+    await server.stop()
     demo = await startDevServer({ DATABASE_URL: undefined, NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined })
     // The address npm start prints for its demo database: what a user would put in DATABASE_URL.
     const port = /PGlite on 127\.0\.0\.1:(\d+)/.exec(demo.output())?.[1]
@@ -214,26 +237,5 @@ describe('npm run eval:live against the demo database of npm start (PGlite: one 
     } finally {
       rmSync(tmp, { recursive: true, force: true })
     }
-  })
-})
-
-describe('the glossary and "cannot answer" through npm start', () => {
-  const admin = { authorization: 'Bearer live-admin', 'content-type': 'application/json' }
-  const askEvents = async (question: string) =>
-    (await readEvents((await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })).body!)).map((e) => e.event)
-
-  it('a company word the schema lacks is declined until the glossary maps it, and the mapping survives a refresh', async () => {
-    expect(await askEvents('上周营收多少')).toEqual(['meta', 'unanswerable', 'done'])
-    const glossary = { terms: [{ term: '营收', definition: '演示口径：票价之和', columns: ['fares.price_yuan'] }] }
-    const bad = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify({ terms: [{ ...glossary.terms[0], columns: ['fares.price'] }] }) })
-    expect(bad.status).toBe(400)
-    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_glossary')
-    const put = await fetch(`${server.url}/v1/admin/glossary`, { method: 'PUT', headers: admin, body: JSON.stringify(glossary) })
-    expect(put.status).toBe(200)
-    expect(await askEvents('上周营收多少')).toContain('sql')
-    const refresh = await fetch(`${server.url}/v1/admin/schema/refresh`, { method: 'POST', headers: admin })
-    expect(await refresh.json()).toMatchObject({ glossary_unmatched: [] })
-    expect(await askEvents('上周营收多少')).toContain('sql')
-    expect(await (await fetch(`${server.url}/v1/admin/glossary`, { headers: admin })).json()).toEqual(glossary)
   })
 })
