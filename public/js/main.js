@@ -185,7 +185,9 @@ async function ask(text, turn = createTurn(text)) {
             view.rows(data)
             break
           case 'result':
-            view.result(data, answer.requestId)
+            // A result that only says why nothing ran (check refused, no SQL, cannot answer…) adds
+            // nothing to what the answer above already shows.
+            if (data.ok || data.code === 'query_failed' || data.code === 'execution_refused') view.result(data, answer.requestId)
             break
           case 'usage':
             view.usage(data)

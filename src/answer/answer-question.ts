@@ -13,6 +13,7 @@ import type { ExtractedSql } from '../sql/extract-sql'
 import { sha256Hex } from '../schema/bytes'
 import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
 import type { StreamItem, Usage } from '../stream/events'
+import { notRun } from '../stream/not-run'
 import { judgeAnswerable } from './judge-answerable'
 import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
@@ -133,6 +134,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     },
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
+    execute: body.execute === true,
     onDone: (s) => {
       spent(s.usage)
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
@@ -166,6 +168,7 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
   const items: StreamItem[] = [
     { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
     { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
+    ...(input.body.execute ? [notRun('unanswerable', 'the question cannot be answered from this schema')] : []),
     { event: 'done', data: { finish_reason: 'unanswerable', ttft_ms: null, total_ms: total } },
   ]
   input.log.set({ model: config.dashscope.model })

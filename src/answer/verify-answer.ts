@@ -8,6 +8,7 @@ import type { RequestLogFields } from '../request-log'
 import type { ExtractedSql } from '../sql/extract-sql'
 import type { AfterAnswer, Emit, ErrorPart, InnerEnd } from '../stream/answer-events'
 import type { SqlData } from '../stream/events'
+import { notRun } from '../stream/not-run'
 
 export type VerifyInput = {
   config: Config
@@ -32,6 +33,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
   if (!found.ok) {
     // No SQL and no refusal (refusals became `unanswerable` before this): reported, not an error.
     emit({ event: 'sql', data: { sql: null, ok: false, error: found.error } })
+    if (input.execute) emit(notRun('no_sql', 'the answer has no SQL'))
     return { sql: null, sqlOk: false, usage: null }
   }
   let sql = found.sql
@@ -45,6 +47,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     usage = second.usage
     if (second.error) {
       emit({ event: 'sql', data: sqlData(sql, outcome, false) })
+      if (input.execute) emitRun(outcome, emit, input.config.sql.rowsPerEvent)
       return { sql, sqlOk: false, usage, error: second.error }
     }
     if (second.found?.ok) {
@@ -56,7 +59,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
   const data = sqlData(sql, outcome, repaired)
   input.audit?.(auditFields(outcome))
   emit({ event: 'sql', data })
-  if ('run' in outcome && outcome.run) emitRun(outcome.run, emit, input.config.sql.rowsPerEvent)
+  if (input.execute) emitRun(outcome, emit, input.config.sql.rowsPerEvent)
   return { sql, sqlOk: data.ok, usage }
 }
 
@@ -108,9 +111,15 @@ function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
   return { sql, ok: false, checked: true, error: c.error, ...(c.position ? { position: c.position } : {}), ...(c.pg_code ? { pg_code: c.pg_code } : {}), ...extra }
 }
 
-function emitRun(run: SqlRun, emit: Emit, perEvent: number): void {
+/** The rows and the `result` of a caller who asked for them — or the one `result` saying why there are none. */
+function emitRun(outcome: Guarded, emit: Emit, perEvent: number): void {
+  if ('unavailable' in outcome) return emit(notRun('unchecked', `the SQL could not be checked: ${outcome.unavailable}`))
+  if (!outcome.check.ok) return emit(notRun('check_failed', `the check refused the SQL: ${outcome.check.error}`))
+  const run = outcome.run
+  if (!run) return emit(notRun('check_failed', 'the SQL was checked but not run'))
+  if ('refused' in run) return emit({ event: 'result', data: { ok: false, code: 'execution_refused', error: run.error } })
   if (!run.ok) {
-    emit({ event: 'result', data: { ok: false, error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
+    emit({ event: 'result', data: { ok: false, code: 'query_failed', error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
     return
   }
   for (let offset = 0; offset < run.rows.length || offset === 0; offset += perEvent) {
