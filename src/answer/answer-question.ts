@@ -15,6 +15,7 @@ import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
 import type { StreamItem, Usage } from '../stream/events'
 import { notRun } from '../stream/not-run'
 import { judgeAnswerable } from './judge-answerable'
+import { executeRefusal } from './execute-refusal'
 import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
 
@@ -51,12 +52,8 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     throw new AppError(503, 'upstream_not_configured', 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)')
   }
   const checking = config.sql.check && config.sql.url !== undefined
-  if (body.execute && !config.sql.allowExecute) {
-    throw new AppError(403, 'execute_not_allowed', 'Running the SQL is not enabled on this service (SQL_EXECUTE)')
-  }
-  if (body.execute && !checking) {
-    throw new AppError(503, 'database_not_configured', 'Running the SQL needs a database: set DATABASE_URL (and SQL_CHECK)')
-  }
+  const refusal = body.execute ? executeRefusal(config.sql) : undefined
+  if (refusal) throw refusal
   // Nothing in the schema matches: say so at once, without paying for a call that can only guess.
   const verdict = judgeAnswerable(snapshot, conversationText(body), config.unanswerableMinScore)
   if (!verdict.answerable) return answerUnanswerable(input, verdict)

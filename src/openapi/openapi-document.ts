@@ -267,6 +267,12 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             schema_version: { type: ['string', 'null'] },
             model: { type: 'string' },
             execute: { type: 'boolean', description: 'Whether `"execute": true` would be accepted on /v1/ask (SQL_EXECUTE on, and the SQL checked against a database).' },
+            execute_reason: {
+              type: 'object',
+              description: 'Only when `execute` is false: why, with the code `/v1/ask` would refuse `"execute": true` with (`execute_not_allowed`: SQL_EXECUTE is off; `database_not_configured`: no database to check and run on).',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string', enum: ['execute_not_allowed', 'database_not_configured'] }, message: { type: 'string' } },
+            },
             reasons: {
               type: 'array',
               description: 'Only when not ready: why.',
