@@ -1,13 +1,23 @@
 #!/usr/bin/env node
-// wrangler.toml `[build]`: run before `wrangler dev` and `wrangler deploy`. Bundles the libraries
-// the playground page imports from node_modules into public/vendor/ (git-ignored) as ES modules,
-// so the page is served entirely from our own assets — the pinned package versions, no CDN, and
-// nothing hand-copied that could drift from package-lock.json.
+// wrangler.toml `[build]`: run before `wrangler dev` and `wrangler deploy` (and again by `wrangler
+// dev` when public/js or public/app.css change).
+// 1. Bundles the libraries the page's modules import from node_modules into public/vendor/
+//    (git-ignored) as ES modules, so everything is served from our own assets — the pinned package
+//    versions, no CDN, and nothing hand-copied that could drift from package-lock.json.
+// 2. Bundles the page itself: public/js/main.js and what it imports into one minified module, and
+//    public/app.css minified, both in public/vendor/. One request instead of a chain of imports
+//    three levels deep, and about half the bytes of the sources (which stay as they are, readable,
+//    with a source map pointing at them).
+// 3. Writes their links into public/index.html, each URL carrying the file's content hash:
+//    public/_headers lets browsers keep those URLs for a year, since a changed file is a new URL.
 import { build } from 'esbuild'
+import { createHash } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const publicDir = join(root, 'public')
 
 /** The file under public/vendor/ that the page imports → the module(s) it re-exports. */
 export const VENDORED = {
@@ -15,21 +25,45 @@ export const VENDORED = {
   'eventsource-parser.js': { source: "export * from 'eventsource-parser'\nexport * from 'eventsource-parser/stream'", banner: 'eventsource-parser (MIT) — Espen Hovlandsdal' },
 }
 
+/** What index.html loads: built from the sources by buildBundles(). */
+export const PAGE = { script: '/vendor/playground.js', stylesheet: '/vendor/app.css' }
+
+const BEGIN = /<!-- assets: [^\n]*-->\n/
+const END = '  <!-- /assets -->'
+
 export async function buildAssets() {
+  await buildBundles()
+  const html = join(publicDir, 'index.html')
+  const current = readFileSync(html, 'utf8')
+  const next = withAssetLinks(current)
+  if (next !== current) writeFileSync(html, next)
+}
+
+/** public/vendor/: the libraries the page imports, then the page's own script and stylesheet. */
+export async function buildBundles() {
+  const common = { bundle: true, minify: true, target: 'es2022', logLevel: 'warning', legalComments: 'inline' }
   for (const [file, { source, banner }] of Object.entries(VENDORED)) {
     await build({
+      ...common,
       stdin: { contents: source, resolveDir: root, loader: 'js' },
       banner: { js: `/* ${banner}; bundled from node_modules by scripts/build-assets.mjs */` },
-      bundle: true,
       format: 'esm',
       platform: 'browser',
-      target: 'es2022',
-      minify: true,
-      legalComments: 'inline',
-      outfile: join(root, 'public', 'vendor', file),
-      logLevel: 'warning',
+      outfile: join(publicDir, 'vendor', file),
     })
   }
+  await build({ ...common, entryPoints: [join(publicDir, 'js', 'main.js')], format: 'esm', platform: 'browser', sourcemap: 'linked', sourcesContent: false, outfile: join(publicDir, PAGE.script) })
+  await build({ ...common, entryPoints: [join(publicDir, 'app.css')], outfile: join(publicDir, PAGE.stylesheet) })
+}
+
+/** public/index.html with its asset block rewritten for the built files as they are now. */
+export function withAssetLinks(html) {
+  const begin = BEGIN.exec(html)
+  const end = html.indexOf(END)
+  if (!begin || end < begin.index) throw new Error('public/index.html: the <!-- assets: … --> … <!-- /assets --> block is missing')
+  const versioned = (path) => `${path}?v=${createHash('sha256').update(readFileSync(join(publicDir, path))).digest('hex').slice(0, 10)}`
+  const links = [`<link rel="stylesheet" href="${versioned(PAGE.stylesheet)}">`, `<script type="module" src="${versioned(PAGE.script)}"></script>`]
+  return html.slice(0, begin.index + begin[0].length) + links.map((line) => `  ${line}\n`).join('') + html.slice(end)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildAssets()

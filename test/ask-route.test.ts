@@ -129,8 +129,10 @@ describe('API keys', () => {
     ['a malformed header', { authorization: 'Bearer   ' }],
     ['another scheme', { authorization: 'Basic YWxwaGEta2V5' }],
     ['a key with characters a token cannot hold', { authorization: 'Bearer 沈塘桥' }],
-  ])('401 for %s when API_KEYS is set', async (_name, headers) => {
-    await expectError(await ask({ question: 'x' }, keys, headers), 401, 'unauthorized')
+  ])('401 for %s when API_KEYS is set, saying what to send', async (_name, headers) => {
+    const res = await ask({ question: 'x' }, keys, headers)
+    expect(res.status).toBe(401)
+    expect(await res.json()).toEqual({ error: { code: 'unauthorized', message: 'Missing or invalid API key: send "Authorization: Bearer <key>"' } })
   })
   it('let any configured key through', async () => {
     for (const key of ['alpha-key', 'beta-key']) {
@@ -244,7 +246,13 @@ describe('events reach the client one by one, as upstream sends them', () => {
 describe('GET /healthz', () => {
   it('reports the schema version and model', async () => {
     const res = await call('/healthz')
-    expect(await res.json()).toEqual({ ok: true, schema_version: 'demo-1', model: 'qwen-plus', execute: false })
+    expect(await res.json()).toEqual({
+      ok: true,
+      schema_version: 'demo-1',
+      model: 'qwen-plus',
+      execute: false,
+      execute_reason: { code: 'execute_not_allowed', message: 'Running the SQL is not enabled on this service (SQL_EXECUTE)' },
+    })
   })
   it('answers 503 naming the missing DashScope key', async () => {
     const res = await call('/healthz', {}, { DASHSCOPE_API_KEY: undefined })
@@ -261,6 +269,7 @@ describe('GET /healthz', () => {
       schema_version: null,
       model: 'qwen-plus',
       execute: false,
+      execute_reason: { code: 'execute_not_allowed', message: expect.any(String) },
       reasons: [{ code: 'schema_unavailable', message: expect.stringContaining('No schema snapshot is cached yet') }],
     })
     const ask = await call('/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥地铁站的信息' }) })
@@ -268,11 +277,15 @@ describe('GET /healthz', () => {
     expect(ask.headers.get('retry-after')).toBe('5')
     expect(((await ask.json()) as { error: { code: string } }).error.code).toBe('schema_unavailable')
   })
-  it('says execute is allowed only when SQL_EXECUTE is on and the SQL is checked against a database', async () => {
-    const execute = async (overrides: Record<string, string | undefined>) => ((await (await call('/healthz', {}, overrides)).json()) as { execute: boolean }).execute
-    expect(await execute({ SQL_EXECUTE: 'true', ...dbEnv('guardReadonly') })).toBe(true)
-    expect(await execute({ SQL_EXECUTE: 'false', ...dbEnv('guardReadonly') })).toBe(false)
-    expect(await execute({ SQL_EXECUTE: 'true', DATABASE_URL: undefined })).toBe(false)
-    expect(await execute({ SQL_EXECUTE: 'true', SQL_CHECK: 'false', ...dbEnv('guardReadonly') })).toBe(false)
+  it('says execute is allowed only when SQL_EXECUTE is on and the SQL is checked against a database, and otherwise why', async () => {
+    type Health = { execute: boolean; execute_reason?: { code: string } }
+    const execute = async (overrides: Record<string, string | undefined>) => {
+      const health = (await (await call('/healthz', {}, overrides)).json()) as Health
+      return [health.execute, health.execute_reason?.code]
+    }
+    expect(await execute({ SQL_EXECUTE: 'true', ...dbEnv('guardReadonly') })).toEqual([true, undefined])
+    expect(await execute({ SQL_EXECUTE: 'false', ...dbEnv('guardReadonly') })).toEqual([false, 'execute_not_allowed'])
+    expect(await execute({ SQL_EXECUTE: 'true', DATABASE_URL: undefined })).toEqual([false, 'database_not_configured'])
+    expect(await execute({ SQL_EXECUTE: 'true', SQL_CHECK: 'false', ...dbEnv('guardReadonly') })).toEqual([false, 'database_not_configured'])
   })
 })

@@ -4,7 +4,12 @@ import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import { checkAndRun } from '../src/db/guarded-sql'
 import { sha256Hex } from '../src/schema/bytes'
-import { loadSnapshot } from '../src/schema/snapshot-store'
+import { linkIndexFor } from '../src/linking/index-cache'
+import { valueKey } from '../src/linking/value-keys'
+import { snapshotForRole } from '../src/schema/role-view'
+import { createSnapshotCache } from '../src/schema/snapshot-cache'
+import type { Snapshot } from '../src/schema/snapshot-schema'
+import { loadSnapshot, readStoredSnapshot } from '../src/schema/snapshot-store'
 import { ask, call, dbEnv, fakeRecord, fakeUrl } from './support/app'
 import { readEvents, type ParsedEvent } from './support/streams'
 import { bearer, hsToken, JWT_SECRET } from './support/tokens'
@@ -104,6 +109,29 @@ describe('the model sees only what the caller\'s role may read', () => {
     for (const hidden of ['employees', '员工', 'salary', '阿尔法商贸']) expect(schemaOf(prompt), hidden).not.toContain(hidden)
   })
 
+  it('a glossary PUT keeps each role\'s index of row values: the same question still finds its table, also in a fresh isolate', async () => {
+    const roleIndex = async (snapshot: Snapshot) => {
+      const view = snapshotForRole(snapshot, 'analyst')
+      return Object.keys(linkIndexFor(view).values)
+    }
+    // Without sample values, a row value reaches linking only through the refresh's value index.
+    const noSamples = { ...vars(), INTROSPECT_SAMPLE_VALUES: '0' }
+    expect((await call('/v1/admin/schema/refresh', { method: 'POST', headers: bearer(ADMIN) }, noSamples)).status).toBe(200)
+    const before = await roleIndex(await loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 }))
+    expect(before).toContain(valueKey('研发中心'))
+    const glossary = { terms: [{ term: '部门人数', definition: '每个部门的员工数', tables: ['employees', 'departments'] }] }
+    const res = await call('/v1/admin/glossary', { method: 'PUT', headers: { ...bearer(ADMIN), 'content-type': 'application/json' }, body: JSON.stringify(glossary) }, noSamples)
+    expect(res.status, await res.clone().text()).toBe(200)
+    expect(await roleIndex(await loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 }))).toEqual(before)
+    const fresh = await createSnapshotCache(readStoredSnapshot).load(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
+    expect(await roleIndex(fresh)).toEqual(before)
+    const { prompt } = await askAs(await token('analyst'), '研发中心', fence('SELECT 1'))
+    expect(prompt).toContain('CREATE TABLE departments')
+    // Back as it was, for the tests that follow.
+    await call('/v1/admin/glossary', { method: 'PUT', headers: { ...bearer(ADMIN), 'content-type': 'application/json' }, body: '{"terms":[]}' }, vars())
+    expect((await call('/v1/admin/schema/refresh', { method: 'POST', headers: bearer(ADMIN) }, vars())).status).toBe(200)
+  })
+
   it('a question only a hidden table could answer is unanswerable, without naming the table and without calling the model', async () => {
     const question = '员工的月薪工资是多少'
     const hidden = await askAs(await token('sales_rep'), question, fence('SELECT salary FROM employees'))
@@ -122,7 +150,8 @@ describe('Postgres enforces the role: grants and row-level security apply to the
     expect(of(events, 'repair')[0]!.data).toEqual({ sql: 'SELECT name, salary FROM employees', error: 'permission denied for table employees' })
     expect(of(events, 'sql')[0]!.data).toEqual({ sql: 'SELECT name FROM employees', ok: false, checked: true, error: 'permission denied for table employees', pg_code: '42501', repaired: true })
     expect(of(events, 'rows')).toEqual([])
-    expect(of(events, 'result')).toEqual([])
+    // The caller asked for rows: the result says why there are none, and nothing more.
+    expect(of(events, 'result').map((e) => e.data)).toEqual([{ ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: permission denied for table employees' }])
     // The repair request: the role's own prompt, the failing SQL, and Postgres's message — nothing more.
     expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user'])
     expect(messages[0]!.content).not.toContain('salary')

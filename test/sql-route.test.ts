@@ -28,7 +28,7 @@ describe('POST /v1/sql', () => {
     expect(await res.json()).toEqual({
       sql: 'SELECT nme FROM stations',
       check: { sql: 'SELECT nme FROM stations', ok: false, checked: true, error: 'column "nme" does not exist', position: 8, pg_code: '42703' },
-      result: { ok: false, error: 'not run: column "nme" does not exist' },
+      result: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nme" does not exist' },
     })
   })
 

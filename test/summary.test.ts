@@ -88,13 +88,13 @@ describe('"summarize": true explains the rows in words after the result', () => 
 
   it('is skipped when the model says the schema cannot answer', async () => {
     const events = await readEvents((await ask({ question: '站点明天会下雨吗', execute: true, summarize: true }, { ...EXEC(), DASHSCOPE_BASE_URL: fake({ answer: '无法回答：数据库中没有天气数据。' }) })).body!)
-    expect(names(events)).toEqual(['meta', 'delta', 'unanswerable', 'summary', 'usage', 'done'])
+    expect(names(events)).toEqual(['meta', 'delta', 'unanswerable', 'result', 'summary', 'usage', 'done'])
     expect(of(events, 'summary')[0]!.data).toEqual({ text: '', skipped: 'unanswerable' })
   })
 
   it('is skipped when linking declines the question before any call', async () => {
     const events = await readEvents((await ask({ question: '公司员工的工资是多少', execute: true, summarize: true }, EXEC())).body!)
-    expect(names(events)).toEqual(['meta', 'unanswerable', 'summary', 'done'])
+    expect(names(events)).toEqual(['meta', 'unanswerable', 'result', 'summary', 'done'])
     expect(of(events, 'summary')[0]!.data).toEqual({ text: '', skipped: 'unanswerable' })
   })
 

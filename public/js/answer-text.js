@@ -16,6 +16,7 @@ export function createAnswerWriter(container) {
     if (inCode) {
       const pre = document.createElement('pre')
       pre.className = 'sql answer-code'
+      pre.tabIndex = 0 // scrollable sideways by keyboard
       const code = document.createElement('code')
       pre.append(code)
       container.append(pre)
@@ -78,4 +79,24 @@ export function createAnswerWriter(container) {
       pending = ''
     },
   }
+}
+
+const sameSql = (text) => text.replace(/[\s;；。]+$/u, '').replace(/\s+/g, ' ').trim()
+
+/**
+ * The page shows each SQL once: the answer's code block holding `sql` becomes a link to `target`,
+ * where it is shown with its check (and rows). A block with other code stays as it is.
+ */
+export function foldSqlBlock(container, sql, label, target) {
+  const block = [...container.querySelectorAll('pre.answer-code')].findLast((pre) => sameSql(pre.textContent) === sameSql(sql))
+  if (!block) return
+  const link = document.createElement('button')
+  link.type = 'button'
+  link.className = 'sql-pointer'
+  link.textContent = label
+  link.addEventListener('click', () => {
+    target.scrollIntoView({ block: 'nearest' })
+    target.focus({ preventScroll: true })
+  })
+  block.replaceWith(link)
 }

@@ -102,6 +102,8 @@ export async function askStream(body, { signal, onEvent }) {
     throw new ApiError('bad_response', `Expected an event stream, got ${res.headers.get('content-type') ?? 'no content type'}`, { status: res.status })
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader()
+  // A stream that breaks is still one request of the service's log: its id goes with the error.
+  const requestId = res.headers.get('x-request-id')
   let sawDone = false
   try {
     for (;;) {
@@ -110,7 +112,7 @@ export async function askStream(body, { signal, onEvent }) {
         step = await reader.read()
       } catch (err) {
         if (err?.name === 'AbortError' || signal?.aborted) throw err
-        throw new ApiError('stream_interrupted', String(err?.message ?? err))
+        throw new ApiError('stream_interrupted', String(err?.message ?? err), { status: res.status, requestId })
       }
       if (step.done) break
       const { event, data } = step.value
@@ -118,7 +120,7 @@ export async function askStream(body, { signal, onEvent }) {
       try {
         parsed = JSON.parse(data)
       } catch {
-        throw new ApiError('bad_response', `An event "${event}" whose data is not JSON`)
+        throw new ApiError('bad_response', `An event "${event}" whose data is not JSON`, { status: res.status, requestId })
       }
       if (event === 'done') sawDone = true
       onEvent(event ?? 'message', parsed)
@@ -126,5 +128,5 @@ export async function askStream(body, { signal, onEvent }) {
   } finally {
     reader.releaseLock()
   }
-  if (!sawDone) throw new ApiError('stream_interrupted', 'The stream ended without its done event')
+  if (!sawDone) throw new ApiError('stream_interrupted', 'The stream ended without its done event', { status: res.status, requestId })
 }

@@ -78,6 +78,7 @@ export function drawChart(columns, rows, spec, { width = 720 } = {}) {
     const cls = `series series-${s % 6}`
     if (spec.kind === 'bar') {
       const width = (band * 0.8) / spec.series.length
+      const labelled = spec.series.length === 1 && band >= 40
       shown.forEach((row, i) => {
         const v = toNumber(row[col])
         if (v === null) return
@@ -85,6 +86,8 @@ export function drawChart(columns, rows, spec, { width = 720 } = {}) {
         const rect = el('rect', { x: x(i) - band * 0.4 + width * s, y: top, width: Math.max(width - 1, 1), height: Math.max(Math.abs(y(v) - y(0)), 1), class: cls })
         rect.append(el('title', {}, `${formatCell(row[spec.label])} · ${columns[col].name}: ${full.format(v)}`))
         svg.append(rect)
+        // Values on the bars when there is room: no hover needed to read them (touch screens).
+        if (labelled) svg.append(el('text', { x: x(i), y: v < 0 ? y(v) + 12 : top - 4, 'text-anchor': 'middle', class: 'value' }, compact.format(v)))
       })
     } else {
       const points = shown.map((row, i) => [x(i), toNumber(row[col]), row]).filter(([, v]) => v !== null)

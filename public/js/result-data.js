@@ -38,10 +38,39 @@ export function formatCell(value) {
   return String(value)
 }
 
-/** RFC 4180 CSV (CRLF, quotes doubled), with a BOM so spreadsheet programs read the Chinese right. */
+/** Identifiers and years read wrong with thousands separators (station 1,042; the year 2,019). */
+const NO_GROUPING = /(^|_)(id|year|code|no)$|Id$|(年|年份|编号|代码|序号)$/
+const formatters = new Map()
+
+/**
+ * A number as people read it: thousands separators in `locale`, every digit kept (bigint and
+ * numeric arrive as strings; Intl formats a decimal string exactly). Anything else as formatCell.
+ */
+export function formatNumber(value, locale, columnName = '') {
+  const text = typeof value === 'number' || typeof value === 'string' ? String(value) : ''
+  const m = /^-?\d+(?:\.(\d{1,100}))?$/.exec(text)
+  if (!m || NO_GROUPING.test(columnName)) return formatCell(value)
+  const digits = m[1]?.length ?? 0
+  const key = `${locale}/${digits}`
+  let format = formatters.get(key)
+  if (!format) formatters.set(key, (format = new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits })))
+  return format.format(text)
+}
+
+/** A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP). */
+const FORMULA_START = /^[=+\-@\t\r]/
+
+/**
+ * RFC 4180 CSV (CRLF, quotes doubled), with a BOM so spreadsheet programs read the Chinese right.
+ * A text cell that would start a formula gets a leading ' (numeric columns hold only numbers).
+ */
 export function toCsv(columns, rows) {
   const quote = (text) => (/[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text)
-  const lines = [columns.map((c) => quote(c.name)).join(',')]
-  for (const row of rows) lines.push(row.map((v) => quote(formatCell(v))).join(','))
+  const cell = (value, i) => {
+    const text = formatCell(value)
+    return FORMULA_START.test(text) && !isNumericType(columns[i]?.type) ? `'${text}` : text
+  }
+  const lines = [columns.map((c) => quote(cell(c.name, -1))).join(',')]
+  for (const row of rows) lines.push(row.map((v, i) => quote(cell(v, i))).join(','))
   return `\ufeff${lines.join('\r\n')}\r\n`
 }

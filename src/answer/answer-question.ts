@@ -13,7 +13,9 @@ import type { ExtractedSql } from '../sql/extract-sql'
 import { sha256Hex } from '../schema/bytes'
 import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
 import type { StreamItem, Usage } from '../stream/events'
+import { notRun } from '../stream/not-run'
 import { judgeAnswerable } from './judge-answerable'
+import { executeRefusal } from './execute-refusal'
 import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
 
@@ -50,12 +52,8 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     throw new AppError(503, 'upstream_not_configured', 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)')
   }
   const checking = config.sql.check && config.sql.url !== undefined
-  if (body.execute && !config.sql.allowExecute) {
-    throw new AppError(403, 'execute_not_allowed', 'Running the SQL is not enabled on this service (SQL_EXECUTE)')
-  }
-  if (body.execute && !checking) {
-    throw new AppError(503, 'database_not_configured', 'Running the SQL needs a database: set DATABASE_URL (and SQL_CHECK)')
-  }
+  const refusal = body.execute ? executeRefusal(config.sql) : undefined
+  if (refusal) throw refusal
   // Nothing in the schema matches: say so at once, without paying for a call that can only guess.
   const verdict = judgeAnswerable(snapshot, conversationText(body), config.unanswerableMinScore)
   if (!verdict.answerable) return answerUnanswerable(input, verdict)
@@ -135,7 +133,8 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     },
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
-    ...(body.summarize ? { afterDeclined: skippedSummary } : {}),
+    execute: body.execute === true,
+    ...(body.summarize ? { summarize: true } : {}),
     onDone: (s) => {
       spent(s.usage)
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
@@ -169,6 +168,7 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
   const items: StreamItem[] = [
     { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
     { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
+    ...(input.body.execute ? [notRun('unanswerable', 'the question cannot be answered from this schema')] : []),
     ...(input.body.summarize ? [SKIPPED_SUMMARY] : []),
     { event: 'done', data: { finish_reason: 'unanswerable', ttft_ms: null, total_ms: total } },
   ]
@@ -187,7 +187,6 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
 
 /** A question the schema cannot answer has no rows to explain: said once, where a summary would come. */
 const SKIPPED_SUMMARY: StreamItem = { event: 'summary', data: { text: '', skipped: 'unanswerable' } }
-const skippedSummary = (emit: Emit) => emit(SKIPPED_SUMMARY)
 
 /** Without a database the SQL goes out as the model wrote it. */
 function reportUnchecked(found: ExtractedSql, emit: Emit): AfterAnswer {

@@ -1,14 +1,15 @@
 import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import type { ChatMessage } from '../dashscope/build-request'
-import type { SqlRun } from '../db/guarded-sql'
+import type { SqlRows } from '../db/guarded-sql'
 import type { RequestLogFields } from '../request-log'
 import { guardSql, type Guarded } from './guard-sql'
 import type { ExtractedSql } from '../sql/extract-sql'
 import { addUsage, type AfterAnswer, type Emit, type ErrorPart, type InnerEnd } from '../stream/answer-events'
 import { buildSummaryPrompt } from '../prompt/build-summary-prompt'
-import type { SqlData } from '../stream/events'
+import type { ResultData, SqlData } from '../stream/events'
 import { toAppError } from '../errors'
+import { notRun } from '../stream/not-run'
 
 export type VerifyInput = {
   config: Config
@@ -35,6 +36,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
   if (!found.ok) {
     // No SQL and no refusal (refusals became `unanswerable` before this): reported, not an error.
     emit({ event: 'sql', data: { sql: null, ok: false, error: found.error } })
+    if (input.execute) emit(notRun('no_sql', 'the answer has no SQL'))
     return { sql: null, sqlOk: false, usage: null }
   }
   let sql = found.sql
@@ -48,6 +50,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     usage = second.usage
     if (second.error) {
       emit({ event: 'sql', data: sqlData(sql, outcome, false) })
+      if (input.execute) emitRun(outcome, emit, input.config.sql.rowsPerEvent)
       return { sql, sqlOk: false, usage, error: second.error }
     }
     if (second.found?.ok) {
@@ -59,20 +62,22 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
   const data = sqlData(sql, outcome, repaired)
   input.audit?.(auditFields(outcome))
   emit({ event: 'sql', data })
+  if (input.execute) emitRun(outcome, emit, input.config.sql.rowsPerEvent)
   const run = 'run' in outcome ? outcome.run : undefined
-  if (run) emitRun(run, emit, input.config.sql.rowsPerEvent)
-  if (!input.summarize) return { sql, sqlOk: data.ok, usage }
+  // Only rows get a summary; every other ending's skipped summary follows its `result` in
+  // AnswerEvents.close, as for the endings that never reach this point.
+  if (!input.summarize || !run?.ok) return { sql, sqlOk: data.ok, usage }
   const summary = await summarizeRun(sql, run, emit, input.summarize, input.config.summarySampleRows)
   return { sql, sqlOk: data.ok, usage: addUsage(usage, summary.usage), ...(summary.error ? { error: summary.error } : {}) }
 }
 
 /**
- * After `result`: the rows explained in words by one more DashScope call, streamed as `summary`
- * text; or one `summary` event saying why not (no rows, or no run to explain).
+ * After an ok `result`: the rows explained in words by one more DashScope call, streamed as
+ * `summary` text — or, with no rows to explain, one `summary` saying so.
  */
-async function summarizeRun(sql: string, run: SqlRun | undefined, emit: Emit, summarize: NonNullable<VerifyInput['summarize']>, sampleRows: number): Promise<InnerEnd> {
-  if (!run?.ok || run.rows.length === 0) {
-    emit({ event: 'summary', data: { text: '', skipped: run?.ok ? 'no_rows' : 'run_failed' } })
+async function summarizeRun(sql: string, run: SqlRows, emit: Emit, summarize: NonNullable<VerifyInput['summarize']>, sampleRows: number): Promise<InnerEnd> {
+  if (run.rows.length === 0) {
+    emit({ event: 'summary', data: { text: '', skipped: 'no_rows' } })
     return { found: null, usage: null }
   }
   const messages = buildSummaryPrompt({ question: summarize.question, sql, columns: run.columns, rows: run.rows, truncated: run.truncated, sampleRows })
@@ -113,16 +118,27 @@ export function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlDa
   return { sql, ok: false, checked: true, error: c.error, ...(c.position ? { position: c.position } : {}), ...(c.pg_code ? { pg_code: c.pg_code } : {}), ...extra }
 }
 
-export function emitRun(run: SqlRun, emit: Emit, perEvent: number): void {
-  if (!run.ok) {
-    emit({ event: 'result', data: { ok: false, error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
-    return
+/** The rows and the `result` of a caller who asked for them — or the one `result` saying why there are none. */
+function emitRun(outcome: Guarded, emit: Emit, perEvent: number): void {
+  const run = 'run' in outcome ? outcome.run : undefined
+  if (run?.ok) {
+    for (let offset = 0; offset < run.rows.length || offset === 0; offset += perEvent) {
+      emit({ event: 'rows', data: { ...(offset === 0 ? { columns: run.columns } : {}), rows: run.rows.slice(offset, offset + perEvent), offset } })
+      if (run.rows.length === 0) break
+    }
   }
-  for (let offset = 0; offset < run.rows.length || offset === 0; offset += perEvent) {
-    emit({ event: 'rows', data: { ...(offset === 0 ? { columns: run.columns } : {}), rows: run.rows.slice(offset, offset + perEvent), offset } })
-    if (run.rows.length === 0) break
-  }
-  emit({ event: 'result', data: { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms } })
+  emit({ event: 'result', data: resultOf(outcome) })
+}
+
+/** What became of a run that was asked for: its count, or why there are no rows (`code`). */
+export function resultOf(outcome: Guarded): ResultData {
+  if ('unavailable' in outcome) return notRun('unchecked', `the SQL could not be checked: ${outcome.unavailable}`).data
+  if (!outcome.check.ok) return notRun('check_failed', `the check refused the SQL: ${outcome.check.error}`).data
+  const run = outcome.run
+  if (!run) return notRun('check_failed', 'the SQL was checked but not run').data
+  if ('refused' in run) return { ok: false, code: 'execution_refused', error: run.error }
+  if (!run.ok) return { ok: false, code: 'query_failed', error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) }
+  return { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms }
 }
 
 /** The second round: the failing SQL as the model's turn, Postgres's error as the user's. */

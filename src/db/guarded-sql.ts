@@ -23,6 +23,8 @@ export type GuardOptions = {
 
 export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string }
 export type SqlCheck = { ok: true; plan_rows: number; plan_cost: number } | SqlFailure
+/** A run the service refused for the database role (nothing was sent to Postgres to run). */
+export type SqlRefusal = { ok: false; refused: true; error: string }
 export type SqlRows = {
   ok: true
   columns: { name: string; type: string }[]
@@ -30,7 +32,7 @@ export type SqlRows = {
   truncated: boolean
   elapsed_ms: number
 }
-export type SqlRun = SqlRows | SqlFailure
+export type SqlRun = SqlRows | SqlFailure | SqlRefusal
 
 // The model's text goes inside a subquery: Postgres then accepts only a query there (no DML, no
 // SELECT INTO, no data-modifying WITH, no utility statement), and the outer LIMIT caps the rows.
@@ -51,7 +53,7 @@ export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { ex
   return inTransaction(db, Math.max(opts.checkTimeoutMs, opts.execute ? opts.executeTimeoutMs : 0), opts.as, async () => {
     const refusal = opts.execute ? await roleRefusal(db) : null
     const { check, relations } = await explain(db, body, opts.schemas)
-    if (refusal) return { check, run: { ok: false, error: refusal }, relations }
+    if (refusal) return { check, run: { ok: false, refused: true, error: refusal }, relations }
     if (!check.ok || !opts.execute) return { check, relations }
     await db.batch(`SET LOCAL statement_timeout = ${opts.executeTimeoutMs}`)
     return { check, run: await run(db, body, opts), relations }
@@ -84,9 +86,10 @@ async function run(db: Db, body: string, opts: GuardOptions): Promise<SqlRun> {
       if (bytes > opts.maxBytes) break
     }
     if (n < kept.length) truncated = true
+    const types = await typeNames(db, fields.map((f) => f.dataTypeID))
     return {
       ok: true,
-      columns: fields.map((f) => ({ name: f.name, type: TYPE_NAMES[f.dataTypeID] ?? `oid:${f.dataTypeID}` })),
+      columns: fields.map((f) => ({ name: f.name, type: types.get(f.dataTypeID) ?? `oid:${f.dataTypeID}` })),
       rows: kept.slice(0, n),
       truncated,
       elapsed_ms: Date.now() - started,
@@ -94,6 +97,26 @@ async function run(db: Db, body: string, opts: GuardOptions): Promise<SqlRun> {
   } catch (err) {
     return sqlFailure(err, OPEN.length, body.length)
   }
+}
+
+/**
+ * A name for each result type: the short names of result-values.ts, else Postgres's own
+ * (`format_type`: `inet`, an enum's name, `character varying`); an array is its element's name
+ * with `[]` (`integer[]`, `timestamptz[]`). Asked of the database only for types not known here.
+ */
+async function typeNames(db: Db, oids: number[]): Promise<Map<number, string>> {
+  const names = new Map<number, string>()
+  for (const oid of oids) if (TYPE_NAMES[oid]) names.set(oid, TYPE_NAMES[oid])
+  const unknown = [...new Set(oids.filter((oid) => !names.has(oid)))]
+  if (!unknown.length) return names
+  const rows = await db.query<{ oid: number; name: string; element: number | null }>(
+    `SELECT t.oid::int AS oid, format_type(t.oid, NULL) AS name, e.oid::int AS element
+       FROM pg_catalog.pg_type t LEFT JOIN pg_catalog.pg_type e ON e.typarray = t.oid
+      WHERE t.oid = ANY($1::oid[])`,
+    [unknown],
+  )
+  for (const r of rows) names.set(r.oid, r.element !== null && TYPE_NAMES[r.element] ? `${TYPE_NAMES[r.element]}[]` : r.name)
+  return names
 }
 
 /**

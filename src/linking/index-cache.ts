@@ -16,6 +16,11 @@ export function attachRoleLinkIndexes(snapshot: Snapshot, byRole: unknown): void
   if (byRole && typeof byRole === 'object') roleIndexes.set(snapshot, byRole as Record<string, unknown>)
 }
 
+/** Every role's stored index, as attached (a change that keeps the tables keeps them too). */
+export function roleLinkIndexesOf(snapshot: Snapshot): Record<string, unknown> | undefined {
+  return roleIndexes.get(snapshot)
+}
+
 /** The stored index of a role's view, unchecked (attachLinkIndex checks it against the view). */
 export function roleLinkIndexOf(snapshot: Snapshot, role: string): unknown {
   const byRole = roleIndexes.get(snapshot)

@@ -3,7 +3,7 @@ import { bearerAuth } from 'hono/bearer-auth'
 import type { AppEnv } from '../app-env'
 import { callerFromClaims, callerLabel, type Caller } from '../auth/caller'
 import { verifyJwt } from '../auth/verify-jwt'
-import { AppError, toErrorResponse } from '../errors'
+import { AppError } from '../errors'
 import { callerId } from '../feedback/request-record'
 
 type Ctx = Parameters<MiddlewareHandler<AppEnv>>[0]
@@ -16,7 +16,11 @@ function requireBearer(tokens: (c: Ctx) => string[], what: string): MiddlewareHa
   return async (c, next) => {
     const allowed = tokens(c)
     if (allowed.length === 0) return next()
-    const refuse = () => toErrorResponse(new AppError(401, 'unauthorized', `Missing or invalid ${what}: send "Authorization: Bearer <key>"`))
+    // Thrown, not returned: Hono would wrap a returned Response in its own HTTPException and lose
+    // the message; thrown, the one onError writes it (JSON, or text on /getAnwser).
+    const refuse = (): never => {
+      throw new AppError(401, 'unauthorized', `Missing or invalid ${what}: send "Authorization: Bearer <key>"`)
+    }
     return bearerAuth<AppEnv>({
       token: allowed,
       noAuthenticationHeader: { message: refuse },

@@ -72,7 +72,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
       version: '1',
       summary: 'A business question in, the model\'s reasoning and checked SQL out, streamed as Server-Sent Events.',
       description:
-        'Limits in this document are the defaults of wrangler.toml (MAX_QUESTION_CHARS, MAX_HISTORY_TURNS, MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES); a deployment may set others. Every response carries `x-request-id`. Errors before a stream begins are `{"error": {"code", "message"}}`; after it began they are `error` events followed by `done`. docs/API.md says the same at more length.',
+        'Limits in this document are the defaults of wrangler.toml (MAX_QUESTION_CHARS, MAX_HISTORY_TURNS, MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES); a deployment may set others. Every response of the Worker (every route here, their errors and the 404 of an unknown path) carries `x-request-id`; static files (this document, /api/, the page) are served before the Worker and carry none. Errors before a stream begins are `{"error": {"code", "message"}}`; after it began they are `error` events followed by `done`. docs/API.md says the same at more length.',
     },
     servers: [{ url: '/', description: 'this service' }],
     tags: [
@@ -151,7 +151,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
         get: {
           tags: ['service'],
           operationId: 'openapi',
-          summary: 'This document (a static asset; /api/ renders it)',
+          summary: 'This document (a static asset, served before the Worker: no x-request-id; /api/ renders it)',
           responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
         },
       },
@@ -267,6 +267,12 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             schema_version: { type: ['string', 'null'] },
             model: { type: 'string' },
             execute: { type: 'boolean', description: 'Whether `"execute": true` would be accepted on /v1/ask (SQL_EXECUTE on, and the SQL checked against a database).' },
+            execute_reason: {
+              type: 'object',
+              description: 'Only when `execute` is false: why, with the code `/v1/ask` would refuse `"execute": true` with (`execute_not_allowed`: SQL_EXECUTE is off; `database_not_configured`: no database to check and run on).',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string', enum: ['execute_not_allowed', 'database_not_configured'] }, message: { type: 'string' } },
+            },
             reasons: {
               type: 'array',
               description: 'Only when not ready: why.',

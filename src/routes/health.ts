@@ -1,5 +1,6 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
+import { executeRefusal } from '../answer/execute-refusal'
 import { toAppError } from '../errors'
 import { loadSnapshot } from '../schema/snapshot-store'
 import { runInBackground } from './run-in-background'
@@ -21,12 +22,15 @@ healthRoutes.get('/healthz', async (c) => {
     return null
   })
   if (config.dashscope.apiKey === undefined) reasons.push({ code: 'upstream_not_configured', message: 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)' })
+  // Whether `"execute": true` would be accepted (the playground shows its checkbox only then), and
+  // when not, why (the playground says so where the rows would be).
+  const refusal = executeRefusal(config.sql)
   const body = {
     ok: reasons.length === 0,
     schema_version: snapshot?.version ?? null,
     model: config.dashscope.model,
-    // Whether `"execute": true` would be accepted (the playground shows its checkbox only then).
-    execute: config.sql.allowExecute && config.sql.check && config.sql.url !== undefined,
+    execute: refusal === undefined,
+    ...(refusal ? { execute_reason: { code: refusal.code, message: refusal.message } } : {}),
   }
   if (reasons.length === 0) return c.json(body)
   c.header('retry-after', String(HEALTH_RETRY_AFTER_SECONDS))

@@ -2,7 +2,7 @@ import { Hono } from 'hono/tiny'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../app-env'
 import { guardSql } from '../answer/guard-sql'
-import { sqlData } from '../answer/verify-answer'
+import { resultOf, sqlData } from '../answer/verify-answer'
 import { AppError } from '../errors'
 import type { SqlRunResponse } from '../mcp/tools'
 import { dbIdentityOf } from '../auth/caller'
@@ -37,11 +37,10 @@ sqlRoutes.post('/v1/sql', requireCaller, limitCaller, jsonBody((config) => confi
   // As the caller's role when a JWT named one: its grants and row policies decide, as for model SQL.
   const outcome = await guardSql(config, sql, execute, dbIdentityOf(c.var.caller))
   const body: SqlRunResponse = { sql, check: sqlData(sql, outcome, false) }
+  // Asked for rows: the result says what became of them, with the codes of /v1/ask's `result`.
+  if (execute) body.result = resultOf(outcome)
   const run = outcome.run
-  if (run?.ok) Object.assign(body, { result: { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms }, columns: run.columns, rows: run.rows })
-  else if (run) body.result = { ok: false, error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) }
-  // Asked for rows: a result always says what became of them.
-  else if (execute) body.result = { ok: false, error: `not run: ${body.check.error ?? 'the check failed'}` }
+  if (run?.ok) Object.assign(body, { columns: run.columns, rows: run.rows })
   c.var.log.set({ sql_ok: body.check.ok })
   return c.json(body)
 })

@@ -5,11 +5,11 @@ import { introspect, type IntrospectStats } from '../db/introspect'
 import { readRoleViews } from '../db/role-privileges'
 import { AppError, toAppError } from '../errors'
 import { loadSynonyms } from '../linking/load-synonyms'
-import { sha256Hex } from './bytes'
 import { fitGlossary, loadGlossary } from './glossary'
 import { applyOverlay, loadOverlay } from './overlay'
 import type { Snapshot } from './snapshot-schema'
 import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
+import { contentVersion } from './snapshot-version'
 
 export const LAST_REFRESH_KEY = 'schema:last-refresh'
 /**
@@ -89,11 +89,11 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
       ...(glossary.terms.length ? { glossary: glossary.terms } : {}),
       ...(config.dbRoles.length ? { roles: roles.views } : {}),
     }
-    const version = `pg-${(await sha256Hex(JSON.stringify(content))).slice(0, 12)}`
-    const parsed = parseSnapshot({ version, ...content })
+    const parsed = parseSnapshot({ version: 'pg-pending', ...content })
     if (!parsed.ok) throw new AppError(502, 'database_error', `The introspected schema is not a valid snapshot: ${parsed.error}`)
+    const version = await contentVersion(parsed.snapshot)
     const synonyms = await loadSynonyms(assets)
-    const saved = await saveSnapshot(kv, parsed.snapshot, { refreshedAt: at, linking: { synonyms, values } })
+    const saved = await saveSnapshot(kv, { ...parsed.snapshot, version }, { refreshedAt: at, linking: { synonyms, values } })
     const storeMs = Date.now() - storeStarted
     const result = {
       ...toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, glossary.unmatched, Date.now() - started, storeMs),

@@ -64,7 +64,9 @@ export const ExampleSchema = z.object({
 
 export const SnapshotSchema = z.object({
   /** Content hash (introspection) or a curated label (upload); shown in `meta` and /healthz. */
-  version: z.string().check(z.minLength(1), z.maxLength(128)),
+  // Printed in logs, terminals (the CLI) and the page: no control or invisible format characters
+  // (newlines, escape sequences, bidi overrides) that could forge a line or hide text.
+  version: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u, 'no control or invisible format characters')),
   refreshed_at: z.optional(z.string()),
   source: z.optional(z.enum(['upload', 'introspection', 'demo'])),
   dialect: z._default(z.literal('postgresql'), 'postgresql'),

@@ -1,7 +1,7 @@
 import { AppError } from '../errors'
 import { describeFirstIssue } from '../first-issue'
 import { attachLinkIndex, attachRoleLinkIndexes } from '../linking/index-cache'
-import { buildLinkIndex, type LinkInputs } from '../linking/link-index'
+import { buildLinkIndex, type LinkIndex, type LinkInputs } from '../linking/link-index'
 import { gunzipText, gzipText, sha256Hex } from './bytes'
 import { buildRoleLinkIndexes } from './role-view'
 import { createSnapshotCache, type LoadOptions, type ReadStoredSnapshot } from './snapshot-cache'
@@ -103,17 +103,19 @@ export type SaveResult = { pointer: SnapshotPointer; changed: boolean }
 export async function saveSnapshot(
   kv: KVNamespace,
   snapshot: Snapshot,
-  opts: { refreshedAt?: string; partBytes?: number; linking?: LinkInputs } = {},
+  opts: { refreshedAt?: string; partBytes?: number; linking?: LinkInputs; linkIndex?: LinkIndex; roleLinkIndexes?: Record<string, unknown> } = {},
 ): Promise<SaveResult> {
   const { refreshed_at: _drop, ...content } = snapshot
   const json = JSON.stringify(content)
-  // The schema-linking index is derived from the content and the refresh's values and synonyms:
-  // stored beside the content, not part of the version, but part of the body's identity (new row
-  // values or a new synonym table store a new body even when the schema is unchanged).
-  const linkIndex = buildLinkIndex(snapshot, opts.linking)
+  // The schema-linking index is derived from the tables, the examples and the refresh's values and
+  // synonyms: stored beside the content, not part of the version, but part of the body's identity
+  // (new row values or a new synonym table store a new body even when the schema is unchanged).
+  // A change that leaves tables and examples alone (the glossary) passes the indexes it already has
+  // (the snapshot's and each role's): only a refresh can collect the row values again.
+  const linkIndex = opts.linkIndex ?? buildLinkIndex(snapshot, opts.linking)
   const index = JSON.stringify(linkIndex)
   // Each role of the snapshot gets the index of its own view (src/schema/role-view.ts).
-  const roleIndexes = buildRoleLinkIndexes(snapshot, opts.linking)
+  const roleIndexes = opts.roleLinkIndexes ?? buildRoleLinkIndexes(snapshot, opts.linking)
   const roleIndex = roleIndexes ? JSON.stringify(roleIndexes) : ''
   const body = (await sha256Hex(`${json}\u0000${index}${roleIndex ? `\u0000${roleIndex}` : ''}`)).slice(0, 16)
   const current = await readPointerFrom(kv).catch(() => null)
@@ -135,7 +137,8 @@ export async function saveSnapshot(
     const pointer: SnapshotPointer = { ...current, ...base, parts: current.parts, stored_bytes: current.stored_bytes }
     const pointerRaw = JSON.stringify(pointer)
     await kv.put(POINTER_KEY, pointerRaw)
-    holdWritten(pointerRaw, body, json)
+    // This isolate may hold an older body: what it holds now must carry the stored indexes.
+    holdWritten(pointerRaw, body, json, linkIndex, roleIndexes)
     return { pointer, changed: false }
   }
   const gz = await gzipText(`${json.slice(0, -1)},"link_index":${index}${roleIndex ? `,"role_link_indexes":${roleIndex}` : ''}}`)

@@ -2,6 +2,7 @@ import type { UpstreamPart } from '../dashscope/upstream-part'
 import type { ExtractedSql } from '../sql/extract-sql'
 import { SqlTracker } from '../sql/sql-tracker'
 import type { AnswerEvent, SqlData, StreamItem, Usage } from './events'
+import { notRun } from './not-run'
 
 export type AnswerSummary = {
   finish_reason: string
@@ -28,10 +29,18 @@ export type AnswerEventsOptions = {
   afterAnswer?: (found: ExtractedSql, emit: Emit) => Promise<AfterAnswer>
   /** The tables closest to the question, named in an `unanswerable` event when the model declines. */
   closestTables?: string[]
-  /** Right after that `unanswerable` event: what else the declined answer owes (a skipped summary). */
-  afterDeclined?: (emit: Emit) => void
   /** An inner answer (the repair attempt): no `meta`, and its end is reported instead of emitted. */
   inner?: (end: InnerEnd) => void
+  /**
+   * The caller asked for the rows: every ending sends one `result`. afterAnswer sends it when it
+   * got that far (rows, or why not); an ending before it — declined, failed — gets one here.
+   */
+  execute?: boolean
+  /**
+   * The caller asked for the rows in words (with `execute`): every `result` is followed by one
+   * summary. afterAnswer streams it for rows; any other ending gets a skipped one here.
+   */
+  summarize?: boolean
 }
 
 export type AfterAnswer = { sql: string | null; sqlOk: boolean | null; usage: Usage | null; error?: ErrorPart }
@@ -52,6 +61,8 @@ export class AnswerEvents {
   private ttft: number | null = null
   private finish: string | null = null
   private spent: Usage | null = null
+  private resultSent = false
+  private summarySent = false
   ended = false
 
   /** The tokens DashScope reported so far (this attempt's). */
@@ -113,7 +124,7 @@ export class AnswerEvents {
     let sql: string | null = null
     if (!error) {
       const found = this.sql.result()
-      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null)
+      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null, 'unanswerable')
       sqlOk = found.ok
       sql = found.ok ? found.sql : null
       emit({ event: 'sql', data: uncheckedSqlData(found) })
@@ -126,11 +137,16 @@ export class AnswerEvents {
     if (this.ended) return
     this.ended = true
     let after: AfterAnswer
+    const watched: Emit = (item) => {
+      if (item.event === 'result') this.resultSent = true
+      if (item.event === 'summary') this.summarySent = true
+      emit(item)
+    }
     try {
       const found = this.sql.result()
       // The model said the schema cannot answer: nothing to check, repair or run.
-      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null)
-      after = await this.opts.afterAnswer!(found, emit)
+      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null, 'unanswerable')
+      after = await this.opts.afterAnswer!(found, watched)
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
       after = { sql: null, sqlOk: null, usage: null, error: { type: 'error', code: 'internal_error', message: `Checking the SQL failed: ${message}`, retryable: true } }
@@ -143,11 +159,20 @@ export class AnswerEvents {
     const reason = this.sql.unanswerable(found)
     if (reason === null) return false
     emit({ event: 'unanswerable', data: { reason, closest_tables: this.opts.closestTables ?? [], source: 'model' } })
-    this.opts.afterDeclined?.(emit)
     return true
   }
 
-  private close(emit: Emit, usage: Usage | null, error: ErrorPart | undefined, sqlOk: boolean | null, sql: string | null): void {
+  private close(emit: Emit, usage: Usage | null, error: ErrorPart | undefined, sqlOk: boolean | null, sql: string | null, declined?: 'unanswerable'): void {
+    // docs/API.md, "How an answer ends": `result` (when rows were asked for) → `summary` (when asked
+    // for) → `usage` → `error` → `done`.
+    if (this.opts.execute && !this.resultSent) {
+      this.resultSent = true
+      emit(declined ? notRun('unanswerable', 'the question cannot be answered from this schema') : notRun(error ? 'answer_failed' : 'no_sql', error ? `the answer ended with ${error.code}` : 'the answer has no SQL'))
+    }
+    if (this.opts.summarize && !this.summarySent) {
+      this.summarySent = true
+      emit({ event: 'summary', data: { text: '', skipped: declined ?? 'run_failed' } })
+    }
     // Tokens spent are reported even when the answer failed; `error` is always right before `done`.
     if (usage) emit({ event: 'usage', data: usage })
     if (error) emit({ event: 'error', data: { code: error.code, message: error.message, retryable: error.retryable } })

@@ -34,7 +34,7 @@ afterAll(async () => {
 describe('npm start on embedded defaults', () => {
   it('answers from a live introspection of the embedded demo database, with the fake DashScope', async () => {
     const health = await (await fetch(`${server.url}/healthz`)).json()
-    expect(health).toEqual({ ok: true, schema_version: expect.stringMatching(/^pg-[0-9a-f]{12}$/), model: 'fake-qwen-plus', execute: false })
+    expect(health).toEqual({ ok: true, schema_version: expect.stringMatching(/^pg-[0-9a-f]{12}$/), model: 'fake-qwen-plus', execute: false, execute_reason: { code: 'execute_not_allowed', message: expect.any(String) } })
     expect(server.output()).toContain('embedded demo database')
     const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥地铁站的信息' }) })
     expect(res.status).toBe(200)

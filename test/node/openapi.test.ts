@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript (the page's own module), no type declarations
-import { renderReference } from '../../public/api/reference.js'
+import { LABELS, renderReference } from '../../public/api/reference.js'
 import { startDevServer, type DevServer } from './dev-server'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -54,6 +54,15 @@ describe('the API reference page (public/api/reference.js)', () => {
     expect(html).toContain('<code>&quot;execute_not_allowed&quot;</code>')
     expect(html).not.toMatch(/undefined|\[object Object\]|NaN/)
   })
+
+  it('puts its own words in Chinese for a Chinese browser, and says the document is English', () => {
+    const zh: string = renderReference(doc, LABELS.zh)
+    expect(zh).toContain('<h4>响应</h4>')
+    expect(zh).toContain('<h2 id="schemas">数据结构</h2>')
+    expect(zh).toMatch(/<code>question<\/code> <span class="req">必填<\/span>/)
+    expect(zh).toContain('接口说明取自 OpenAPI 文档，为英文原文。')
+    expect(zh).not.toMatch(/>(Responses|Parameters|Request body|Schemas)</)
+  })
 })
 
 describe('served by wrangler dev (npm start)', () => {
@@ -77,7 +86,7 @@ describe('served by wrangler dev (npm start)', () => {
     expect(page.status).toBe(200)
     expect(page.headers.get('content-type')).toMatch(/^text\/html/)
     const html = await page.text()
-    expect(html).toContain("import { renderReference } from './reference.js'")
+    expect(html).toContain("import { LABELS, renderReference } from './reference.js'")
     expect(html).toContain("fetch('../openapi.json')")
     const script = await fetch(`${server.url}/api/reference.js`)
     expect(script.headers.get('content-type')).toMatch(/javascript/)

@@ -1,11 +1,14 @@
-// The playground's pure browser modules (public/js/), table-driven, in Node.
+// The playground's pure browser modules (public/js/), table-driven, in Node; and the page's asset links.
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { buildBundles, withAssetLinks } from '../../scripts/build-assets.mjs'
 // @ts-expect-error plain browser ES module, no type declarations
 import { niceTicks } from '../../public/js/chart.js'
 // @ts-expect-error plain browser ES module
 import { pickLanguage } from '../../public/js/i18n.js'
 // @ts-expect-error plain browser ES module
-import { chooseChart, formatCell, toCsv, toNumber } from '../../public/js/result-data.js'
+import { chooseChart, formatCell, formatNumber, toCsv, toNumber } from '../../public/js/result-data.js'
 // @ts-expect-error plain browser ES module
 import { tokenizeSql } from '../../public/js/sql-highlight.js'
 
@@ -61,6 +64,28 @@ describe('result values', () => {
     const csv = toCsv([{ name: 'name', type: 'text' }, { name: 'note, "quoted"', type: 'text' }], [['沈塘桥', 'a\nb'], [' x', null], ['"q"', 1.5]])
     expect(csv).toBe('\ufeffname,"note, ""quoted"""\r\n沈塘桥,"a\nb"\r\n" x",\r\n"""q""",1.5\r\n')
   })
+
+  it('writes a text cell that a spreadsheet would run as a formula with a leading quote; numbers stay numbers', () => {
+    const columns = [{ name: 'note', type: 'text' }, { name: 'delta', type: 'integer' }, { name: 'amount', type: 'numeric' }]
+    const rows = [['=1+2', -5, '-1.50'], ['+A1', 3, '2'], ['-x', 0, '0'], ['@SUM(A1)', 1, '1'], ['\tx', 1, '1'], ['a=b', 1, '1']]
+    const lines = toCsv(columns, rows).replace(/^\ufeff/, '').trimEnd().split('\r\n')
+    expect(lines).toEqual(['note,delta,amount', "'=1+2,-5,-1.50", "'+A1,3,2", "'-x,0,0", "'@SUM(A1),1,1", "'\tx,1,1", 'a=b,1,1'])
+  })
+
+  it.each([
+    [1234567, 'zh-CN', 'total_passengers', '1,234,567'],
+    ['12345678901234567890', 'en-US', 'total', '12,345,678,901,234,567,890'],
+    ['-1234.50', 'en-US', 'amount', '-1,234.50'],
+    [0.1, 'en-US', 'share', '0.1'],
+    [2019, 'zh-CN', 'opened_year', '2019'],
+    [1042, 'zh-CN', 'station_id', '1042'],
+    [1042, 'zh-CN', 'id', '1042'],
+    ['NaN', 'en-US', 'x', 'NaN'],
+    [1e21, 'en-US', 'x', '1e+21'],
+    [null, 'en-US', 'x', ''],
+  ])('formatNumber(%j, %s, %s) is %j: separators, every digit kept, none in identifiers and years', (value, locale, column, expected) => {
+    expect(formatNumber(value, locale, column)).toBe(expected)
+  })
 })
 
 describe('niceTicks', () => {
@@ -79,5 +104,13 @@ describe('pickLanguage', () => {
     [['zh-CN', 'en'], 'zh'], [['zh-TW'], 'zh'], [['en-US', 'zh-CN'], 'en'], [['fr-FR', 'zh-CN'], 'zh'], [['fr-FR'], 'en'], [[], 'en'],
   ])('%j → %s', (languages, expected) => {
     expect(pickLanguage(languages)).toBe(expected)
+  })
+})
+
+describe('public/index.html', () => {
+  it('links the page bundle and stylesheet by their current content hash (npm run build:assets writes them; npm start and deploy run it)', async () => {
+    await buildBundles()
+    const html = readFileSync(new URL('../../public/index.html', import.meta.url), 'utf8')
+    expect(withAssetLinks(html)).toBe(html)
   })
 })

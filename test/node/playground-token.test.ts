@@ -41,8 +41,16 @@ async function open(): Promise<{ page: Page; bearers: string[] }> {
     if (req.url().endsWith('/v1/ask')) bearers.push(req.headers().authorization ?? '')
   })
   await page.goto(server.url)
-  await page.locator('#service').filter({ hasText: 'qwen-plus' }).waitFor()
+  await scriptsReady(page)
   return { page, bearers }
+}
+
+/** The page's script has run (it read /healthz): before that the form sends nothing. */
+const scriptsReady = (page: Page) => page.locator('#service').filter({ hasText: 'qwen-plus' }).waitFor()
+
+async function reload(page: Page): Promise<void> {
+  await page.reload()
+  await scriptsReady(page)
 }
 
 const lastTurn = (page: Page) => page.locator('.turn').last()
@@ -69,7 +77,7 @@ describe('the playground with a token (JWT)', { timeout: 120_000 }, () => {
     expect(await page.evaluate((name) => localStorage.getItem(name), TOKEN_STORAGE)).toBe(alpha)
 
     // Kept: after a reload the next question goes out with it, no dialog.
-    await page.reload()
+    await reload(page)
     await page.locator('#question').fill(QUESTION)
     await page.locator('#question').press('Enter')
     await waitSettled(page)
@@ -93,7 +101,7 @@ describe('the playground with a token (JWT)', { timeout: 120_000 }, () => {
   it('another tenant\'s token sees only its rows; a token naming an unlisted role is told so', async () => {
     const { page } = await open()
     await page.evaluate(([name, value]) => localStorage.setItem(name!, value!), [TOKEN_STORAGE, await token({ sub: 'bob', role: 'sales_rep', tenant: 'beta' })])
-    await page.reload()
+    await reload(page)
     await page.locator('#question').fill(QUESTION)
     await page.locator('#question').press('Enter')
     await waitSettled(page)

@@ -1,132 +1,29 @@
 // The playground page (public/) in a real browser: Debian's Chromium driven by playwright-core,
 // against `npm start` (wrangler dev) with the fake DashScope and the demo database loaded into a
-// real Postgres. Screenshots go to .artifacts/screenshots/ (git-ignored) for a human to look at.
-import { mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+// real Postgres (test/node/playground-harness.ts). Screenshots go to .artifacts/screenshots/.
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript tool
 import { composeAnswer } from '../../tools/fake-dashscope/answers.mjs'
-// @ts-expect-error plain ESM JavaScript tool
-import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
-import { launchChromium } from './chromium'
-import { startDevServer, type DevServer } from './dev-server'
+import { API_KEY, KEY_STORAGE, dialogue, eventually, examples, lastTurn, problemsOf, shot, usePlayground, waitForRecord, waitSettled, waitState } from './playground-harness'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const SHOTS = join(root, '.artifacts', 'screenshots')
-const API_KEY = 'playground-key'
-const KEY_STORAGE = 'txt2sql-edge.api-key'
-
-type FakeRecord = { seen: boolean; closed_early: boolean; completed: boolean; events_sent: number; body: any }
-let fake: { url: string; setDefaultOptions: (o: string) => void; record: (tag: string) => FakeRecord | undefined; close: () => Promise<void> }
-let pg: { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
-let server: DevServer
-let browser: Browser
-let context: BrowserContext | undefined
-
-beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true })
-  // The demo database in a real Postgres: checks and runs behave as in production.
-  pg = await startLocalPostgres()
-  pg.psql('CREATE DATABASE metro')
-  pg.psql(readFileSync(join(root, 'db', 'demo', 'metro.sql'), 'utf8'), 'metro')
-  pg.psql('ANALYZE', 'metro')
-  // Runs need a read-only role (docs/SECURITY.md): the service refuses to run model SQL as a superuser.
-  pg.psql(`CREATE ROLE txt2sql_ro LOGIN PASSWORD 'ro';
-    ALTER ROLE txt2sql_ro SET default_transaction_read_only = on;
-    GRANT USAGE ON SCHEMA public TO txt2sql_ro;
-    GRANT SELECT ON ALL TABLES IN SCHEMA public TO txt2sql_ro;`, 'metro')
-  fake = await startFakeDashScope({ apiKey: 'fake-key' })
-  server = await startDevServer({
-    DASHSCOPE_API_KEY: 'fake-key',
-    DASHSCOPE_BASE_URL: fake.url,
-    DASHSCOPE_MODEL: undefined,
-    DATABASE_URL: pg.url('postgres', 'postgres', 'metro'),
-    DATABASE_URL_READONLY: pg.url('txt2sql_ro', 'ro', 'metro'),
-    NEON_WS_PROXY: undefined,
-    API_KEYS: API_KEY,
-    SQL_EXECUTE: 'true',
-  })
-  browser = await launchChromium()
-}, 180_000)
-
-afterEach(async () => {
-  await context?.close()
-  context = undefined
-  fake.setDefaultOptions('')
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
-  await fake?.close()
-  pg?.stop()
-})
-
-/** A fresh browser profile at this language and width, with the API key already entered unless told. */
-async function open({ locale = 'zh-CN', width = 1200, height = 900, key = API_KEY as string | null } = {}): Promise<Page> {
-  context = await browser.newContext({ locale, viewport: { width, height }, acceptDownloads: true })
-  if (key) await context.addInitScript(([name, value]) => localStorage.setItem(name!, value!), [KEY_STORAGE, key])
-  const page = await context.newPage()
-  const problems: string[] = []
-  page.on('pageerror', (err) => problems.push(err.message))
-  // The browser logs every refused request; those are what some tests are about.
-  page.on('console', (m) => m.type() === 'error' && !/status of (401|404|429)/.test(m.text()) && problems.push(m.text()))
-  ;(page as Page & { problems: string[] }).problems = problems
-  await page.goto(server.url)
-  await page.locator('#service').filter({ hasText: 'qwen-plus' }).waitFor()
-  return page
-}
-
-/** A UI expectation that may take a moment on a loaded machine (expect.poll waits 1 s by default). */
-const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 20_000, interval: 50 })
-const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems
-const lastTurn = (page: Page) => page.locator('.turn').last()
-const waitSettled = (page: Page) => page.waitForFunction(() => ['done', 'failed', 'stopped'].includes(document.querySelector<HTMLElement>('.turn:last-of-type')?.dataset.state ?? ''), null, { timeout: 30_000 })
-const waitState = (page: Page, state: string) =>
-  page.waitForFunction((want) => document.querySelector<HTMLElement>('.turn:last-of-type')?.dataset.state === want, state, { timeout: 30_000 })
-
-/** The whole page, with the composer where it ends up once scrolled to the bottom (not stuck mid-page). */
-async function shot(page: Page, name: string) {
-  await page.addStyleTag({ content: '.composer { position: static !important; }' })
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
-}
-
-async function waitForRecord(tag: string, check: (r: FakeRecord) => boolean): Promise<FakeRecord> {
-  const deadline = Date.now() + 15_000
-  for (;;) {
-    const record = fake.record(tag)
-    if (record && check(record)) return record
-    if (Date.now() > deadline) throw new Error(`fake record ${tag}: ${JSON.stringify(record ?? null)}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-/** The examples table of the demo database, oldest first. */
-const examples = () =>
-  JSON.parse(pg.psql("SELECT json_agg(json_build_object('question', question, 'sql', sql, 'source', source, 'approved', approved) ORDER BY id) FROM txt2sql_examples", 'metro')) as unknown[]
-
-/** The user/assistant turns the fake received, without the system prompt. */
-const dialogue = (record: FakeRecord) =>
-  (record.body.input.messages as { role: string; content: string }[]).filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content }))
+const pw = usePlayground()
+const open = pw.open
 
 // Generous: the machine that runs these may be shared and loaded; nothing here measures time.
 describe('the playground page at /', { timeout: 120_000 }, () => {
   it('is served by the Worker as static assets, while the API paths still reach the Worker', async () => {
-    const page = await fetch(server.url)
+    const page = await fetch(pw.server.url)
     expect(page.status).toBe(200)
     expect(page.headers.get('content-type')).toMatch(/text\/html/)
-    expect(await page.text()).toContain('<script type="module" src="/js/main.js">')
-    const vendor = await fetch(`${server.url}/vendor/eventsource-parser.js`)
+    expect(await page.text()).toMatch(/<script type="module" src="\/vendor\/playground\.js\?v=[0-9a-f]{10}"><\/script>/)
+    const vendor = await fetch(`${pw.server.url}/vendor/eventsource-parser.js`)
     expect(vendor.headers.get('content-type')).toMatch(/javascript/)
     expect(await vendor.text()).toContain('EventSourceParserStream')
-    expect((await (await fetch(`${server.url}/healthz`)).json()).execute).toBe(true)
-    const ask = await fetch(`${server.url}/v1/ask`)
+    expect((await (await fetch(`${pw.server.url}/healthz`)).json()).execute).toBe(true)
+    const ask = await fetch(`${pw.server.url}/v1/ask`)
     expect([ask.status, ((await ask.json()) as { error: { code: string } }).error.code]).toEqual([405, 'method_not_allowed'])
-    const missing = await fetch(`${server.url}/no-such-page`)
+    const missing = await fetch(`${pw.server.url}/no-such-page`)
     expect([missing.status, ((await missing.json()) as { error: { code: string } }).error.code]).toEqual([404, 'not_found'])
   })
 
@@ -163,7 +60,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
   })
 
   it('streams the reasoning before the answer ends, then shows the checked SQL highlighted, with a copy button', async () => {
-    fake.setDefaultOptions('think,pace=40,tag=pg-reason')
+    pw.fake.setDefaultOptions('think,pace=40,tag=pg-reason')
     const page = await open()
     await page.locator('#question').fill('沈塘桥地铁站的信息')
     await page.keyboard.press('Enter')
@@ -172,7 +69,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
       const turn = document.querySelector<HTMLElement>('.turn:last-of-type')
       return turn?.dataset.state === 'streaming' && (turn.querySelector('.reasoning-text')?.textContent ?? '').length >= 8
     })
-    expect(fake.record('pg-reason')!.completed).toBe(false)
+    expect(pw.fake.record('pg-reason')!.completed).toBe(false)
     expect(await lastTurn(page).locator('.sql-block').isHidden()).toBe(true)
     expect(await lastTurn(page).locator('details.reasoning').getAttribute('open')).not.toBeNull()
     expect(await page.locator('#stop').isVisible()).toBe(true)
@@ -190,7 +87,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect(await turn.locator('.sql-block .tok-string').textContent()).toBe("'%沈塘桥%'")
     expect(await turn.locator('.tokens').textContent()).toMatch(/^\d+ tokens$/)
     expect(await turn.locator('.elapsed').textContent()).toMatch(/首字 \d+ ms/)
-    await context!.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: pw.server.url })
     await turn.locator('.copy').click()
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("SELECT *\nFROM stations\nWHERE name LIKE '%沈塘桥%'")
     await shot(page, 'desktop-answer')
@@ -211,27 +108,27 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
   })
 
   it('stops mid-answer: the browser aborts, and the service cancels its DashScope request', async () => {
-    fake.setDefaultOptions('pace=80,tag=pg-stop')
+    pw.fake.setDefaultOptions('pace=80,tag=pg-stop')
     const page = await open()
     await page.locator('#question').fill('沈塘桥地铁站的信息')
     await page.keyboard.press('Enter')
-    await page.waitForFunction(() => (document.querySelector('.turn:last-of-type .answer-text')?.textContent ?? '').length >= 6)
+    await page.waitForFunction(() => (document.querySelector('.turn:last-of-type .answer-text')?.textContent ?? '').length >= 10)
     await page.locator('#stop').click()
     await waitSettled(page)
     expect(await lastTurn(page).getAttribute('data-state')).toBe('stopped')
     expect(await lastTurn(page).locator('.state').textContent()).toBe('已停止')
-    const record = await waitForRecord('pg-stop', (r) => r.closed_early)
+    const record = await waitForRecord(pw.fake, 'pg-stop', (r) => r.closed_early)
     expect(record.completed).toBe(false)
     expect(await page.locator('#send').isVisible()).toBe(true)
     // Esc stops too.
-    fake.setDefaultOptions('pace=80,tag=pg-stop-esc')
+    pw.fake.setDefaultOptions('pace=80,tag=pg-stop-esc')
     await page.locator('#question').fill('1号线有哪些站点？')
     await page.keyboard.press('Enter')
-    await page.waitForFunction(() => (document.querySelector('.turn:last-of-type .answer-text')?.textContent ?? '').length >= 6)
+    await page.waitForFunction(() => (document.querySelector('.turn:last-of-type .answer-text')?.textContent ?? '').length >= 10)
     await page.keyboard.press('Escape')
     await waitSettled(page)
     expect(await lastTurn(page).getAttribute('data-state')).toBe('stopped')
-    expect((await waitForRecord('pg-stop-esc', (r) => r.closed_early)).completed).toBe(false)
+    expect((await waitForRecord(pw.fake, 'pg-stop-esc', (r) => r.closed_early)).completed).toBe(false)
     expect(problemsOf(page)).toEqual([])
   })
 
@@ -250,7 +147,11 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect(await turn.locator('.result tbody tr:first-child td').nth(0).evaluate((td) => getComputedStyle(td).textAlign)).toBe('left')
     // bigint arrives as a string: the chart still reads it as a number.
     expect(await turn.locator('svg.chart-bar rect').count()).toBe(10)
-    const firstTotal = Number(await turn.locator('.result tbody tr:first-child td').nth(1).textContent())
+    // Numbers are shown with thousands separators (every digit kept); the CSV has them as they are.
+    const shown = (await turn.locator('.result tbody tr:first-child td').nth(1).textContent())!
+    expect(shown).toMatch(/^\d{1,3}(,\d{3})+$/)
+    const firstTotal = Number(shown.replace(/,/g, ''))
+    expect(shown).toBe(new Intl.NumberFormat('zh-CN').format(firstTotal))
     expect(await turn.locator('svg.chart-bar rect title').first().textContent()).toContain(new Intl.NumberFormat('zh-CN').format(firstTotal))
     const [download] = await Promise.all([page.waitForEvent('download'), turn.locator('.result-head button').click()])
     expect(download.suggestedFilename()).toMatch(/^txt2sql-[0-9a-f-]{36}\.csv$/)
@@ -266,7 +167,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
 
   it('draws a line for a date label', async () => {
     const sql = 'SELECT day, SUM(entries) AS entries, SUM(exits) AS exits FROM daily_ridership GROUP BY day ORDER BY day'
-    fake.setDefaultOptions(`answer=${encodeURIComponent(`按日期汇总进出站人次。\n\`\`\`sql\n${sql}\n\`\`\``)}`)
+    pw.fake.setDefaultOptions(`answer=${encodeURIComponent(`按日期汇总进出站人次。\n\`\`\`sql\n${sql}\n\`\`\``)}`)
     const page = await open()
     await page.locator('#question').fill('每天的进出站人次')
     await page.keyboard.press('Enter')
@@ -280,7 +181,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
   })
 
   it('says when the rows were truncated, and draws no chart over repeated labels', async () => {
-    fake.setDefaultOptions(`answer=${encodeURIComponent('全部客流记录。\n```sql\nSELECT * FROM daily_ridership ORDER BY day, station_id\n```')}`)
+    pw.fake.setDefaultOptions(`answer=${encodeURIComponent('全部客流记录。\n```sql\nSELECT * FROM daily_ridership ORDER BY day, station_id\n```')}`)
     const page = await open()
     await page.locator('#question').fill('全部客流记录')
     await page.keyboard.press('Enter')
@@ -300,7 +201,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     let turn = lastTurn(page)
     await turn.locator('.feedback button', { hasText: '正确' }).click()
     await eventually(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
-    expect(examples()).toEqual([{ question: '沈塘桥地铁站的信息', sql: "SELECT *\nFROM stations\nWHERE name LIKE '%沈塘桥%'", source: 'feedback', approved: false }])
+    expect(examples(pw.pg)).toEqual([{ question: '沈塘桥地铁站的信息', sql: "SELECT *\nFROM stations\nWHERE name LIKE '%沈塘桥%'", source: 'feedback', approved: false }])
 
     await page.locator('#new-conversation').click()
     await page.locator('#question').fill('1号线有哪些站点？')
@@ -312,7 +213,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     await turn.locator('.corrected textarea').fill(corrected)
     await turn.locator('.corrected button', { hasText: '提交反馈' }).click()
     await eventually(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
-    expect(examples()[1]).toEqual({ question: '1号线有哪些站点？', sql: corrected, source: 'feedback-corrected', approved: false })
+    expect(examples(pw.pg)[1]).toEqual({ question: '1号线有哪些站点？', sql: corrected, source: 'feedback-corrected', approved: false })
 
     // A refusal is shown with its code, and the buttons come back to try again.
     await page.locator('#question').fill('沈塘桥地铁站的信息')
@@ -329,21 +230,18 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
   })
 
   it('asks follow-ups with the conversation as history; a new conversation starts without it', async () => {
-    fake.setDefaultOptions('tag=pg-follow')
+    pw.fake.setDefaultOptions('tag=pg-follow')
     const page = await open()
     await page.locator('#question').fill('沈塘桥地铁站的信息')
     await page.keyboard.press('Enter')
     await waitSettled(page)
-    // The fenced SQL in the answer is shown as a highlighted block, not as backticks.
-    expect(await lastTurn(page).locator('.answer-text pre.answer-code').textContent()).toBe("SELECT *\nFROM stations\nWHERE name LIKE '%沈塘桥%';")
-    expect(await lastTurn(page).locator('.answer-text').textContent()).not.toContain('```')
     const firstAnswer = (Array.from(composeAnswer('沈塘桥地铁站的信息').text()) as string[]).join('')
-    expect(dialogue(fake.record('pg-follow')!)).toHaveLength(1)
+    expect(dialogue(pw.fake.record('pg-follow')!)).toHaveLength(1)
 
     await page.locator('#question').fill('它在哪个区？')
     await page.keyboard.press('Enter')
     await waitSettled(page)
-    const sent = dialogue(fake.record('pg-follow')!)
+    const sent = dialogue(pw.fake.record('pg-follow')!)
     expect(sent.slice(0, 2)).toEqual([
       { role: 'user', content: '沈塘桥地铁站的信息' },
       { role: 'assistant', content: firstAnswer.trim() },
@@ -356,11 +254,11 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     await page.locator('#question').fill('客流量最高的十个站点')
     await page.keyboard.press('Enter')
     await waitSettled(page)
-    expect(dialogue(fake.record('pg-follow')!)).toHaveLength(1)
+    expect(dialogue(pw.fake.record('pg-follow')!)).toHaveLength(1)
   })
 
   it('shows an upstream refusal as a readable message with its code, and an error mid-stream too', async () => {
-    fake.setDefaultOptions('status=429')
+    pw.fake.setDefaultOptions('status=429')
     const page = await open()
     await page.locator('#question').fill('沈塘桥地铁站的信息')
     await page.keyboard.press('Enter')
@@ -371,13 +269,13 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect(await turn.locator('.error-message').textContent()).toMatch(/^模型服务繁忙，请稍后重试。 .+ 2 秒后可重试。$/)
     await shot(page, 'error-throttled')
     // Retry once the upstream recovers: the same turn is answered.
-    fake.setDefaultOptions('')
+    pw.fake.setDefaultOptions('')
     await turn.locator('.error-buttons button', { hasText: '重试' }).click()
     await waitSettled(page)
     expect(await turn.getAttribute('data-state')).toBe('done')
     expect(await turn.locator('.error').isHidden()).toBe(true)
 
-    fake.setDefaultOptions('error_at=12')
+    pw.fake.setDefaultOptions('error_at=12')
     await page.locator('#question').fill('沈塘桥地铁站的信息')
     await page.keyboard.press('Enter')
     await waitSettled(page)
@@ -388,7 +286,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
   })
 
   it('says a question cannot be answered instead of showing a guess', async () => {
-    fake.setDefaultOptions('tag=page-declined')
+    pw.fake.setDefaultOptions('tag=page-declined')
     const page = await open()
     await page.locator('#question').fill('明天杭州会下雨吗')
     await page.keyboard.press('Enter')
@@ -399,19 +297,20 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect((await turn.locator('.check-detail').textContent())!.length).toBeGreaterThan(0)
     expect(await turn.locator('.sql-block pre.sql').isHidden()).toBe(true)
     // Declined by linking: DashScope was never asked.
-    expect(fake.record('page-declined')?.seen ?? false).toBe(false)
+    expect(pw.fake.record('page-declined')?.seen ?? false).toBe(false)
     await shot(page, 'unanswerable')
   })
 
   it('shows a failed check with Postgres\'s message and the repair round as such', async () => {
     const fence = (sql: string) => `我来写查询。\n\`\`\`sql\n${sql}\n\`\`\``
-    fake.setDefaultOptions(`answer=${encodeURIComponent(fence('SELECT nme FROM stations'))},repair=${encodeURIComponent(fence('SELECT nom FROM stations'))}`)
+    pw.fake.setDefaultOptions(`answer=${encodeURIComponent(fence('SELECT nme FROM stations'))},repair=${encodeURIComponent(fence('SELECT nom FROM stations'))}`)
     const page = await open()
     await page.locator('#question').fill('列出站名')
     await page.keyboard.press('Enter')
     await waitSettled(page)
     const turn = lastTurn(page)
-    expect(await turn.locator('.repair-head').textContent()).toBe('第一次的 SQL 未通过校验，模型正在修正')
+    // Once the second attempt is in, the notice no longer says the model is repairing.
+    expect(await turn.locator('.repair-head').textContent()).toBe('第一次的 SQL 未通过校验，下面是模型的第二次回答')
     expect(await turn.locator('.repair .pg-error').textContent()).toBe('column "nme" does not exist (位置 8)')
     expect(await turn.locator('.repair .tok-error').textContent()).toBe('nme')
     expect(await turn.locator('.sql-block .check.failed').textContent()).toBe('校验未通过')
@@ -426,7 +325,8 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('en')
     expect(await page.locator('#send').textContent()).toBe('Send')
     expect(await page.locator('label[for=question]').textContent()).toBe('Question')
-    expect(await page.locator('#question').getAttribute('placeholder')).toContain('沈塘桥地铁站的信息')
+    // The placeholder asks for a question in the page's language; it does not look like one already typed.
+    expect(await page.locator('#question').getAttribute('placeholder')).toBe('Ask a question about the data…')
     await page.locator('.chip', { hasText: '客流量最高的十个站点' }).click()
     await waitSettled(page)
     expect(await lastTurn(page).locator('.check.ok').textContent()).toBe('Checked')
