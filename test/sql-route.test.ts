@@ -1,7 +1,15 @@
 import { describe, expect, inject, it } from 'vitest'
+import { SqlRunResponseSchema } from '../src/openapi/event-schemas'
 import { call, dbEnv } from './support/app'
 
 // POST /v1/sql: SQL the caller gives, through the guard of the model's SQL (the MCP run_sql tool).
+/** Every 200 of the route, as the OpenAPI document describes it (strictly: no field undocumented). */
+async function documented(res: Response): Promise<unknown> {
+  const body = await res.json()
+  expect(SqlRunResponseSchema.safeParse(body).error).toBeUndefined()
+  return body
+}
+
 const post = (body: unknown, overrides: Record<string, string | undefined> = {}, headers: Record<string, string> = {}) =>
   call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, overrides)
 const EXEC = () => ({ ...dbEnv('guardReadonly'), SQL_EXECUTE: 'true' })
@@ -11,12 +19,12 @@ describe('POST /v1/sql', () => {
     const res = await post({ sql: 'SELECT name FROM stations' }, dbEnv('guardReadonly'))
     expect(res.status).toBe(200)
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
-    expect(await res.json()).toEqual({ sql: 'SELECT name FROM stations', check: { sql: 'SELECT name FROM stations', ok: true, checked: true, plan_rows: expect.any(Number), plan_cost: expect.any(Number) } })
+    expect(await documented(res)).toEqual({ sql: 'SELECT name FROM stations', check: { sql: 'SELECT name FROM stations', ok: true, checked: true, plan_rows: expect.any(Number), plan_cost: expect.any(Number) } })
   })
 
   it('runs it read-only with "execute": the columns, the rows and the result', async () => {
     const res = await post({ sql: 'SELECT id, name FROM stations ORDER BY id LIMIT 3', execute: true }, EXEC())
-    const body = (await res.json()) as { result: unknown; columns: unknown; rows: unknown[][] }
+    const body = (await documented(res)) as { result: unknown; columns: unknown; rows: unknown[][] }
     expect(body.result).toEqual({ ok: true, row_count: 3, truncated: false, elapsed_ms: expect.any(Number) })
     expect(body.columns).toEqual([{ name: 'id', type: 'integer' }, { name: 'name', type: 'character varying' }])
     expect(body.rows).toHaveLength(3)
@@ -25,7 +33,7 @@ describe('POST /v1/sql', () => {
   it('answers Postgres\'s refusal with its message and position, and says the rows were not run', async () => {
     const res = await post({ sql: 'SELECT nme FROM stations', execute: true }, EXEC())
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({
+    expect(await documented(res)).toEqual({
       sql: 'SELECT nme FROM stations',
       check: { sql: 'SELECT nme FROM stations', ok: false, checked: true, error: 'column "nme" does not exist', position: 8, pg_code: '42703' },
       result: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nme" does not exist' },

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import type { ErrorCode } from '../errors'
+import type { SqlRunResponse } from '../mcp/tools'
 import { RESULT_CODES, type AnswerEvent, type AnswerEventName, type DoneData, type ResultData, type SqlData, type Usage } from '../stream/events'
 
 /**
@@ -32,6 +33,15 @@ export const ResultDataSchema = z.strictObject({
   error: z.optional(z.string()),
   position: z.optional(z.int()),
   pg_code: z.optional(z.string()),
+})
+
+/** `POST /v1/sql`'s 200 answer: the check of the caller's SQL and, with `execute`, what became of the run. */
+export const SqlRunResponseSchema = z.strictObject({
+  sql: z.string(),
+  check: SqlDataSchema,
+  result: z.optional(ResultDataSchema),
+  columns: z.optional(z.array(z.strictObject({ name: z.string(), type: z.string() }))),
+  rows: z.optional(z.array(z.array(z.unknown()))),
 })
 
 export const UsageSchema = z.strictObject({ input_tokens: z.int(), output_tokens: z.int(), total_tokens: z.int() })
@@ -93,6 +103,6 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 type DataOf<E extends AnswerEventName> = Extract<AnswerEvent, { event: E }>['data']
 type Agree = { [E in AnswerEventName]: Equal<z.infer<(typeof EVENT_DATA)[E]>, DataOf<E>> }
 const agree: Agree = { meta: true, reasoning: true, delta: true, repair: true, unanswerable: true, sql: true, rows: true, result: true, summary: true, usage: true, error: true, done: true }
-const agreeParts: [Equal<z.infer<typeof SqlDataSchema>, SqlData>, Equal<z.infer<typeof ResultDataSchema>, ResultData>, Equal<z.infer<typeof UsageSchema>, Usage>, Equal<z.infer<typeof DoneDataSchema>, DoneData>, Equal<(typeof ERROR_CODES)[number], ErrorCode>] = [true, true, true, true, true]
+const agreeParts: [Equal<z.infer<typeof SqlRunResponseSchema>, SqlRunResponse>, Equal<z.infer<typeof SqlDataSchema>, SqlData>, Equal<z.infer<typeof ResultDataSchema>, ResultData>, Equal<z.infer<typeof UsageSchema>, Usage>, Equal<z.infer<typeof DoneDataSchema>, DoneData>, Equal<(typeof ERROR_CODES)[number], ErrorCode>] = [true, true, true, true, true, true]
 void agree
 void agreeParts

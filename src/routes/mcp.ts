@@ -22,7 +22,9 @@ const VERSION = '1.0.0'
  */
 export function mcpRoutes(serveApp: ServeApp): Hono<AppEnv> {
   const routes = new Hono<AppEnv>()
-  routes.all('/mcp', requireCaller, async (c) => {
+  // POST only: GET (a stream for server-initiated messages) and DELETE (ending a session) are
+  // the app's 405 — a stateless server offers neither, as the protocol allows.
+  routes.post('/mcp', requireCaller, async (c) => {
     const config = c.var.config
     // The SDK and this module's tools load on the first call only (src/mcp/mcp-server.ts).
     const { handleMcp } = await import('../mcp/mcp-server')
