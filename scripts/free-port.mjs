@@ -13,3 +13,12 @@ export function freePort() {
     })
   })
 }
+
+/** Whether `port` on 127.0.0.1 can be listened on right now (a listener on 0.0.0.0 counts too). */
+export function portIsFree(port) {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
