@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readEvents } from '../support/streams'
 import { startDevServer, type DevServer } from './dev-server'
@@ -106,6 +108,29 @@ describe('npm start on embedded defaults', () => {
     const result = events.find((e) => e.event === 'result')?.data
     expect(result, JSON.stringify(events)).toMatchObject({ ok: true, row_count: 10 })
     expect(server.output()).toContain('run as its read-only role txt2sql_ro')
+  })
+
+  it('the playground shows an example question\'s rows as a table and a bar chart, in Chromium', async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    try {
+      const page = await browser.newPage({ locale: 'zh-CN', viewport: { width: 1200, height: 900 } })
+      await page.goto(server.url)
+      await page.locator('.chip', { hasText: '客流量最高的十个站点' }).click()
+      await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes(document.querySelector<HTMLElement>('.turn:last-of-type')?.dataset.state ?? ''), null, { timeout: 60_000 })
+      const turn = page.locator('.turn').last()
+      expect(await turn.locator('.result tbody tr').count()).toBe(10)
+      expect(await turn.locator('svg.chart-bar rect').count()).toBe(10)
+      const shots = join(root, '.artifacts', 'screenshots')
+      mkdirSync(shots, { recursive: true })
+      // The whole page, with the composer where it ends up once scrolled to the bottom.
+      await page.addStyleTag({ content: '.composer { position: static !important; }' })
+      await page.screenshot({ path: join(shots, 'embedded-defaults-rows-chart.png'), fullPage: true })
+    } finally {
+      await browser.close()
+    }
   })
 
   it('starts without a stack trace on its screen', () => {
