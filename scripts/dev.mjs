@@ -25,7 +25,7 @@ import { watchParent } from './dev/parent-watch.mjs'
 import { refreshSchemaOnce } from './dev/readiness.mjs'
 import { readDevSettings, SettingError } from './dev/settings.mjs'
 import { startWrangler } from './dev/wrangler.mjs'
-import { portIsFree } from './free-port.mjs'
+import { holdPort } from './free-port.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 // Under wrangler dev the request reaches the worker through Miniflare's entry worker, which does
@@ -88,7 +88,10 @@ async function main() {
         `or run a second one with its own state directory and port: WRANGLER_PERSIST_TO=${shown(stateDir)}-2 PORT=${port + 1} npm start`,
     )
   }
-  if (!(await portIsFree(port))) return refuse(portTaken(port))
+  // Held until wrangler starts, so the servers started meanwhile on port 0 cannot be given it.
+  const heldPort = await holdPort(port)
+  if (!heldPort) return refuse(portTaken(port))
+  running.push(heldPort.release)
 
   if (!vars.DASHSCOPE_API_KEY) {
     const fake = await startFakeDashScope({ port: Number(process.env.FAKE_DASHSCOPE_PORT || 0), apiKey: 'fake-key' })
@@ -116,6 +119,7 @@ async function main() {
   chmodSync(envFile, 0o600)
   running.push(() => rmSync(envFile, { force: true }))
 
+  await heldPort.release()
   const wrangler = startWrangler({ root, port, stateDir, envFile })
   running.push(wrangler.stop)
   let wranglerLeft = false

@@ -22,3 +22,16 @@ export function portIsFree(port) {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
+
+/**
+ * Listens on `port` of 127.0.0.1 until `release()`, so nothing else — not even this process's own
+ * servers on port 0 — is given it meanwhile; null when it is in use.
+ * @returns {Promise<{ release: () => Promise<void> } | null>}
+ */
+export function holdPort(port) {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(null))
+    server.listen(port, '127.0.0.1', () => resolve({ release: () => new Promise((r) => server.close(() => r(undefined))) }))
+  })
+}

@@ -14,7 +14,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
  * @param {Record<string, string | undefined>} env overrides; `undefined` removes a variable
- * @returns {Promise<{ url: string, pid: number, output: () => string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, pid: number, stateDir: string, output: () => string, stop: () => Promise<void> }>}
+ *   stateDir: its state directory (removed by stop)
  */
 export async function startDevServer(env = {}) {
   const port = await freePort()
@@ -73,6 +74,7 @@ export async function startDevServer(env = {}) {
   return {
     url,
     pid: child.pid,
+    stateDir: persist,
     output: () => out,
     stop: stopChild,
   }

@@ -152,7 +152,7 @@ describe('npm start fails fast and honestly', () => {
     }
   })
 
-  it('a port taken after that check (while the demo database opens) ends it the same way, with nothing left running', async () => {
+  it('a port taken after that check, before wrangler binds it, ends it the same way, with nothing left running', async () => {
     const state = await ownState()
     const port = Number(state.PORT)
     const start = npmStart(state)
@@ -163,8 +163,12 @@ describe('npm start fails fast and honestly', () => {
       for (const p of processTree(start.pid)) seen.set(`${p.pid}/${p.start}`, p)
     }, 100)
     try {
+      // npm start holds the port itself until it starts wrangler: take it the moment it lets go.
       await start.waitFor(/\[dev\] no DASHSCOPE_API_KEY/)
-      held = await impostor(port)
+      while (!held) {
+        held = await impostor(port).catch(() => undefined)
+        if (!held) await new Promise((r) => setTimeout(r, 10))
+      }
       expect((await start.exited).code).not.toBe(0)
       clearInterval(record)
       expect(start.output()).toContain('⛅️ wrangler') // it got as far as wrangler
