@@ -52,9 +52,19 @@ function stop(exitCode, signal) {
   })()
   return stopping
 }
-for (const signal of SIGNALS) process.on(signal, () => void stop(1, signal))
+// A terminal that hung up (or a reader that left) must not turn the next line printed into a
+// crash that skips the stop.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+for (const signal of SIGNALS)
+  process.on(signal, () => {
+    if (!stopping) console.log(`[dev] ${signal}: stopping what npm start started`)
+    void stop(1, signal)
+  })
 // npm dies of SIGHUP and SIGKILL without passing them on.
-watchParent(() => void stop(1))
+watchParent(() => {
+  if (!stopping) console.log('[dev] the process that started npm start is gone: stopping')
+  void stop(1)
+})
 
 /** Ends the start with one line saying why (and what to do). */
 function refuse(message) {
