@@ -30,7 +30,8 @@ export function portIsFree(port) {
  */
 export function holdPort(port) {
   return new Promise((resolve) => {
-    const server = createServer()
+    // Whoever connects meanwhile is turned away at once rather than left waiting for an answer.
+    const server = createServer((socket) => socket.destroy())
     server.once('error', () => resolve(null))
     server.listen(port, '127.0.0.1', () => resolve({ release: () => new Promise((r) => server.close(() => r(undefined))) }))
   })

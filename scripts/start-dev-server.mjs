@@ -62,7 +62,7 @@ export async function startDevServer(env = {}) {
     if (child.exitCode !== null) throw await abandon(`dev server exited: ${out}`)
     // Ready (200) once the schema cache is filled: dev.mjs refreshes it from the database at
     // start, and says "not ready" when that failed.
-    const status = await fetch(`${url}/healthz`).then(
+    const status = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
       (res) => res.arrayBuffer().then(() => res.status),
       () => 0, // not up yet
     )

@@ -32,7 +32,7 @@ export async function refreshSchemaOnce(base, wrangler) {
 /** @returns {Promise<{ status: number, body: any } | null>} null while nothing answers */
 async function readHealth(base) {
   try {
-    const res = await fetch(`${base}/healthz`)
+    const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) })
     const text = await res.text()
     let body
     try {
