@@ -27,41 +27,47 @@ async function holderProcess(dir: string) {
     console.log('holding')
     setInterval(() => {}, 1000)`], { stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('holding') && resolve()))
-  return child
+  return {
+    pid: child.pid!,
+    end: (signal: NodeJS.Signals) => {
+      child.kill(signal)
+      return new Promise((r) => child.once('exit', r))
+    },
+  }
+}
+
+/** `dir` can be held by this process now. */
+async function expectFree(dir: string) {
+  await (await lockDirectory(dir)).release()
 }
 
 describe('one process per directory', () => {
   it('a second holder is refused, told who holds it; once released, the directory can be held again', async () => {
     const dir = tempDir()
-    const child = await holderProcess(dir)
+    const holder = await holderProcess(dir)
     try {
       const refused = await lockDirectory(dir).catch((err: unknown) => err)
       expect(refused).toBeInstanceOf(DirectoryInUse)
-      expect(refused).toMatchObject({ dir, holder: { pid: child.pid, port: 4242 } })
+      expect(refused).toMatchObject({ dir, holder: { pid: holder.pid, port: 4242 } })
     } finally {
-      child.kill('SIGTERM')
-      await new Promise((r) => child.once('exit', r))
+      await holder.end('SIGTERM')
     }
-    const lock = await lockDirectory(dir)
-    await lock.release()
+    await expectFree(dir)
   })
 
   it('a holder killed with SIGKILL leaves no stale lock behind', async () => {
     const dir = tempDir()
-    const child = await holderProcess(dir)
-    child.kill('SIGKILL')
-    await new Promise((r) => child.once('exit', r))
-    const lock = await lockDirectory(dir)
-    await lock.release()
+    await (await holderProcess(dir)).end('SIGKILL')
+    await expectFree(dir)
   })
 
   it('a second demo database on the same data directory is refused before it opens it', async () => {
     const dir = tempDir()
-    const child = await holderProcess(dir)
+    const holder = await holderProcess(dir)
     try {
-      await expect(startDemoDatabase({ dataDir: dir })).rejects.toMatchObject({ holder: { pid: child.pid } })
+      await expect(startDemoDatabase({ dataDir: dir })).rejects.toMatchObject({ holder: { pid: holder.pid } })
     } finally {
-      child.kill('SIGKILL')
+      await holder.end('SIGKILL')
     }
   })
 })
