@@ -1,8 +1,8 @@
-import { beforeEach, describe, expect, inject, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { env } from 'cloudflare:workers'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
-import { ask, call, dbEnv, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
+import { ask, call, dbEnv, dbEnvWithReadonly, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
 import { readEvents, readText, type ParsedEvent } from './support/streams'
 
 // The demo snapshot describes the demo database that `guard` holds (plus a canary table).
@@ -72,7 +72,7 @@ describe('the answer\'s SQL is checked by Postgres before the sql event', () => 
   })
 
   it('sends the SQL unchecked, saying why, when the database cannot be reached', async () => {
-    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息' }, { ...RO(), DATABASE_URL: inject('databases').deadUrl })).body!)
+    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息' }, dbEnv('dead'))).body!)
     expect(of(events, 'sql')[0]!.data).toEqual({ sql: expect.stringContaining('沈塘桥'), ok: true, checked: false, check_error: expect.stringMatching(/^database_unreachable: /) })
   })
 
@@ -132,8 +132,8 @@ describe('"execute": true runs the checked SQL read-only and streams the rows', 
     expect(of(events, 'result')[0]!.data).toEqual({ ok: false, error: expect.stringMatching(/superuser/) })
   })
 
-  it('uses DATABASE_URL_READONLY for checks and runs when it is set', async () => {
-    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息', execute: true }, { ...dbEnv('guard'), DATABASE_URL_READONLY: RO().DATABASE_URL!, SQL_EXECUTE: 'true' })).body!)
+  it('uses the read-only connection (DATABASE_URL_READONLY, HYPERDRIVE_READONLY) for checks and runs when it is set', async () => {
+    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息', execute: true }, dbEnvWithReadonly('guard', 'guardReadonly', { SQL_EXECUTE: 'true' }))).body!)
     expect(of(events, 'result')[0]!.data).toMatchObject({ ok: true, row_count: 1 })
   })
 

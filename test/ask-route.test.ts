@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, inject, it } from 'vitest'
-import { ask, call, clearSnapshot, dbEnv, fakeRecord, fakeRecordAfterClose, fakeUrl, putDemoSnapshot } from './support/app'
+import { ask, call, clearSnapshot, dbEnv, fakeRecord, fakeRecordAfterClose, fakeUrl, putDemoSnapshot, type Overrides } from './support/app'
 import { readEvents } from './support/streams'
 
 beforeEach(putDemoSnapshot)
@@ -269,7 +269,7 @@ describe('GET /healthz', () => {
     expect(((await ask.json()) as { error: { code: string } }).error.code).toBe('schema_unavailable')
   })
   it('says execute is allowed only when SQL_EXECUTE is on and the SQL is checked against a database', async () => {
-    const execute = async (overrides: Record<string, string | undefined>) => ((await (await call('/healthz', {}, overrides)).json()) as { execute: boolean }).execute
+    const execute = async (overrides: Overrides) => ((await (await call('/healthz', {}, overrides)).json()) as { execute: boolean }).execute
     expect(await execute({ SQL_EXECUTE: 'true', ...dbEnv('guardReadonly') })).toBe(true)
     expect(await execute({ SQL_EXECUTE: 'false', ...dbEnv('guardReadonly') })).toBe(false)
     expect(await execute({ SQL_EXECUTE: 'true', DATABASE_URL: undefined })).toBe(false)
