@@ -4,8 +4,10 @@
 // without a DashScope key, the bundled fake. Once the worker is up, the Cron Trigger's refresh
 // runs (wrangler's /__scheduled) so questions are answered from a live introspection.
 //
-// DATABASE_URL on this machine (127.0.0.1/localhost) gets a local WebSocket relay for the Neon
-// driver (NEON_WS_PROXY); a Neon URL is used as it is.
+// The way to the database is scripts/database-route.mjs's to decide: DATABASE_URL on this machine
+// gets a local WebSocket relay for the Neon driver (NEON_WS_PROXY); a Neon URL is used as it is;
+// any other Postgres — or CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE — is reached
+// through a Hyperdrive binding that wrangler dev connects straight to it.
 //
 // Every var (wrangler.toml [vars]) and secret (src/secret-names.ts) can be overridden from the
 // environment, e.g.
@@ -18,6 +20,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
 import { startWsRelay } from '../tools/ws-relay/relay.mjs'
+import { chooseDatabaseRoute, startDatabaseRoute } from './database-route.mjs'
 import { startDemoDatabase } from './demo-database.mjs'
 import { overridesFrom, settingNames } from './dev-settings.mjs'
 
@@ -43,18 +46,13 @@ if (!vars.DASHSCOPE_API_KEY) {
   console.log(`[dev] no DASHSCOPE_API_KEY: answering with the fake DashScope at ${fake.url}`)
 }
 
-let demoDb
-let relay
-if (!vars.DATABASE_URL) {
-  demoDb = await startDemoDatabase({ dataDir: process.env.DEMO_DB_DIR || join(persistTo, 'demo-db'), log: console.log })
-  vars.DATABASE_URL = demoDb.url
-  console.log(`[dev] no DATABASE_URL: using the embedded demo database (PGlite on 127.0.0.1:${demoDb.port})`)
-}
-if (!vars.NEON_WS_PROXY && isLocal(vars.DATABASE_URL)) {
-  relay = await startWsRelay({ port: Number(process.env.WS_RELAY_PORT || 0), log: console.log })
-  vars.NEON_WS_PROXY = relay.proxy
-  console.log(`[dev] local database: the Neon driver goes through the WebSocket relay at ${relay.proxy}`)
-}
+// ---- The way to the business database (scripts/database-route.mjs) ----
+const database = await startDatabaseRoute(chooseDatabaseRoute(vars, process.env), {
+  root, persistTo, startDemoDatabase, startWsRelay, log: console.log, demoDir: process.env.DEMO_DB_DIR, relayPort: Number(process.env.WS_RELAY_PORT || 0),
+})
+for (const [name, value] of Object.entries(database.settings)) value === undefined ? delete vars[name] : (vars[name] = value)
+console.log(`[dev] database: ${database.description}`)
+// ----
 
 const envFile = join(root, '.wrangler', 'dev.env')
 mkdirSync(dirname(envFile), { recursive: true })
@@ -64,11 +62,11 @@ chmodSync(envFile, 0o600)
 const wrangler = spawn(
   process.execPath,
   [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', persistTo, '--env-file', envFile, '--show-interactive-dev-session=false', '--test-scheduled'],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+    '--persist-to', persistTo, '--env-file', envFile, '--show-interactive-dev-session=false', '--test-scheduled', ...database.wranglerArgs],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, ...database.wranglerEnv, WRANGLER_SEND_METRICS: 'false' } },
 )
 const closeAll = async () => {
-  await Promise.allSettled([fake?.close(), relay?.close(), demoDb?.close()])
+  await Promise.allSettled([fake?.close(), database.close()])
 }
 const stop = (signal) => {
   wrangler.kill(signal)
@@ -122,14 +120,6 @@ async function refreshOnceUp() {
     console.log(`[dev] could not run the schema refresh: ${err.message}`)
   }
   return false
-}
-
-function isLocal(url) {
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(new URL(url).hostname)
-  } catch {
-    return false
-  }
 }
 
 function readDevVars(path) {
