@@ -121,7 +121,7 @@ export function writeDerivedConfig(root, name, hyperdrives, by) {
  * Bindings for `wrangler dev` only: it needs an id of 32 hex digits but never looks it up (the
  * local connection string replaces the configuration), so one derived from the name does.
  */
-function localHyperdrives(bindings) {
+export function localHyperdrives(bindings) {
   return bindings.map((binding) => ({ binding, id: createHash('sha256').update(`local:${binding}`).digest('hex').slice(0, 32) }))
 }
 
