@@ -74,7 +74,7 @@ export async function deployWorker({ root, argv, env, wrangler, fetch = globalTh
     // The read-only role's binding only when its configuration exists or is to be created.
     hyperdrives = way.bindings.map((b) => ({ ...b, id: found.configs.find((c) => c.name === b.config)?.id })).filter((b) => b.id || b.connection || !b.optional)
     for (const b of hyperdrives) {
-      if (!b.id && !b.connection) missing.push(`the Hyperdrive configuration ${b.config} (binding ${b.binding}): DATABASE_URL${b.binding === READONLY_BINDING ? '_READONLY' : ''}='postgres://…?sslmode=require' npm run deploy -- --hyperdrive creates it, or npx wrangler hyperdrive create ${b.config} --connection-string='postgres://…'`)
+      if (!b.id && !b.connection) missing.push(`the Hyperdrive configuration ${b.config} (binding ${b.binding}): DATABASE_URL${b.binding === READONLY_BINDING ? '_READONLY' : ''}='postgres://…?sslmode=require' npm run deploy -- --hyperdrive creates it, or npx wrangler hyperdrive create ${b.config} --connection-string='postgres://…' --caching-disabled`)
     }
   }
   if (missing.length) {
@@ -88,7 +88,8 @@ export async function deployWorker({ root, argv, env, wrangler, fetch = globalTh
   if (way.way === 'hyperdrive') {
     for (const b of hyperdrives.filter((h) => !h.id)) {
       log(`Creating the Hyperdrive configuration ${b.config} for ${redact(b.connection)}…`)
-      const created = await wrangler(['hyperdrive', 'create', b.config, `--connection-string=${b.connection}`])
+      // No query cache: a refresh must see a schema change at once, and a run today's rows.
+      const created = await wrangler(['hyperdrive', 'create', b.config, `--connection-string=${b.connection}`, '--caching-disabled'])
       if (created.code !== 0) {
         log(`✘ wrangler hyperdrive create ${b.config} failed: ${scrub(created.stderr || created.stdout)}`)
         return 1

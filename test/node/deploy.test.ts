@@ -187,7 +187,7 @@ describe('npm run deploy, the Hyperdrive way', () => {
     const w = fakeWrangler({ secrets: ['DASHSCOPE_API_KEY', 'ADMIN_TOKEN'] })
     const { code, out } = await run(['--hyperdrive'], { ADMIN_TOKEN: 'adm' }, w)
     expect(code).toBe(1)
-    expect(out).toContain("the Hyperdrive configuration txt2sql-edge (binding HYPERDRIVE): DATABASE_URL='postgres://…?sslmode=require' npm run deploy -- --hyperdrive creates it, or npx wrangler hyperdrive create txt2sql-edge --connection-string='postgres://…'")
+    expect(out).toContain("the Hyperdrive configuration txt2sql-edge (binding HYPERDRIVE): DATABASE_URL='postgres://…?sslmode=require' npm run deploy -- --hyperdrive creates it, or npx wrangler hyperdrive create txt2sql-edge --connection-string='postgres://…' --caching-disabled")
     expect(out).not.toContain('secret put DATABASE_URL')
     expect(w.calls.some((c) => c.args[0] === 'deploy')).toBe(false)
   })
@@ -201,9 +201,9 @@ describe('npm run deploy, the Hyperdrive way', () => {
     expect(w.calls.map((c) => c.args.join(' '))).toEqual([
       'secret list --format json',
       'hyperdrive list',
-      `hyperdrive create txt2sql-edge --connection-string=${env.DATABASE_URL}`,
+      `hyperdrive create txt2sql-edge --connection-string=${env.DATABASE_URL} --caching-disabled`,
       'hyperdrive list',
-      `hyperdrive create txt2sql-edge-readonly --connection-string=${env.DATABASE_URL_READONLY}`,
+      `hyperdrive create txt2sql-edge-readonly --connection-string=${env.DATABASE_URL_READONLY} --caching-disabled`,
       'hyperdrive list',
       `deploy --config ${DERIVED}`,
     ])
