@@ -101,62 +101,50 @@ describe('wrangler.toml needs no edit before a deploy', () => {
   })
 })
 
-describe('the default build (the Neon driver), as npm run deploy -- --dry-run builds it', () => {
+/**
+ * Builds as `npm run deploy -- --dry-run [extra]` does, runs that bundle in workerd with `options`
+ * (the worker's settings, and the configuration it was built from), and checks what it carries.
+ */
+function deployableBuild(extra: string[], way: string, options: () => Omit<Parameters<typeof startBuiltWorker>[0], 'root' | 'outdir'>, carries: { driver: string; not: string }) {
   let built: ReturnType<typeof dryRun>
   let worker: Awaited<ReturnType<typeof startBuiltWorker>>
   beforeAll(async () => {
-    built = dryRun([])
-    worker = await startBuiltWorker({
-      root,
-      outdir: built.dir,
-      bindings: { DASHSCOPE_API_KEY: KEY, DASHSCOPE_BASE_URL: fake.url, DATABASE_URL: pg.url('postgres', 'postgres', 'company'), DATABASE_URL_READONLY: pg.url('txt2sql_ro', 'ro-pw', 'company'), NEON_WS_PROXY: relay.proxy, SQL_EXECUTE: 'true' },
-    })
+    built = dryRun(extra)
+    worker = await startBuiltWorker({ root, outdir: built.dir, ...options() })
   }, 120_000)
   afterAll(async () => {
     await worker?.dispose()
     rmSync(built?.dir, { recursive: true, force: true })
   })
 
-  it('builds with no account, within the budget, with the Neon driver and without node-postgres', () => {
+  it('builds with no account, within the budget, carrying its driver and not the other', () => {
     expect(built.code, built.out).toBe(0)
-    expect(built.out).toContain('the Neon way')
+    expect(built.out).toContain(`the ${way} way`)
     const size = measureBundle(built.dir)
     expect(size.gzipBytes).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES)
     expect(built.out).toContain(`${size.gzipBytes.toLocaleString('en-US')} bytes) of 100 KiB`)
     const bundle = readFileSync(join(built.dir, 'index.js'), 'utf8')
-    expect(bundle).toContain('webSocketConstructor')
-    expect(bundle).not.toContain('cloudflare:sockets')
+    expect(bundle).toContain(carries.driver)
+    expect(bundle).not.toContain(carries.not)
   })
 
   smoke(() => worker)
+}
+
+// Markers: the Neon driver's own option name; node-postgres's socket module.
+const NEON = 'webSocketConstructor'
+const NODE_POSTGRES = 'cloudflare:sockets'
+
+describe('the default build (the Neon driver), as npm run deploy -- --dry-run builds it', () => {
+  deployableBuild([], 'Neon', () => ({
+    bindings: { DASHSCOPE_API_KEY: KEY, DASHSCOPE_BASE_URL: fake.url, DATABASE_URL: pg.url('postgres', 'postgres', 'company'), DATABASE_URL_READONLY: pg.url('txt2sql_ro', 'ro-pw', 'company'), NEON_WS_PROXY: relay.proxy, SQL_EXECUTE: 'true' },
+  }), { driver: NEON, not: NODE_POSTGRES })
 })
 
 describe('the Hyperdrive build (node-postgres), as npm run deploy -- --dry-run --hyperdrive builds it', () => {
-  let built: ReturnType<typeof dryRun>
-  let worker: Awaited<ReturnType<typeof startBuiltWorker>>
-  beforeAll(async () => {
-    built = dryRun(['--hyperdrive'])
-    worker = await startBuiltWorker({
-      root,
-      outdir: built.dir,
-      config: DERIVED,
-      hyperdriveOrigins: { HYPERDRIVE: pg.url('postgres', 'postgres', 'company'), HYPERDRIVE_READONLY: pg.url('txt2sql_ro', 'ro-pw', 'company') },
-      bindings: { DASHSCOPE_API_KEY: KEY, DASHSCOPE_BASE_URL: fake.url, SQL_EXECUTE: 'true' },
-    })
-  }, 120_000)
-  afterAll(async () => {
-    await worker?.dispose()
-    rmSync(built?.dir, { recursive: true, force: true })
-  })
-
-  it('builds with no account, within the budget, with node-postgres and without the Neon driver', () => {
-    expect(built.code, built.out).toBe(0)
-    expect(built.out).toContain('the Hyperdrive way')
-    expect(measureBundle(built.dir).gzipBytes).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES)
-    const bundle = readFileSync(join(built.dir, 'index.js'), 'utf8')
-    expect(bundle).toContain('cloudflare:sockets')
-    expect(bundle).not.toContain('webSocketConstructor')
-  })
-
-  smoke(() => worker)
+  deployableBuild(['--hyperdrive'], 'Hyperdrive', () => ({
+    config: DERIVED,
+    hyperdriveOrigins: { HYPERDRIVE: pg.url('postgres', 'postgres', 'company'), HYPERDRIVE_READONLY: pg.url('txt2sql_ro', 'ro-pw', 'company') },
+    bindings: { DASHSCOPE_API_KEY: KEY, DASHSCOPE_BASE_URL: fake.url, SQL_EXECUTE: 'true' },
+  }), { driver: NODE_POSTGRES, not: NEON })
 })
