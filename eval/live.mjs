@@ -197,7 +197,7 @@ async function connect(mod) {
     relay = await startWsRelay({})
     wsProxy = relay.proxy
   }
-  const config = { url, schemas: ['public'], wsProxy, connectTimeoutMs: 10_000, sampleValues: 0, sampleBudgetMs: 0, examplesTable: { schema: 'public', name: 'x' } }
+  const config = { driver: 'neon', url, schemas: ['public'], wsProxy, connectTimeoutMs: 10_000, sampleValues: 0, sampleBudgetMs: 0, examplesTable: { schema: 'public', name: 'x' } }
   const sessions = []
   return {
     open: async () => {
