@@ -121,17 +121,19 @@ async function main() {
 
   const db = await connect(mod)
   try {
+    // Before asking anything: a database that cannot be used is a usage error (exit 2), said once.
+    await db.check()
     mkdirSync(dirname(out), { recursive: true })
     // A run interrupted mid-write leaves a cut last line: start the next record on a line of its own.
     if (existsSync(out) && !readFileSync(out, 'utf8').endsWith('\n') && readFileSync(out, 'utf8').length > 0) appendFileSync(out, '\n')
     let finished = 0
-    await pool(todo, opts.concurrency, async (q, session) => {
-      const record = await evaluate(q, { url, apiKey, session, opts })
+    await pool(todo, opts.concurrency, async (q) => {
+      const record = await evaluate(q, { url, apiKey, db, opts })
       appendFileSync(out, `${JSON.stringify(record)}\n`)
       finished++
       const mark = record.status === 'failed' ? 'ERR ' : record.correct ? 'ok  ' : 'miss'
       console.log(`[${finished}/${todo.length}] ${mark} ${q.id} ${q.question.slice(0, 40)}${record.reason ? ` — ${record.reason}` : ''}`)
-    }, db.open)
+    })
   } finally {
     await db.close()
   }
@@ -189,6 +191,12 @@ export function estimateCost(count, earlier, price) {
   return { tokensIn, tokensOut, cost, text }
 }
 
+/**
+ * The database the gold and the answered SQL run against. A session per question, opened after
+ * the service has answered and closed before the next: the service checks its SQL on the same
+ * database meanwhile, and a database that serves one session at a time (the demo PGlite of
+ * `npm start`: connections take turns) would otherwise wait on the evaluator's idle sessions.
+ */
 async function connect(mod) {
   const url = process.env.DATABASE_URL
   let relay
@@ -198,17 +206,26 @@ async function connect(mod) {
     wsProxy = relay.proxy
   }
   const config = { driver: 'neon', url, schemas: ['public'], wsProxy, connectTimeoutMs: 10_000, sampleValues: 0, sampleBudgetMs: 0, examplesTable: { schema: 'public', name: 'x' } }
-  const sessions = []
+  const describe = (err) => `${err?.code ? `${err.code}: ` : ''}${err?.message ?? err}`
   return {
-    open: async () => {
+    check: async () => {
       const db = await mod.openDb(config).catch((err) => {
-        throw new UsageError(`cannot use DATABASE_URL: ${err.code ? `${err.code}: ` : ''}${err.message}`)
+        throw new UsageError(`cannot use DATABASE_URL: ${describe(err)}`)
       })
-      sessions.push(db)
-      return { run: (sql, o) => mod.runReadOnly(db, sql, o) }
+      await db.end()
+    },
+    /** Runs `work` with a session of its own; throws (as an Error naming the cause) when the database fails. */
+    session: async (work) => {
+      const db = await mod.openDb(config).catch((err) => {
+        throw new Error(`the database: ${describe(err)}`)
+      })
+      try {
+        return await work({ run: (sql, o) => mod.runReadOnly(db, sql, o) })
+      } finally {
+        await db.end()
+      }
     },
     close: async () => {
-      await Promise.allSettled(sessions.map((s) => s.end()))
       await relay?.close()
     },
   }
@@ -222,18 +239,21 @@ function isLocal(url) {
   }
 }
 
-/** `size` workers, each with its own database session, take questions in order. */
-async function pool(items, size, work, openSession) {
+/** `size` workers take questions in order. */
+async function pool(items, size, work) {
   let next = 0
   const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
-    const session = await openSession()
-    while (next < items.length) await work(items[next++], session)
+    while (next < items.length) await work(items[next++])
   })
   await Promise.all(workers)
 }
 
-/** Ask one question through the service, run both queries, compare. Never throws. */
-async function evaluate(q, { url, apiKey, session, opts }) {
+/**
+ * Ask one question through the service, run both queries, compare. Never throws: whatever fails —
+ * the service, the gold SQL, the database — is the question's record (`status: "failed"`, asked
+ * again by the next run).
+ */
+async function evaluate(q, { url, apiKey, db, opts }) {
   const base = { id: q.id, question: q.question, category: q.category ?? null, gold_sql: q.sql }
   let answer
   try {
@@ -250,12 +270,18 @@ async function evaluate(q, { url, apiKey, session, opts }) {
   }
   if (answer.unanswerable) return { ...record, correct: false, reason: `declared unanswerable (${answer.unanswerable.source})` }
   if (answer.sql === null) return { ...record, correct: false, reason: 'no SQL in the answer' }
-  const gold = await session.run(q.sql, opts)
-  if (!gold.ok) return { ...record, status: 'failed', reason: `the gold SQL fails: ${gold.error}` }
-  const predicted = await session.run(answer.sql, opts)
-  if (!predicted.ok) return { ...record, correct: false, reason: `the answered SQL fails: ${predicted.error}` }
-  const verdict = compareResults(gold, predicted, { ordered: ordersResult(q.sql) })
-  return { ...record, correct: verdict.match, gold_rows: gold.rows.length, rows: predicted.rows.length, ...(verdict.match ? {} : { reason: verdict.reason }) }
+  try {
+    return await db.session(async (session) => {
+      const gold = await session.run(q.sql, opts)
+      if (!gold.ok) return { ...record, status: 'failed', reason: `the gold SQL fails: ${gold.error}` }
+      const predicted = await session.run(answer.sql, opts)
+      if (!predicted.ok) return { ...record, correct: false, reason: `the answered SQL fails: ${predicted.error}` }
+      const verdict = compareResults(gold, predicted, { ordered: ordersResult(q.sql) })
+      return { ...record, correct: verdict.match, gold_rows: gold.rows.length, rows: predicted.rows.length, ...(verdict.match ? {} : { reason: verdict.reason }) }
+    })
+  } catch (err) {
+    return { ...record, status: 'failed', reason: err.message }
+  }
 }
 
 /** POST /v1/ask and read the events: the SQL and its check, repair, unanswerable, usage, timings. */

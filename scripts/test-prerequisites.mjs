@@ -22,6 +22,7 @@ export const PREREQUISITES = [
   { what: "a CJK font (Chinese in the playground's screenshots)", packages: ['fonts-wqy-microhei'], present: (p) => p.exists('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc') },
   { what: "tmux (the terminal client's tests run it in a real terminal)", packages: ['tmux'], present: (p) => p.onPath('tmux') },
   { what: "python3 with requests (the old service's client)", packages: ['python3', 'python3-requests'], override: 'SEED_PYTHON', present: (p) => p.succeeds(p.env.SEED_PYTHON || 'python3', ['-c', 'import requests']) },
+  { what: "curl and jq (the README's and docs/API.md's examples are run as written)", packages: ['curl', 'jq'], present: (p) => p.onPath('curl') && p.onPath('jq') },
 ]
 
 /**

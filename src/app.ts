@@ -11,9 +11,12 @@ import { adminUsageRoutes } from './routes/admin-usage'
 import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
-import { legacyRoutes } from './routes/legacy'
+import { LEGACY_PATH, legacyErrorFormat, legacyRoutes } from './routes/legacy'
 
 export const app = new Hono<AppEnv>()
+
+// First, so that even the errors of the next middleware (a setting it cannot read) are text there.
+app.use(LEGACY_PATH, legacyErrorFormat)
 
 app.use('*', async (c, next) => {
   const startedAt = Date.now()
@@ -52,28 +55,13 @@ app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
 app.route('/', feedbackRoutes)
 
-// A known path with another method is a 405, not a 404.
-const ROUTES: Record<string, string[]> = {
-  '/v1/ask': ['POST'],
-  '/getAnwser': ['POST'],
-  '/healthz': ['GET', 'HEAD'],
-  '/v1/feedback': ['POST'],
-  '/v1/admin/schema': ['GET', 'PUT'],
-  '/v1/admin/schema/refresh': ['POST'],
-  '/v1/admin/schema/overlay': ['GET', 'PUT'],
-  '/v1/admin/examples': ['GET', 'POST'],
-  '/v1/admin/glossary': ['GET', 'PUT'],
-  '/v1/admin/usage': ['GET'],
-}
-
+// Hono answers an unmatched method with its not-found handler: a path some route serves with
+// another method is a 405 naming those methods (asked of the router, so no list to keep), anything
+// else a 404. Thrown, so that the one onError below writes it like every other error.
 app.notFound((c) => {
-  const allowed = ROUTES[c.req.path]
-  const err = allowed
-    ? new AppError(405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(' or ')}`)
-    : new AppError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`)
-  const res = errorFor(c.var.errorFormat, err)
-  if (allowed) res.headers.set('allow', allowed.join(', '))
-  return res
+  const allow = allowedMethods(c.req.path)
+  if (allow.length) throw new AppError(405, 'method_not_allowed', `${c.req.method} is not allowed here; use ${allow.join(' or ')}`, { allow })
+  throw new AppError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`)
 })
 
 app.onError((thrown, c) => {
@@ -81,14 +69,15 @@ app.onError((thrown, c) => {
   // A bug or a misconfiguration: logged (without secrets), never shown in detail to the caller.
   if (err.status >= 500 && err.code === 'internal_error') console.error(JSON.stringify({ request_id: c.var.requestId, error: String(thrown) }))
   c.var.log?.set({ error_code: err.code, upstream_status: err.options.upstreamStatus })
-  const res = errorFor(c.var.errorFormat, err)
+  const res = toErrorResponse(err, c.var.errorFormat)
   res.headers.set('x-request-id', c.var.requestId ?? '')
   return res
 })
 
-function errorFor(format: 'json' | 'text' | undefined, err: AppError): Response {
-  if (format !== 'text') return toErrorResponse(err)
-  const res = new Response(`Error: ${err.message}\n`, { status: err.status, headers: { 'content-type': 'text/plain; charset=utf-8' } })
-  if (err.options.retryAfterSeconds !== undefined) res.headers.set('retry-after', String(err.options.retryAfterSeconds))
-  return res
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'] as const
+
+/** The methods the app's routes (not its middleware) serve at `path`; HEAD wherever GET is, as Hono answers it. */
+function allowedMethods(path: string): string[] {
+  const served = (method: string) => app.router.match(method, path)[0].some(([[, route]]) => route.method !== 'ALL')
+  return METHODS.filter((m) => served(m === 'HEAD' ? 'GET' : m))
 }

@@ -8,6 +8,13 @@ export type Protocol = 'native' | 'openai'
 export type Config = {
   dashscope: { apiKey: string | undefined; baseUrl: string; model: string; protocol: Protocol; enableThinking: boolean }
   apiKeys: string[]
+  /** Callers identified by a JWT (docs/SECURITY.md); undefined while neither JWT_SECRET nor JWT_JWKS_URL is set. */
+  jwt: JwtConfig | undefined
+  /**
+   * DB_ROLES: the Postgres roles a JWT may name. A refresh records what each may read; the SQL of
+   * such a caller is checked and run as that role.
+   */
+  dbRoles: string[]
   adminToken: string | undefined
   corsOrigins: string[]
   upstreamIdleTimeoutMs: number
@@ -31,6 +38,22 @@ export type Config = {
   feedbackTtlSeconds: number
   sql: SqlConfig
   limits: LimitsConfig
+}
+
+/** How a bearer JWT is verified and what names its Postgres role (docs/SECURITY.md, "Who may see what"). */
+export type JwtConfig = {
+  /** JWT_SECRET: HS256 tokens. */
+  secret: string | undefined
+  /** JWT_JWKS_URL: RS256/ES256 tokens signed by one of its keys. */
+  jwksUrl: string | undefined
+  /** How long the fetched keys are used before they are fetched again. */
+  jwksTtlSeconds: number
+  /** JWT_ISSUER: the `iss` a token must carry (unchecked when unset). */
+  issuer: string | undefined
+  /** JWT_AUDIENCE (comma-separated): a token's `aud` must name one of these (unchecked when empty). */
+  audience: string[]
+  /** JWT_ROLE_CLAIM: the top-level claim holding the caller's Postgres role. */
+  roleClaim: string
 }
 
 /** Per caller key (docs/API.md, "Limits"): off unless configured. */
@@ -112,6 +135,8 @@ export function readConfig(env: Bindings): Config {
       enableThinking: flag(env.DASHSCOPE_ENABLE_THINKING),
     },
     apiKeys: list(env.API_KEYS),
+    jwt: readJwtConfig(env),
+    dbRoles: [...new Set(list(env.DB_ROLES))],
     adminToken: nonEmpty(env.ADMIN_TOKEN),
     corsOrigins: list(env.CORS_ORIGINS),
     upstreamIdleTimeoutMs: int(env.UPSTREAM_IDLE_TIMEOUT_MS, 60_000, 'UPSTREAM_IDLE_TIMEOUT_MS'),
@@ -173,6 +198,35 @@ function databaseWay(env: Bindings): { driver: DatabaseDriver; url: string | und
   }
   const url = nonEmpty(env.DATABASE_URL)
   return { driver: 'neon', url, readonlyUrl: nonEmpty(env.DATABASE_URL_READONLY) ?? url }
+}
+
+/** RFC 7518 §3.2: an HS256 key at least as long as the hash. */
+const MIN_JWT_SECRET_CHARS = 32
+
+function readJwtConfig(env: Bindings): JwtConfig | undefined {
+  const secret = nonEmpty(env.JWT_SECRET)
+  const jwksUrl = nonEmpty(env.JWT_JWKS_URL)
+  if (!secret && !jwksUrl) return undefined
+  if (secret && secret.length < MIN_JWT_SECRET_CHARS) throw new AppError(500, 'server_misconfigured', `JWT_SECRET must be at least ${MIN_JWT_SECRET_CHARS} characters`)
+  if (jwksUrl) {
+    let url: URL
+    try {
+      url = new URL(jwksUrl)
+    } catch {
+      throw new AppError(500, 'server_misconfigured', 'JWT_JWKS_URL is not a URL')
+    }
+    // Keys fetched in the clear could be swapped on the way: plain http only on this machine.
+    const local = /^(localhost|127\.0\.0\.1|\[::1\])$/.test(url.hostname)
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) throw new AppError(500, 'server_misconfigured', 'JWT_JWKS_URL must be an https:// URL')
+  }
+  return {
+    secret,
+    jwksUrl,
+    jwksTtlSeconds: positive(env.JWT_JWKS_TTL_SECONDS, 600, 'JWT_JWKS_TTL_SECONDS'),
+    issuer: nonEmpty(env.JWT_ISSUER),
+    audience: list(env.JWT_AUDIENCE),
+    roleClaim: nonEmpty(env.JWT_ROLE_CLAIM) ?? 'role',
+  }
 }
 
 /** A timeout or a cap of 0 would mean "unguarded": refused. */

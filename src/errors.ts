@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_glossary'
   | 'unauthorized'
+  | 'role_not_allowed'
+  | 'auth_unavailable'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
@@ -46,7 +48,17 @@ export class AppError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: ErrorCode,
     message: string,
-    readonly options: { retryable?: boolean; retryAfterSeconds?: number; upstreamStatus?: number; cause?: unknown; details?: unknown[] } = {},
+    readonly options: {
+      retryable?: boolean
+      retryAfterSeconds?: number
+      upstreamStatus?: number
+      cause?: unknown
+      details?: unknown[]
+      /** A `WWW-Authenticate` challenge (RFC 6750) for refused bearer tokens. */
+      challenge?: string
+      /** The methods a 405's `Allow` header names. */
+      allow?: string[]
+    } = {},
   ) {
     super(message, { cause: options.cause })
   }
@@ -74,8 +86,15 @@ export function errorBody(err: AppError): ErrorBody {
   return { error: { code: err.code, message: err.message, ...(err.options.details ? { details: err.options.details } : {}) } }
 }
 
-export function toErrorResponse(err: AppError): Response {
-  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' })
+/**
+ * The response of an error before a stream begins: JSON (`{"error": {code, message}}`), or — on
+ * the old service's `/getAnwser` — one line of text, `Error: <message>`. Same status and headers.
+ */
+export function toErrorResponse(err: AppError, format: 'json' | 'text' = 'json'): Response {
+  const headers = new Headers({ 'content-type': format === 'text' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8' })
   if (err.options.retryAfterSeconds !== undefined) headers.set('retry-after', String(err.options.retryAfterSeconds))
-  return new Response(JSON.stringify(errorBody(err)), { status: err.status, headers })
+  if (err.options.challenge) headers.set('www-authenticate', err.options.challenge)
+  if (err.options.allow) headers.set('allow', err.options.allow.join(', '))
+  const body = format === 'text' ? `Error: ${err.message.replace(/[\r\n]+/g, ' ')}\n` : JSON.stringify(errorBody(err))
+  return new Response(body, { status: err.status, headers })
 }

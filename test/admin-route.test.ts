@@ -41,6 +41,26 @@ describe('PUT /v1/admin/schema', () => {
     expect((await readPointerFrom(env.SCHEMA_KV))!.version).toBe(demoSnapshot.version)
   })
 
+  it.each([
+    ['a newline', 'curated-7\nforged log line'],
+    ['an escape sequence', 'curated-\u001b[2J7'],
+    ['a NUL', 'curated\u00007'],
+    ['a right-to-left override', 'curated-\u202e7'],
+    ['a line separator', 'curated\u20287'],
+  ])('refuses a version holding %s with 400, and keeps the previous snapshot', async (_name, version) => {
+    await putDemoSnapshot()
+    const res = await put({ ...tiny, version })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { error: { code: string; message: string } }
+    expect(body.error).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('version') })
+    expect((await readPointerFrom(env.SCHEMA_KV))!.version).toBe(demoSnapshot.version)
+  })
+
+  it('takes a version in any script, spaces and punctuation included', async () => {
+    const res = await put({ ...tiny, version: '地铁 2026-12 (curated) #7' })
+    expect(await res.json()).toMatchObject({ version: '地铁 2026-12 (curated) #7' })
+  })
+
   it('is 401 without the admin token, with a wrong one, and while ADMIN_TOKEN is unset', async () => {
     expect((await put(tiny, {})).status).toBe(401)
     expect((await put(tiny, { authorization: 'Bearer nope' })).status).toBe(401)

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { env } from 'cloudflare:workers'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
-import { ask, call, dbEnv, dbEnvWithReadonly, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
+import { ask, call, dbEnv, dbEnvWithReadonly, fakeRecord, fakeUrl, putDemoSnapshot, type Overrides } from './support/app'
 import { readEvents, readText, type ParsedEvent } from './support/streams'
 
 // The demo snapshot describes the demo database that `guard` holds (plus a canary table).
@@ -122,14 +122,44 @@ describe('"execute": true runs the checked SQL read-only and streams the rows', 
   it('reports a statement that times out as a failed result, not a broken stream', async () => {
     const base = fake({ answer: fence('SELECT count(*) FROM daily_ridership a, daily_ridership b, daily_ridership c') })
     const events = await readEvents((await ask({ question: '慢查询站点客流', execute: true }, { ...EXEC(), SQL_EXECUTE_TIMEOUT_MS: '300', DASHSCOPE_BASE_URL: base })).body!)
-    expect(of(events, 'result')[0]!.data).toEqual({ ok: false, error: 'the statement timed out', pg_code: '57014' })
+    expect(of(events, 'result')[0]!.data).toEqual({ ok: false, code: 'query_failed', error: 'the statement timed out', pg_code: '57014' })
     expect(events.at(-1)!.event).toBe('done')
   })
 
   it('is refused as a result when the connection is a superuser', async () => {
     const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息', execute: true }, { ...dbEnv('guard'), SQL_EXECUTE: 'true' })).body!)
     expect(of(events, 'sql')[0]!.data).toMatchObject({ ok: true, checked: true })
-    expect(of(events, 'result')[0]!.data).toEqual({ ok: false, error: expect.stringMatching(/superuser/) })
+    expect(of(events, 'result')[0]!.data).toEqual({ ok: false, code: 'execution_refused', error: expect.stringMatching(/superuser/) })
+  })
+
+  // docs/API.md, "How an answer ends": a client that asked for rows always gets one `result`, and
+  // the events of every ending come in the documented order.
+  const ENDINGS: { ending: string; question: string; vars: () => Overrides; events: string[]; result: Record<string, unknown> }[] = [
+    { ending: 'rows', question: '前三个站', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT name FROM stations ORDER BY id LIMIT 3') }) }), events: ['meta', 'delta', 'sql', 'rows', 'result', 'usage', 'done'], result: { ok: true, row_count: 3 } },
+    { ending: 'a run Postgres stops', question: '慢查询站点客流', vars: () => ({ SQL_EXECUTE_TIMEOUT_MS: '300', DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT count(*) FROM daily_ridership a, daily_ridership b, daily_ridership c') }) }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'query_failed', pg_code: '57014' } },
+    { ending: 'runs refused for the role', question: '沈塘桥地铁站的信息', vars: () => dbEnv('guard'), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'execution_refused' } },
+    { ending: 'the check refused the SQL, repaired in vain', question: '列出站名', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT nme FROM stations'), repair: fence('SELECT nom FROM stations') }) }), events: ['meta', 'delta', 'repair', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nom" does not exist' } },
+    { ending: 'the check refused the SQL, no repair', question: '列出站名', vars: () => ({ SQL_REPAIR: 'false', DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT nme FROM stations') }) }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'check_failed' } },
+    { ending: 'the repair call failed', question: '列出站名', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT nme FROM stations'), repair_status: '500' }) }), events: ['meta', 'delta', 'repair', 'sql', 'result', 'usage', 'error', 'done'], result: { ok: false, code: 'check_failed' } },
+    { ending: 'the database unreachable', question: '沈塘桥地铁站的信息', vars: () => dbEnv('dead'), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'unchecked', error: expect.stringMatching(/^not run: the SQL could not be checked: database_unreachable: /) } },
+    { ending: 'no SQL in the answer', question: '站点的情况', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: '好的，我明白了。' }) }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'no_sql' } },
+    { ending: 'the model declined', question: '站点明天会下雨吗', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: '无法回答：数据库中没有天气数据。' }) }), events: ['meta', 'delta', 'unanswerable', 'result', 'usage', 'done'], result: { ok: false, code: 'unanswerable' } },
+    { ending: 'linking declined', question: '公司的股价走势', vars: () => ({}), events: ['meta', 'unanswerable', 'result', 'done'], result: { ok: false, code: 'unanswerable' } },
+    { ending: 'DashScope broke off mid-answer', question: '沈塘桥地铁站的信息', vars: () => ({ DASHSCOPE_BASE_URL: fake({ error_at: '5' }) }), events: ['meta', 'delta', 'result', 'usage', 'error', 'done'], result: { ok: false, code: 'answer_failed', error: 'not run: the answer ended with upstream_error' } },
+  ]
+
+  it.each(ENDINGS.map((e) => [e.ending, e] as const))('%s: one result, in the documented order', async (_ending, e) => {
+    const events = await readEvents((await ask({ question: e.question, execute: true }, { ...EXEC(), ...e.vars() })).body!)
+    expect(names(events)).toEqual(e.events)
+    expect(of(events, 'result')).toHaveLength(1)
+    expect(of(events, 'result')[0]!.data).toMatchObject(e.result)
+  })
+
+  it('without execute, no ending sends a result', async () => {
+    for (const e of ENDINGS.filter((x) => x.ending !== 'rows')) {
+      const events = await readEvents((await ask({ question: e.question }, { ...RO(), ...e.vars() })).body!)
+      expect(names(events), e.ending).toEqual(e.events.filter((n) => n !== 'result' && n !== 'rows'))
+    }
   })
 
   it('uses the read-only connection (DATABASE_URL_READONLY, HYPERDRIVE_READONLY) for checks and runs when it is set', async () => {

@@ -129,8 +129,10 @@ describe('API keys', () => {
     ['a malformed header', { authorization: 'Bearer   ' }],
     ['another scheme', { authorization: 'Basic YWxwaGEta2V5' }],
     ['a key with characters a token cannot hold', { authorization: 'Bearer 沈塘桥' }],
-  ])('401 for %s when API_KEYS is set', async (_name, headers) => {
-    await expectError(await ask({ question: 'x' }, keys, headers), 401, 'unauthorized')
+  ])('401 for %s when API_KEYS is set, saying what to send', async (_name, headers) => {
+    const res = await ask({ question: 'x' }, keys, headers)
+    expect(res.status).toBe(401)
+    expect(await res.json()).toEqual({ error: { code: 'unauthorized', message: 'Missing or invalid API key: send "Authorization: Bearer <key>"' } })
   })
   it('let any configured key through', async () => {
     for (const key of ['alpha-key', 'beta-key']) {

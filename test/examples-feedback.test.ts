@@ -84,6 +84,17 @@ describe('POST /v1/admin/examples imports question→SQL pairs', () => {
     expect((await list('?status=all')).total).toBe(3)
   })
 
+  it('numbers the pairs it stores without gaps, whatever duplicates came before them', async () => {
+    const first = (await (await postJson([STATION, LINES])).json()) as { ids: string[] }
+    // Both already stored, then one stored and one new twice over in one import.
+    await postJson([STATION, LINES])
+    const next = (await (await postJson([LINES, FARES, FARES])).json()) as { ids: string[]; inserted: number }
+    expect(next.inserted).toBe(1)
+    expect(Number(next.ids[0])).toBe(Number(first.ids[1]) + 1)
+    const last = (await (await postJson([STATION, { question: '一加一', sql: 'SELECT 1 + 1' }, { question: '二加二', sql: 'SELECT 2 + 2' }])).json()) as { ids: string[] }
+    expect(last.ids.map(Number)).toEqual([Number(next.ids[0]) + 1, Number(next.ids[0]) + 2])
+  })
+
   it('takes CSV with quoted commas, doubled quotes and newlines, and an approved column', async () => {
     const csv =
       '\uFEFFSQL,Question,approved\r\n' +
@@ -138,8 +149,9 @@ describe('POST /v1/admin/examples imports question→SQL pairs', () => {
     await expectError(res, 400, 'invalid_json')
   })
 
-  it('refuses another content type: 415', async () => {
-    await expectError(await postCsv('question,sql\nq,SELECT 1\n', EX(), 'text/plain'), 415, 'unsupported_media_type')
+  it('refuses another content type: 415, naming the ones it takes', async () => {
+    const message = await expectError(await postCsv('question,sql\nq,SELECT 1\n', EX(), 'text/plain'), 415, 'unsupported_media_type')
+    expect(message).toBe('Send the body as JSON or CSV with "Content-Type: application/json or text/csv"')
     const none = await call('/v1/admin/examples', { method: 'POST', headers: auth, body: 'question,sql\nq,SELECT 1\n' }, EX())
     await expectError(none, 415, 'unsupported_media_type')
   })

@@ -3,6 +3,7 @@ import type { TestProject } from 'vitest/node'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
 import { startTestDatabases } from './setup/databases'
+import { startJwksServer } from './setup/jwks-server'
 import { startMutePostgres } from './setup/mute-postgres'
 import { startSilentServer } from './setup/silent-server'
 
@@ -11,6 +12,8 @@ export default async function setup(project: TestProject) {
   project.provide('fakeDashScopeUrl', fake.url)
   const silent = await startSilentServer()
   project.provide('silentUpstreamUrl', silent.url)
+  const jwks = await startJwksServer()
+  project.provide('jwks', { url: jwks.url, keys: jwks.keys })
   const databases = await startTestDatabases()
   const mute = await startMutePostgres()
   project.provide('databases', {
@@ -30,5 +33,6 @@ export default async function setup(project: TestProject) {
     await databases.close()
     await silent.close()
     await fake.close()
+    await jwks.close()
   }
 }

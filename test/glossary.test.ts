@@ -31,7 +31,8 @@ describe('PUT /v1/admin/glossary', () => {
   it('stores the glossary, returns it on GET, and puts it into the cached snapshot at once', async () => {
     const res = await putGlossary(METRO)
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ terms: 3, version: demoSnapshot.version })
+    // A new content, a new version: the label it was uploaded with, and a hash of the content.
+    expect(await res.json()).toEqual({ terms: 3, version: expect.stringMatching(/^demo-1\+[0-9a-f]{8}$/) })
     expect(await (await call('/v1/admin/glossary', { headers: auth }, ADMIN)).json()).toEqual(METRO)
     expect((await stored()).glossary).toEqual(METRO.terms)
     expect(await (await call('/v1/admin/schema', { headers: auth }, ADMIN)).json()).toMatchObject({ glossary: { terms: 3 } })
@@ -84,7 +85,7 @@ describe('PUT /v1/admin/glossary', () => {
   it('is 405 for another method, naming the allowed ones', async () => {
     const res = await call('/v1/admin/glossary', { method: 'POST', headers: auth }, ADMIN)
     expect(res.status).toBe(405)
-    expect(res.headers.get('allow')).toBe('GET, PUT')
+    expect(res.headers.get('allow')).toBe('GET, HEAD, PUT')
   })
 
   it('is 503 schema_unavailable while no snapshot is cached (references cannot be checked)', async () => {

@@ -210,9 +210,13 @@ describe('GET /v1/admin/usage', () => {
 
   it('reads another day with ?day=, and refuses a malformed one', async () => {
     expect((await usageReport({}, '?day=1999-12-31')).keys).toEqual([])
-    const bad = await call('/v1/admin/usage?day=yesterday', { headers: { authorization: `Bearer ${ADMIN}` } }, { ADMIN_TOKEN: ADMIN })
-    expect(bad.status).toBe(400)
-    expect(((await bad.json()) as ErrorJson).error.code).toBe('invalid_request')
+    expect((await usageReport({}, '?day=2028-02-29')).day).toBe('2028-02-29')
+    // Shaped like a date but no day of the calendar: as malformed as "yesterday".
+    for (const day of ['yesterday', '2026-02-30', '2026-04-31', '2027-02-29', '2026-13-01', '2026-00-10', '2026-1-5']) {
+      const bad = await call(`/v1/admin/usage?day=${day}`, { headers: { authorization: `Bearer ${ADMIN}` } }, { ADMIN_TOKEN: ADMIN })
+      expect(bad.status, day).toBe(400)
+      expect(((await bad.json()) as ErrorJson).error.code).toBe('invalid_request')
+    }
   })
 
   it('needs the admin token; other methods are 405', async () => {
@@ -220,7 +224,7 @@ describe('GET /v1/admin/usage', () => {
     expect((await call('/v1/admin/usage', { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(401)
     const post = await call('/v1/admin/usage', { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } }, { ADMIN_TOKEN: ADMIN })
     expect(post.status).toBe(405)
-    expect(post.headers.get('allow')).toBe('GET')
+    expect(post.headers.get('allow')).toBe('GET, HEAD')
   })
 })
 

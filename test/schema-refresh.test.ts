@@ -98,11 +98,12 @@ describe('POST /v1/admin/schema/refresh introspects a real Postgres', () => {
   })
 
   it('lays curated comments over the introspected ones and reports overlay entries that match nothing', async () => {
-    const overlay = { tables: { dtzpt: { comment: '地铁站点（官方口径）', columns: { xzq: '行政区划' } }, 'public.nope': { comment: 'x' } } }
+    const overlay = { tables: { dtzpt: { comment: '地铁站点（官方口径）', columns: { xzq: '行政区划', zdlx: '站点类型' } }, 'public.nope': { comment: 'x' } } }
     const put = await call('/v1/admin/schema/overlay', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(overlay) }, ADMIN)
     expect(put.status).toBe(200)
     const res = await refresh(dbEnv('introspect'))
-    expect(((await res.json()) as { overlay_unmatched: string[] }).overlay_unmatched).toEqual(['public.nope'])
+    // An unknown table by its key; an unknown column of a known table by the column, not its whole table.
+    expect(((await res.json()) as { overlay_unmatched: string[] }).overlay_unmatched).toEqual(['dtzpt.zdlx', 'public.nope'])
     const dtzpt = table((await stored()).tables, 'public', 'dtzpt')!
     expect(dtzpt.comment).toBe('地铁站点（官方口径）')
     expect(dtzpt.columns.find((c) => c.name === 'xzq')!.comment).toBe('行政区划')

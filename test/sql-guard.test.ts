@@ -50,6 +50,30 @@ describe('hostile SQL never changes data, outlives its timeout, or reads outside
   }
 })
 
+describe('under a caller\'s role (SET LOCAL ROLE and request.jwt.claims, DB_ROLES), hostile SQL is stopped all the same', () => {
+  afterEach(expectNothingChanged)
+  const AS = { role: 'guard_reader', claims: JSON.stringify({ sub: 'mallory', role: 'guard_reader', tenant: "x' OR '1'='1" }) }
+  for (const h of HOSTILE) {
+    it(`${h.name}`, async () => {
+      const { check, run } = await withDb(readonly(), (db) => checkAndRun(db, h.sql, { ...OPTIONS, execute: true, as: AS }), 30_000)
+      expect(run?.ok ?? false).toBe(false)
+      const error = check.ok ? (run as { error: string }).error : check.error
+      expect(error.length).toBeGreaterThan(0)
+      // The role lacks what the login may read (private.secrets): Postgres may refuse it first.
+      if (h.error) expect(error).toMatch(new RegExp(`${h.error.source}|permission denied`))
+    })
+  }
+
+  it('a harmless query runs as the role, with the claims, and the session is itself again afterwards', async () => {
+    const seen = await withDb(readonly(), async (db) => {
+      const { run } = await checkAndRun(db, "SELECT current_user AS who, current_setting('request.jwt.claims', true)::json->>'sub' AS sub FROM lines LIMIT 1", { ...OPTIONS, execute: true, as: AS })
+      const [after] = await db.query<{ who: string; claims: string }>("SELECT current_user AS who, current_setting('request.jwt.claims', true) AS claims")
+      return { rows: run?.ok ? run.rows : run, after }
+    }, 30_000)
+    expect(seen).toEqual({ rows: [['guard_reader', 'mallory']], after: { who: 'txt2sql_ro', claims: '' } })
+  })
+})
+
 describe('the check', () => {
   it('plans a good query and reports its estimated rows and cost', async () => {
     const { check, run } = await guard("SELECT * FROM stations WHERE name LIKE '%沈塘桥%';", false)
@@ -84,9 +108,20 @@ describe('running the SQL', () => {
     expect(run).toMatchObject({ ok: true, truncated: false })
     if (!run?.ok) throw new Error('not run')
     expect(run.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
-      'big:bigint', 'num:numeric', 'int:integer', 'dbl:double precision', 'yes:boolean', 'nothing:text', 'at:timestamptz', 'day:date', 'raw:bytea', 'doc:jsonb', 'name:text', 'arr:oid:1007',
+      'big:bigint', 'num:numeric', 'int:integer', 'dbl:double precision', 'yes:boolean', 'nothing:text', 'at:timestamptz', 'day:date', 'raw:bytea', 'doc:jsonb', 'name:text', 'arr:integer[]',
     ])
     expect(run.rows).toEqual([['9007199254740993', '12.30', 42, 1.5, true, null, '2026-11-01T02:00:00.5+00:00', '2026-11-01', 'Af8=', { a: [1, 2] }, '沈塘桥', '{1,2}']])
+  })
+
+  it('names every column type Postgres reports — arrays as their element type with [] — never an oid', async () => {
+    const { run } = await guard(
+      "SELECT ARRAY[1,2] AS ints, ARRAY['a','b'] AS tags, ARRAY['2026-11-01 10:00+08'::timestamptz] AS times, ARRAY['x']::varchar(8)[] AS labels, " +
+        "'10.0.0.1'::inet AS ip, '(1,2)'::point AS spot, ARRAY['10.0.0.1'::inet] AS ips, ARRAY[1.5::numeric] AS amounts, 'a'::name AS label",
+    )
+    if (!run?.ok) throw new Error(`not run: ${JSON.stringify(run)}`)
+    expect(run.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
+      'ints:integer[]', 'tags:text[]', 'times:timestamptz[]', 'labels:character varying[]', 'ip:inet', 'spot:point', 'ips:inet[]', 'amounts:numeric[]', 'label:name',
+    ])
   })
 
   it('caps the rows and says so', async () => {
@@ -106,7 +141,7 @@ describe('running the SQL', () => {
   it('is refused for a superuser connection, even for a harmless query', async () => {
     const { check, run } = await withDb(owner(), (db) => checkAndRun(db, 'SELECT 1', { ...OPTIONS, execute: true }), 30_000)
     expect(check.ok).toBe(true)
-    expect(run).toEqual({ ok: false, error: expect.stringMatching(/superuser/) })
+    expect(run).toEqual({ ok: false, refused: true, error: expect.stringMatching(/superuser/) })
   })
 })
 

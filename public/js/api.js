@@ -1,25 +1,35 @@
-// Talking to the service: the API key kept in this browser, JSON calls, and /v1/ask's event stream
-// parsed by eventsource-parser (bundled into /vendor by scripts/build-assets.mjs).
+// Talking to the service: the API key or token kept in this browser, JSON calls, and /v1/ask's
+// event stream parsed by eventsource-parser (bundled into /vendor by scripts/build-assets.mjs).
 import { EventSourceParserStream } from '../vendor/eventsource-parser.js'
 
 const KEY_STORAGE = 'txt2sql-edge.api-key'
+// A JWT from the caller's identity provider (docs/API.md, Authentication): sent instead of the key.
+const TOKEN_STORAGE = 'txt2sql-edge.token'
 
-export function readApiKey() {
+function readStored(name) {
   try {
-    return localStorage.getItem(KEY_STORAGE) ?? ''
+    return localStorage.getItem(name) ?? ''
   } catch {
     return '' // storage disabled: the page still works on an open service
   }
 }
 
-export function saveApiKey(key) {
+function saveStored(name, value) {
   try {
-    if (key) localStorage.setItem(KEY_STORAGE, key)
-    else localStorage.removeItem(KEY_STORAGE)
+    if (value) localStorage.setItem(name, value)
+    else localStorage.removeItem(name)
   } catch {
     // storage disabled: nothing to keep
   }
 }
+
+export const readApiKey = () => readStored(KEY_STORAGE)
+export const saveApiKey = (key) => saveStored(KEY_STORAGE, key)
+export const readToken = () => readStored(TOKEN_STORAGE)
+export const saveToken = (token) => saveStored(TOKEN_STORAGE, token)
+
+/** What goes out as the bearer: the token when there is one, else the key. */
+export const readBearer = () => readToken() || readApiKey()
 
 /** An error from the API (its `code` and message) or from the way to it (client-side codes). */
 export class ApiError extends Error {
@@ -35,8 +45,8 @@ export class ApiError extends Error {
 function headers(json = true) {
   const h = {}
   if (json) h['content-type'] = 'application/json'
-  const key = readApiKey()
-  if (key) h.authorization = `Bearer ${key}`
+  const bearer = readBearer()
+  if (bearer) h.authorization = `Bearer ${bearer}`
   return h
 }
 

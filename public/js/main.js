@@ -1,6 +1,6 @@
 // The playground: ask, watch the answer stream in, see the checked SQL and its rows, give
 // feedback, follow up. Everything from the API is written as text (textContent), never as HTML.
-import { ApiError, askStream, getHealth, readApiKey, saveApiKey, sendFeedback } from './api.js'
+import { ApiError, askStream, getHealth, readApiKey, readBearer, readToken, saveApiKey, saveToken, sendFeedback } from './api.js'
 import { createAnswerWriter } from './answer-text.js'
 import { translatePage, t } from './i18n.js'
 import { clearResult, renderResult } from './result-view.js'
@@ -33,7 +33,7 @@ const state = {
 
 translatePage()
 renderExamples()
-if (readApiKey()) keyButton.hidden = false
+if (readBearer()) keyButton.hidden = false
 loadHealth()
 
 form.addEventListener('submit', (e) => {
@@ -63,12 +63,18 @@ $('new-conversation').addEventListener('click', () => {
 keyButton.addEventListener('click', () => openKeyDialog())
 keyDialog.addEventListener('close', () => {
   const action = keyDialog.returnValue
-  if (action === 'save') saveApiKey($('key-input').value.trim())
-  if (action === 'clear') saveApiKey('')
-  keyButton.hidden = !readApiKey() && keyButton.dataset.needed !== 'true'
+  if (action === 'save') {
+    saveApiKey($('key-input').value.trim())
+    saveToken($('token-input').value.trim())
+  }
+  if (action === 'clear') {
+    saveApiKey('')
+    saveToken('')
+  }
+  keyButton.hidden = !readBearer() && keyButton.dataset.needed !== 'true'
   const retry = state.pendingRetry
   state.pendingRetry = null
-  if (action === 'save' && readApiKey() && retry) retry()
+  if (action === 'save' && readBearer() && retry) retry()
   else question.focus()
 })
 
@@ -115,6 +121,7 @@ function openKeyDialog(retry = null) {
   // Esc closes without a button: the previous close's value must not count as this one's.
   keyDialog.returnValue = ''
   $('key-input').value = readApiKey()
+  $('token-input').value = readToken()
   keyDialog.showModal()
   $('key-input').focus()
 }
@@ -178,7 +185,9 @@ async function ask(text, turn = createTurn(text)) {
             view.rows(data)
             break
           case 'result':
-            view.result(data, answer.requestId)
+            // A result that only says why nothing ran (check refused, no SQL, cannot answer…) adds
+            // nothing to what the answer above already shows.
+            if (data.ok || data.code === 'query_failed' || data.code === 'execution_refused') view.result(data, answer.requestId)
             break
           case 'usage':
             view.usage(data)

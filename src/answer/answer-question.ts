@@ -1,3 +1,4 @@
+import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import { buildUpstreamRequest } from '../dashscope/build-request'
 import { openUpstream } from '../dashscope/open-upstream'
@@ -7,9 +8,12 @@ import type { RequestLog } from '../request-log'
 import type { Snapshot } from '../schema/snapshot-schema'
 import type { ChatMessage } from '../dashscope/build-request'
 import { pipeAnswer, type PipelineOptions } from '../stream/answer-pipeline'
-import type { Emit, InnerEnd } from '../stream/answer-events'
+import { uncheckedSqlData, type AfterAnswer, type Emit, type InnerEnd } from '../stream/answer-events'
+import type { ExtractedSql } from '../sql/extract-sql'
+import { sha256Hex } from '../schema/bytes'
 import { encodeLegacyText, encodeSse } from '../stream/encode-sse'
 import type { StreamItem, Usage } from '../stream/events'
+import { notRun } from '../stream/not-run'
 import { judgeAnswerable } from './judge-answerable'
 import { verifyAnswer } from './verify-answer'
 import type { AskBody } from '../routes/ask-body'
@@ -32,6 +36,8 @@ export type AnswerQuestionInput = {
    * ended with an error), or when the client left; a repair finishing after that reports the rest.
    */
   onSpent?: (spent: Usage) => void
+  /** A JWT caller's role and claims (the snapshot is already cut to the role's view). */
+  dbIdentity?: DbIdentity
 }
 
 /**
@@ -111,12 +117,24 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   }
   return pipeAnswer(upstream.body!, {
     ...shared,
-    afterAnswer: checking
-      ? (found, emit) =>
-          verifyAnswer(found, guardEmit(emit, controller), { config, execute: body.execute === true, messages: prompt.messages, streamRepair })
-      : undefined,
+    afterAnswer: async (found, emit) => {
+      const after = checking
+        ? await verifyAnswer(found, guardEmit(emit, controller), {
+            config,
+            execute: body.execute === true,
+            messages: prompt.messages,
+            streamRepair,
+            ...(input.dbIdentity ? { as: input.dbIdentity } : {}),
+            audit: (fields) => log.set(fields),
+          })
+        : reportUnchecked(found, emit)
+      // The audit's handle on the SQL: the same text has the same hash in every log line.
+      log.set({ sql_hash: after.sql === null ? null : (await sha256Hex(after.sql)).slice(0, 16) })
+      return after
+    },
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
+    execute: body.execute === true,
     onDone: (s) => {
       spent(s.usage)
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
@@ -150,6 +168,7 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
   const items: StreamItem[] = [
     { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
     { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
+    ...(input.body.execute ? [notRun('unanswerable', 'the question cannot be answered from this schema')] : []),
     { event: 'done', data: { finish_reason: 'unanswerable', ttft_ms: null, total_ms: total } },
   ]
   input.log.set({ model: config.dashscope.model })
@@ -163,6 +182,12 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
       controller.close()
     },
   })
+}
+
+/** Without a database the SQL goes out as the model wrote it. */
+function reportUnchecked(found: ExtractedSql, emit: Emit): AfterAnswer {
+  emit({ event: 'sql', data: uncheckedSqlData(found) })
+  return { sql: found.ok ? found.sql : null, sqlOk: found.ok, usage: null }
 }
 
 /**

@@ -1,11 +1,14 @@
+import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import type { ChatMessage } from '../dashscope/build-request'
 import { withDb } from '../db/connect'
 import { checkAndRun, type SqlCheck, type SqlRun } from '../db/guarded-sql'
 import { toAppError } from '../errors'
+import type { RequestLogFields } from '../request-log'
 import type { ExtractedSql } from '../sql/extract-sql'
 import type { AfterAnswer, Emit, ErrorPart, InnerEnd } from '../stream/answer-events'
 import type { SqlData } from '../stream/events'
+import { notRun } from '../stream/not-run'
 
 export type VerifyInput = {
   config: Config
@@ -15,6 +18,10 @@ export type VerifyInput = {
   messages: ChatMessage[]
   /** Streams a second answer into the same response (its deltas via `emit`); resolves at its end. */
   streamRepair: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd>
+  /** A JWT caller's role and claims: the check and the run happen as that role. */
+  as?: DbIdentity
+  /** Receives the audit fields of the final SQL (the request log line). */
+  audit?: (fields: Partial<RequestLogFields>) => void
 }
 
 /**
@@ -26,6 +33,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
   if (!found.ok) {
     // No SQL and no refusal (refusals became `unanswerable` before this): reported, not an error.
     emit({ event: 'sql', data: { sql: null, ok: false, error: found.error } })
+    if (input.execute) emit(notRun('no_sql', 'the answer has no SQL'))
     return { sql: null, sqlOk: false, usage: null }
   }
   let sql = found.sql
@@ -39,6 +47,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     usage = second.usage
     if (second.error) {
       emit({ event: 'sql', data: sqlData(sql, outcome, false) })
+      if (input.execute) emitRun(outcome, emit, input.config.sql.rowsPerEvent)
       return { sql, sqlOk: false, usage, error: second.error }
     }
     if (second.found?.ok) {
@@ -48,15 +57,16 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     }
   }
   const data = sqlData(sql, outcome, repaired)
+  input.audit?.(auditFields(outcome))
   emit({ event: 'sql', data })
-  if ('run' in outcome && outcome.run) emitRun(outcome.run, emit, input.config.sql.rowsPerEvent)
+  if (input.execute) emitRun(outcome, emit, input.config.sql.rowsPerEvent)
   return { sql, sqlOk: data.ok, usage }
 }
 
 /** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
 const SESSION_GRACE_MS = 2000
 
-type Guarded = { check: SqlCheck; run?: SqlRun } | { unavailable: string }
+type Guarded = { check: SqlCheck; run?: SqlRun; relations: string[] } | { unavailable: string }
 
 async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
   const { config } = input
@@ -69,6 +79,7 @@ async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
         maxRows: config.sql.maxRows,
         maxBytes: config.sql.maxResultBytes,
         execute: input.execute,
+        ...(input.as ? { as: input.as } : {}),
       }),
       // Postgres bounds each statement; this bounds a server that stops answering altogether.
       config.sql.checkTimeoutMs + (input.execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,
@@ -80,6 +91,18 @@ async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
   }
 }
 
+/** What the audit keeps of a check: its verdict, what the plan reads, how many rows were sent. */
+function auditFields(outcome: Guarded): Partial<RequestLogFields> {
+  if ('unavailable' in outcome) return { sql_check: 'unavailable' }
+  const { check, run, relations } = outcome
+  return {
+    sql_check: check.ok ? 'passed' : 'refused',
+    ...(check.ok ? {} : { sql_refusal: check.pg_code ?? 'plan_guard' }),
+    relations,
+    ...(run ? { rows: run.ok ? run.rows.length : null } : {}),
+  }
+}
+
 function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
   const extra = repaired ? { repaired: true } : {}
   if ('unavailable' in outcome) return { sql, ok: true, checked: false, check_error: outcome.unavailable, ...extra }
@@ -88,9 +111,15 @@ function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
   return { sql, ok: false, checked: true, error: c.error, ...(c.position ? { position: c.position } : {}), ...(c.pg_code ? { pg_code: c.pg_code } : {}), ...extra }
 }
 
-function emitRun(run: SqlRun, emit: Emit, perEvent: number): void {
+/** The rows and the `result` of a caller who asked for them — or the one `result` saying why there are none. */
+function emitRun(outcome: Guarded, emit: Emit, perEvent: number): void {
+  if ('unavailable' in outcome) return emit(notRun('unchecked', `the SQL could not be checked: ${outcome.unavailable}`))
+  if (!outcome.check.ok) return emit(notRun('check_failed', `the check refused the SQL: ${outcome.check.error}`))
+  const run = outcome.run
+  if (!run) return emit(notRun('check_failed', 'the SQL was checked but not run'))
+  if ('refused' in run) return emit({ event: 'result', data: { ok: false, code: 'execution_refused', error: run.error } })
   if (!run.ok) {
-    emit({ event: 'result', data: { ok: false, error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
+    emit({ event: 'result', data: { ok: false, code: 'query_failed', error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
     return
   }
   for (let offset = 0; offset < run.rows.length || offset === 0; offset += perEvent) {

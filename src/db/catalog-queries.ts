@@ -12,6 +12,7 @@ SELECT c.oid::int8 AS oid,
        c.relkind::text AS relkind,
        obj_description(c.oid, 'pg_class') AS comment,
        c.reltuples::float8 AS reltuples,
+       (c.relrowsecurity OR EXISTS (SELECT 1 FROM unnest(c.reloptions) o WHERE o ~* '^security_invoker=(t|tr|tru|true|y|ye|yes|on|1)$')) AS row_security,
        (SELECT json_agg(json_build_object(
                  'name', a.attname,
                  'type', format_type(a.atttypid, a.atttypmod),
@@ -82,3 +83,28 @@ SELECT s.schemaname AS schema, s.tablename AS name, s.attname AS column,
  WHERE s.schemaname = ANY($1::text[])
    AND s.avg_width <= $2
    AND COALESCE(s.most_common_vals, s.histogram_bounds) IS NOT NULL`
+
+/**
+ * What each role of DB_ROLES ($1) may SELECT in the schemas ($2): per relation, whether the whole
+ * table (table privilege) or which columns (column privileges) — asked of Postgres per role
+ * without switching to it. A role missing from the database has no rows (the refresh reports it).
+ */
+export const ROLE_PRIVILEGES_SQL = `
+SELECT r.rolname AS role,
+       n.nspname AS schema,
+       c.relname AS name,
+       has_table_privilege(r.oid, c.oid, 'SELECT') AS whole,
+       (SELECT json_agg(a.attname ORDER BY a.attnum)
+          FROM pg_attribute a
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+           AND has_column_privilege(r.oid, c.oid, a.attnum, 'SELECT')) AS columns
+  FROM pg_roles r
+  CROSS JOIN pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE r.rolname = ANY($1::text[])
+   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND NOT c.relispartition
+   AND n.nspname = ANY($2::text[])
+   AND has_schema_privilege(r.oid, n.oid, 'USAGE')
+   AND (has_table_privilege(r.oid, c.oid, 'SELECT') OR has_any_column_privilege(r.oid, c.oid, 'SELECT'))
+ ORDER BY r.rolname, n.nspname, c.relname`

@@ -30,13 +30,23 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${qualified(t)} (md5(question || c
 COMMENT ON TABLE ${qualified(t)} IS 'txt2sql-edge: question→SQL examples shown to the model (approved ones) and feedback awaiting approval';`)
 }
 
-/** Inserts many pairs in one statement; an identical question+SQL already stored is skipped. */
+/**
+ * Inserts many pairs in one statement, in their order; an identical question+SQL already stored
+ * (or earlier in the same import) is skipped. Skipped before the insert, not by ON CONFLICT alone:
+ * Postgres draws an identity value for every row it tries, so a conflict would leave a gap in the
+ * ids. (ON CONFLICT stays for an import racing another; ids may still skip a number then, or after
+ * a failed insert — a sequence never gives a number back.)
+ */
 export async function insertExamples(db: Db, t: ExamplesTable, rows: NewExample[]): Promise<{ inserted: number; ids: string[] }> {
   if (!rows.length) return { inserted: 0, ids: [] }
   const inserted = await db.query<{ id: string }>(
     `INSERT INTO ${qualified(t)} (question, sql, source, approved, request_id, approved_at)
      SELECT q, s, src, ok, rid, CASE WHEN ok THEN now() END
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[]) AS x(q, s, src, ok, rid)
+       FROM (SELECT x.*, row_number() OVER (PARTITION BY md5(x.q || chr(31) || x.s) ORDER BY x.n) AS copy
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[]) WITH ORDINALITY AS x(q, s, src, ok, rid, n)) AS x
+      WHERE x.copy = 1
+        AND NOT EXISTS (SELECT 1 FROM ${qualified(t)} AS e WHERE md5(e.question || chr(31) || e.sql) = md5(x.q || chr(31) || x.s))
+      ORDER BY x.n
      ON CONFLICT DO NOTHING RETURNING id::text AS id`,
     [rows.map((r) => r.question), rows.map((r) => r.sql), rows.map((r) => r.source), rows.map((r) => r.approved), rows.map((r) => r.request_id ?? null)],
   )

@@ -42,6 +42,7 @@ type RelationRow = {
   relkind: string
   comment: string | null
   reltuples: number | null
+  row_security: boolean
   columns: RawColumn[] | null
 }
 type RawColumn = { name: string; type: string; nullable: boolean; default: string | null; comment: string | null; category: string; enum: string[] | null }
@@ -84,6 +85,7 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
       comment: r.comment ?? null,
       row_estimate: roundEstimate(r.reltuples),
       columns: r.columns.map((c) => toColumn(c, opts.sampleValues)),
+      ...(r.row_security ? { row_security: true } : {}),
     }
     byOid.set(String(r.oid), table)
     rowsOf.set(table, r.reltuples ?? -1)

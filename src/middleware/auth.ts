@@ -1,17 +1,26 @@
 import type { MiddlewareHandler } from 'hono'
 import { bearerAuth } from 'hono/bearer-auth'
 import type { AppEnv } from '../app-env'
-import { AppError, toErrorResponse } from '../errors'
+import { callerFromClaims, callerLabel, type Caller } from '../auth/caller'
+import { verifyJwt } from '../auth/verify-jwt'
+import { AppError } from '../errors'
+import { callerId } from '../feedback/request-record'
+
+type Ctx = Parameters<MiddlewareHandler<AppEnv>>[0]
 
 /**
  * Bearer auth on Hono's middleware (constant-time comparison), with every failure — missing,
  * malformed or wrong — answered as our 401 JSON.
  */
-function requireBearer(tokens: (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => string[], what: string): MiddlewareHandler<AppEnv> {
+function requireBearer(tokens: (c: Ctx) => string[], what: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const allowed = tokens(c)
     if (allowed.length === 0) return next()
-    const refuse = () => toErrorResponse(new AppError(401, 'unauthorized', `Missing or invalid ${what}: send "Authorization: Bearer <key>"`))
+    // Thrown, not returned: Hono would wrap a returned Response in its own HTTPException and lose
+    // the message; thrown, the one onError writes it (JSON, or text on /getAnwser).
+    const refuse = (): never => {
+      throw new AppError(401, 'unauthorized', `Missing or invalid ${what}: send "Authorization: Bearer <key>"`)
+    }
     return bearerAuth<AppEnv>({
       token: allowed,
       noAuthenticationHeader: { message: refuse },
@@ -21,8 +30,49 @@ function requireBearer(tokens: (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => 
   }
 }
 
-/** Callers' keys (API_KEYS); open when none is configured. */
-export const requireApiKey = requireBearer((c) => c.var.config.apiKeys, 'API key')
+/** Whether the bearer is one of the API keys (Hono's constant-time comparison; no refusal). */
+async function isApiKey(c: Ctx, keys: string[]): Promise<boolean> {
+  let matched = false
+  try {
+    await bearerAuth<AppEnv>({ token: keys })(c, async () => {
+      matched = true
+    })
+  } catch {
+    // not one of the keys (or no usable header): the token may still be a JWT
+  }
+  return matched
+}
+
+/**
+ * The callers of /v1/ask, /getAnwser and /v1/feedback. With neither API_KEYS nor a JWT setting the
+ * routes are open, as they always were. With API_KEYS only, a key is required. With JWT_SECRET or
+ * JWT_JWKS_URL, the bearer is an API key when it is one of API_KEYS, else a JWT that must verify
+ * and name one of DB_ROLES (401 `unauthorized` / 403 `role_not_allowed` otherwise, before
+ * anything runs). Leaves `caller` for the routes and names it in the request log.
+ */
+export const requireCaller: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const { apiKeys, jwt } = c.var.config
+  const admit = async (caller: Caller) => {
+    c.set('caller', caller)
+    c.var.log.set({ caller: callerLabel(caller), role: caller.via === 'jwt' ? caller.role : null })
+    await next()
+  }
+  if (!jwt) {
+    if (apiKeys.length === 0) return admit({ via: 'open', id: null })
+    return requireBearer(() => apiKeys, 'API key')(c, async () => admit({ via: 'key', id: (await callerId(c.req.header('authorization'), true))! }))
+  }
+  if (apiKeys.length > 0 && (await isApiKey(c, apiKeys))) return admit({ via: 'key', id: (await callerId(c.req.header('authorization'), true))! })
+  const payload = await verifyJwt(c, jwt)
+  let caller: Caller
+  try {
+    caller = await callerFromClaims(payload, jwt.roleClaim, c.var.config.dbRoles)
+  } catch (err) {
+    // A refused role is logged with who asked (never the role or the claims it tried).
+    c.var.log.set({ caller: typeof payload.sub === 'string' && payload.sub ? `sub:${payload.sub}` : 'jwt', role: null })
+    throw err
+  }
+  return admit(caller)
+}
 
 /** Admin routes are closed unless ADMIN_TOKEN is set. */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {

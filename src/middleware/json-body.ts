@@ -22,7 +22,7 @@ export const acceptBody =
     const type = mediaType(c.req.header('content-type'))
     if (type === 'other' || !accepted.includes(type)) {
       const names = accepted.map((t) => (t === 'json' ? 'application/json' : 'text/csv')).join(' or ')
-      throw new AppError(415, 'unsupported_media_type', `Send the body as ${accepted.join(' or ').toUpperCase()} with "Content-Type: ${names}"`)
+      throw new AppError(415, 'unsupported_media_type', `Send the body as ${accepted.map((t) => t.toUpperCase()).join(' or ')} with "Content-Type: ${names}"`)
     }
     const maxSize = limit(c.var.config)
     return bodyLimit({

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import type { ErrorCode } from '../errors'
-import type { AnswerEvent, AnswerEventName, DoneData, ResultData, SqlData, Usage } from '../stream/events'
+import { RESULT_CODES, type AnswerEvent, type AnswerEventName, type DoneData, type ResultData, type SqlData, type Usage } from '../stream/events'
 
 /**
  * The data of each `POST /v1/ask` event, as schemas for the OpenAPI document. The stream itself is
@@ -28,6 +28,7 @@ export const ResultDataSchema = z.strictObject({
   row_count: z.optional(z.int()),
   truncated: z.optional(z.boolean()),
   elapsed_ms: z.optional(z.number()),
+  code: z.optional(z.enum(RESULT_CODES)),
   error: z.optional(z.string()),
   position: z.optional(z.int()),
   pg_code: z.optional(z.string()),
@@ -61,12 +62,13 @@ export const EVENT_DESCRIPTIONS: Record<AnswerEventName, string> = {
   reasoning: "Reasoning deltas of thinking models, before the answer's text.",
   delta: 'Answer text deltas, in order, as they arrive.',
   repair: "Postgres refused the SQL (its message, and the position in the SQL from 1): the model's second attempt follows as ordinary reasoning/delta events. At most once.",
-  unanswerable: 'Instead of a guess: no table matches the question well enough (`source: "linking"`, before any call to the model: only `meta` comes before it and `done` after it), or the model said the schema cannot answer it (`source: "model"`, after its text); with the reason and the closest tables. No SQL is checked or run.',
+  unanswerable: 'Instead of a guess: no table matches the question well enough (`source: "linking"`, before any call to the model: only `meta` comes before it and `done` after it — with `execute`, a `result` between), or the model said the schema cannot answer it (`source: "model"`, after its text); with the reason and the closest tables. No SQL is checked or run.',
   sql: 'After the answer: its final SQL and Postgres\'s check (`checked`, `plan_rows`, `plan_cost`; or `error`, `position`, `pg_code`); `repaired` when it is the second attempt; `check_error` when the database could not be asked; `{sql: null, ok: false, error}` when the answer has none.',
   rows: 'With `execute`: result rows as arrays, SQL_ROWS_PER_EVENT per event; the first carries `columns`.',
-  result: 'With `execute`, after the rows: the count and whether the rows were truncated, or the failure.',
-  usage: 'After `sql`, when DashScope reported usage (once per call: a repair adds a second).',
-  error: 'A failure after the stream began; only `done` follows.',
+  result:
+    'With `execute`: exactly one in every ending, after the rows and before `usage`/`error`/`done` — the count and whether the rows were truncated, or `ok: false` with `code`: `query_failed` (Postgres refused or stopped the run: `pg_code`, `position`), `execution_refused` (runs refused for the database role), or why nothing ran: `check_failed`, `unchecked` (the database could not be asked), `no_sql`, `unanswerable`, `answer_failed` (an `error` event follows).',
+  usage: 'After `sql` (or the model\'s `unanswerable`, or the `result`), when DashScope reported usage — also before an `error` that ended the answer (the tokens spent so far); once per call: a repair adds a second.',
+  error: 'A failure after the stream began: after `usage` (when known), and only `done` follows. A failure mid-answer sends no `sql`.',
   done: 'Always last, also after an error (`finish_reason: "error"`).',
 }
 
@@ -78,6 +80,7 @@ export const ERROR_CODES = [
   'upstream_disconnected', 'upstream_malformed', 'upstream_error', 'database_not_configured', 'database_unreachable',
   'database_auth_failed', 'database_permission_denied', 'database_timeout', 'database_error', 'request_not_found',
   'execute_not_allowed', 'server_misconfigured', 'internal_error', 'rate_limited', 'quota_exceeded',
+  'role_not_allowed', 'auth_unavailable',
 ] as const satisfies readonly ErrorCode[]
 
 export const ErrorBodySchema = z.strictObject({ error: z.strictObject({ code: z.enum(ERROR_CODES), message: z.string(), details: z.optional(z.array(z.unknown())) }) })

@@ -30,15 +30,15 @@ const json = (schema: Json) => ({ 'application/json': { schema } })
 
 const ERROR_STATUS: Record<string, string> = {
   400: 'Invalid JSON or request (`invalid_json`, `invalid_request`), or DashScope refused the question (`upstream_content_rejected`).',
-  401: 'Missing, malformed or unknown key (`unauthorized`).',
-  403: '`execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
+  401: '`unauthorized`: missing, malformed or unknown key; or a JWT that is malformed, badly signed, expired, not yet valid, without `exp`, or for another issuer or audience.',
+  403: '`role_not_allowed`: the JWT names no database role of DB_ROLES; `execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
   404: '`not_found`, or `request_not_found` for feedback on an unknown request.',
   413: '`payload_too_large`: the body is over the limit.',
   415: '`unsupported_media_type`: not application/json.',
   429: '`upstream_throttled`: DashScope throttles; `retry-after` says when to retry.',
   500: '`server_misconfigured`: an operator error in the vars, never caused by a caller.',
   502: 'DashScope or the database refused or failed (`upstream_*`, `database_*`).',
-  503: 'Not ready: `schema_unavailable`, `upstream_not_configured`, `database_not_configured`.',
+  503: 'Not ready: `schema_unavailable` (also: the snapshot records nothing yet about the caller\'s role), `upstream_not_configured`, `database_not_configured`; `auth_unavailable`: the keys of JWT_JWKS_URL could not be fetched.',
   504: '`upstream_timeout` or `database_timeout`.',
 }
 
@@ -72,7 +72,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
       version: '1',
       summary: 'A business question in, the model\'s reasoning and checked SQL out, streamed as Server-Sent Events.',
       description:
-        'Limits in this document are the defaults of wrangler.toml (MAX_QUESTION_CHARS, MAX_HISTORY_TURNS, MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES); a deployment may set others. Every response carries `x-request-id`. Errors before a stream begins are `{"error": {"code", "message"}}`; after it began they are `error` events followed by `done`. docs/API.md says the same at more length.',
+        'Limits in this document are the defaults of wrangler.toml (MAX_QUESTION_CHARS, MAX_HISTORY_TURNS, MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES); a deployment may set others. Every response of the Worker (every route here, their errors and the 404 of an unknown path) carries `x-request-id`; static files (this document, /api/, the page) are served before the Worker and carry none. Errors before a stream begins are `{"error": {"code", "message"}}`; after it began they are `error` events followed by `done`. docs/API.md says the same at more length.',
     },
     servers: [{ url: '/', description: 'this service' }],
     tags: [
@@ -89,7 +89,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           summary: 'Ask a question; the answer streams as Server-Sent Events',
           description:
             'Each SSE message is `event: <name>` and one `data:` line holding a JSON object; the schema of the stream below is one message as `{event, data}`. A comment line `: ping` is sent after HEARTBEAT_INTERVAL_MS of upstream silence. A client that disconnects cancels the upstream request.',
-          security: [{}, { apiKey: [] }],
+          security: CALLER_SECURITY,
           requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('AskRequest')) },
           responses: {
             200: {
@@ -108,7 +108,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           summary: 'The old Flask contract: only the answer text, streamed',
           description:
             'Kept so old clients work unchanged. A missing or empty question answers 200 with `无法理解,请重新输入问题`. Errors are one line of text, `Error: <message>`, with the status of `/v1/ask` before the stream, appended to the text after it began.',
-          security: [{}, { apiKey: [] }],
+          security: CALLER_SECURITY,
           requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('AskRequest')) },
           responses: {
             200: { description: 'The answer text, streamed (no SSE framing).', content: { 'text/event-stream': { schema: { type: 'string' } } } },
@@ -122,12 +122,12 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           operationId: 'feedback',
           summary: "Say whether an answer's SQL was right, or give the right SQL",
           description: 'A confirmed or corrected pair becomes an unapproved example for an admin to approve; a plain "wrong" stores nothing.',
-          security: [{}, { apiKey: [] }],
+          security: CALLER_SECURITY,
           requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('FeedbackRequest')) },
           responses: {
             201: { description: 'Stored as an unapproved example.', content: json(ref('FeedbackStored')) },
             202: { description: 'Acknowledged; nothing stored (`correct: false` without `sql`).', content: json(ref('FeedbackStored')) },
-            ...errors(400, 401, 404, 413, 415, 502, 503, 504),
+            ...errors(400, 401, 403, 404, 413, 415, 502, 503, 504),
           },
         },
       },
@@ -151,7 +151,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
         get: {
           tags: ['service'],
           operationId: 'openapi',
-          summary: 'This document (a static asset; /api/ renders it)',
+          summary: 'This document (a static asset, served before the Worker: no x-request-id; /api/ renders it)',
           responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
         },
       },
@@ -234,7 +234,14 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
     },
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS; needed only when API_KEYS is set (open otherwise).' },
+        apiKey: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS: the service\'s own database role, everything it may read. Needed only when API_KEYS or a JWT setting is set (open otherwise).' },
+        jwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'A JWT verified with JWT_SECRET (HS256) or the keys of JWT_JWKS_URL (RS256, ES256): signature, `exp` (required) and `nbf` always, `iss`/`aud` when JWT_ISSUER/JWT_AUDIENCE are set. Its JWT_ROLE_CLAIM (default `role`) must name one of DB_ROLES: the model then sees only what that Postgres role may read, and its SQL is checked and run as that role with the claims in `request.jwt.claims` (docs/SECURITY.md).',
+        },
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN; the admin routes are closed while it is unset.' },
       },
       headers: {
@@ -327,6 +334,8 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
   }
 }
 
+/** The callers' routes: open, an API key, or a JWT (docs/API.md, Authentication). */
+const CALLER_SECURITY = [{}, { apiKey: [] }, { jwt: [] }]
 const ok = (description: string, schema: Json) => ({ description, content: json(schema) })
 const refreshParameter = { name: 'refresh', in: 'query', description: '`true` refreshes the snapshot after the write.', schema: { type: 'string', enum: ['true', 'false', '1', '0', 'yes', 'no'] } }
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } }

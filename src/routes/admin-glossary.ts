@@ -4,13 +4,14 @@ import { validJson } from '../middleware/valid-json'
 import { AppError } from '../errors'
 import { requireAdmin } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
-import { checkGlossary, GLOSSARY_KEY, GlossarySchema, loadGlossary } from '../schema/glossary'
-import { loadSnapshot, saveSnapshot } from '../schema/snapshot-store'
+import { checkGlossary, GlossarySchema, loadGlossary } from '../schema/glossary'
+import { loadSnapshot } from '../schema/snapshot-store'
+import { storeGlossary } from '../schema/store-glossary'
 
 /**
  * `GET/PUT /v1/admin/glossary`: the company's terms → tables/columns + definitions. A PUT is
  * checked against the cached snapshot (every reference must exist), stored in KV for later
- * refreshes and copied into the cached snapshot at once, so the next question uses it.
+ * refreshes and copied into the cached snapshot at once (a new version), so the next question uses it.
  */
 export const adminGlossaryRoutes = new Hono<AppEnv>()
 
@@ -32,9 +33,7 @@ adminGlossaryRoutes.put(
       const listed = problems.slice(0, 10).map((p) => (p.problem === 'no_reference' ? `${p.term}: names no table or column` : p.problem === 'duplicate_term' ? `${p.ref}: given twice` : `${p.term} → ${p.ref}: ${p.problem === 'unknown_table' ? 'no such table' : 'no such column'}`))
       throw new AppError(400, 'invalid_glossary', `The glossary does not fit the schema ${snapshot.version}: ${listed.join('; ')}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`, { details: problems })
     }
-    await kv.put(GLOSSARY_KEY, JSON.stringify(glossary))
-    const { glossary: _old, ...rest } = snapshot
-    const { pointer } = await saveSnapshot(kv, { ...rest, ...(glossary.terms.length ? { glossary: glossary.terms } : {}) })
+    const pointer = await storeGlossary(kv, snapshot, glossary)
     return c.json({ terms: glossary.terms.length, version: pointer.version })
   },
 )

@@ -8,6 +8,7 @@ import { jsonBody } from '../middleware/json-body'
 import { checkGlossary, fitGlossary, loadGlossary } from '../schema/glossary'
 import { loadOverlay, OVERLAY_KEY, OverlaySchema } from '../schema/overlay'
 import { lastRefresh, refreshSnapshot } from '../schema/refresh'
+import { checkRoleViews } from '../schema/role-view'
 import { loadSynonyms } from '../linking/load-synonyms'
 import { parseSnapshot, readPointerFrom, saveSnapshot } from '../schema/snapshot-store'
 
@@ -45,6 +46,8 @@ adminRoutes.put(
     if (problems.length) {
       throw new AppError(400, 'invalid_glossary', `Invalid snapshot: its glossary names what its tables lack (${problems.slice(0, 5).map((p) => `${p.term} → ${p.ref || '—'}: ${p.problem}`).join('; ')})`, { details: problems })
     }
+    const roleProblems = checkRoleViews(body)
+    if (roleProblems.length) throw new AppError(400, 'invalid_request', `Invalid snapshot: its roles name what its tables lack (${roleProblems.slice(0, 5).join('; ')})`)
     const glossary = body.glossary ?? fitGlossary(await loadGlossary(c.env.SCHEMA_KV), body.tables).terms
     const { glossary: _given, ...content } = body
     const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...content, source: body.source ?? 'upload', ...(glossary.length ? { glossary } : {}) }, { linking: { synonyms: await loadSynonyms(c.env.ASSETS) } })

@@ -2,7 +2,7 @@ import { Hono } from 'hono/tiny'
 import { validator } from 'hono/validator'
 import type { AppEnv } from '../app-env'
 import { AppError } from '../errors'
-import { requireApiKey } from '../middleware/auth'
+import { requireCaller } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { parseAskBody } from './ask-body'
 import { limitCaller } from './limit-caller'
@@ -16,4 +16,4 @@ const validAsk = validator('json', (value, c) => {
   return parsed.body
 })
 
-askRoutes.post('/v1/ask', requireApiKey, limitCaller, jsonBody((config) => config.maxBodyBytes), validAsk, (c) => streamAnswer(c, c.req.valid('json'), 'sse'))
+askRoutes.post('/v1/ask', requireCaller, limitCaller, jsonBody((config) => config.maxBodyBytes), validAsk, (c) => streamAnswer(c, c.req.valid('json'), 'sse'))

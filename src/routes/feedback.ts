@@ -5,8 +5,8 @@ import type { AppEnv } from '../app-env'
 import { ADMIN_DEADLINE_MS, withDb } from '../db/connect'
 import { ensureExamplesTable, findExample, insertExamples } from '../db/examples-table'
 import { AppError } from '../errors'
-import { callerId, loadRequestRecord } from '../feedback/request-record'
-import { requireApiKey } from '../middleware/auth'
+import { loadRequestRecord } from '../feedback/request-record'
+import { requireCaller } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import '../zod-locale'
 
@@ -25,7 +25,7 @@ export const FeedbackSchema = z.object({
  */
 feedbackRoutes.post(
   '/v1/feedback',
-  requireApiKey,
+  requireCaller,
   jsonBody((config) => config.maxBodyBytes),
   validator('json', (value) => {
     const parsed = FeedbackSchema.safeParse(value)
@@ -37,7 +37,7 @@ feedbackRoutes.post(
     const config = c.var.config
     if (!config.database.url) throw new AppError(503, 'database_not_configured', 'Feedback is stored in the database: set the DATABASE_URL secret')
     const record = await loadRequestRecord(c.env.SCHEMA_KV, body.request_id)
-    const caller = await callerId(c.req.header('authorization'), config.apiKeys.length > 0)
+    const caller = c.var.caller.id
     // Someone else's request looks exactly like an unknown one.
     if (!record || record.caller !== caller) {
       throw new AppError(404, 'request_not_found', `No answered request ${body.request_id} for this caller (records are kept ${config.feedbackTtlSeconds} s)`)

@@ -1,7 +1,8 @@
+import type { MiddlewareHandler } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { AppError } from '../errors'
-import { requireApiKey } from '../middleware/auth'
+import { requireCaller } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { parseAskBody } from './ask-body'
 import { limitCaller } from './limit-caller'
@@ -16,12 +17,18 @@ export const legacyRoutes = new Hono<AppEnv>()
 // The old service answered a missing or empty question with this line and a 200.
 const NOT_UNDERSTOOD = '无法理解,请重新输入问题\n'
 
-const textErrors = async (c: { set: (key: 'errorFormat', value: 'text') => void }, next: () => Promise<void>) => {
+export const LEGACY_PATH = '/getAnwser'
+
+/**
+ * Every error on the old path is a line of text (app.ts's onError writes it): set for every
+ * method, before anything that can fail — a 405, or a setting the service cannot read, too.
+ */
+export const legacyErrorFormat: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set('errorFormat', 'text')
   await next()
 }
 
-legacyRoutes.post('/getAnwser', textErrors, requireApiKey, limitCaller, jsonBody((config) => config.maxBodyBytes), async (c) => {
+legacyRoutes.post(LEGACY_PATH, requireCaller, limitCaller, jsonBody((config) => config.maxBodyBytes), async (c) => {
   const json: unknown = await c.req.json()
   const question = (json as { question?: unknown } | null)?.question
   if (question === undefined || question === null || (typeof question === 'string' && question.trim() === '')) {

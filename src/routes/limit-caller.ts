@@ -19,7 +19,9 @@ const USAGE_OBJECT = 'usage'
 export const limitCaller: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { rateLimit, dailyTokenBudget } = c.var.config.limits
   if (!rateLimit && dailyTokenBudget === 0) return next()
-  const caller = await callerKeyOf(c.req.header('authorization'), c.var.config.apiKeys.length > 0, c.req.header('cf-connecting-ip'))
+  const who = c.var.caller
+  // A JWT caller counts as its subject (the same across token refreshes); an API key as its hash.
+  const caller = who.via === 'jwt' && who.id ? who.id : await callerKeyOf(c.req.header('authorization'), who.via === 'key', c.req.header('cf-connecting-ip'))
   if (rateLimit) {
     const { success } = await c.env.ASK_RATE_LIMIT.limit({ key: caller })
     if (!success) {

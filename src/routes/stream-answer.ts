@@ -1,7 +1,9 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import { answerQuestion } from '../answer/answer-question'
-import { callerId, saveRequestRecord } from '../feedback/request-record'
+import { dbIdentityOf } from '../auth/caller'
+import { saveRequestRecord } from '../feedback/request-record'
+import { snapshotForRole } from '../schema/role-view'
 import { loadSnapshot } from '../schema/snapshot-store'
 import type { AskBody } from './ask-body'
 import { runInBackground } from './run-in-background'
@@ -10,7 +12,10 @@ import { runInBackground } from './run-in-background'
 export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 'sse' | 'legacy-text'): Promise<Response> {
   const config = c.var.config
   c.var.log.set({ question_chars: body.question.length, ...(config.logQuestions ? { question: body.question } : {}) })
-  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) })
+  const caller = c.var.caller
+  const stored = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) })
+  // A JWT caller's question is answered from what its database role may read, and nothing else.
+  const snapshot = caller.via === 'jwt' ? snapshotForRole(stored, caller.role) : stored
   const stream = await answerQuestion({
     body,
     config,
@@ -22,16 +27,12 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
     format,
     clientSignal: c.req.raw.signal,
     onSpent: c.var.recordSpent,
+    dbIdentity: dbIdentityOf(caller),
     // Feedback needs the question and the SQL of this request id; only kept when a database
     // is configured (feedback is stored there).
     onAnswered: config.database.url
       ? ({ sql, schemaVersion }) =>
-          background(
-            c,
-            callerId(c.req.header('authorization'), config.apiKeys.length > 0).then((caller) =>
-              saveRequestRecord(c.env.SCHEMA_KV, c.var.requestId, { question: body.question, sql, schema_version: schemaVersion, caller, at: new Date().toISOString() }, config.feedbackTtlSeconds),
-            ),
-          )
+          background(c, saveRequestRecord(c.env.SCHEMA_KV, c.var.requestId, { question: body.question, sql, schema_version: schemaVersion, caller: caller.id, at: new Date().toISOString() }, config.feedbackTtlSeconds))
       : undefined,
   })
   // text/event-stream for both: the old service used it too, and proxies then do not buffer.

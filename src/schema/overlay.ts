@@ -25,19 +25,23 @@ export function overlayKey(schema: string, table: string): string {
   return `${schema}.${table}`
 }
 
-/** Applies the overlay; returns the names of overlay entries that matched nothing (to report). */
+/**
+ * Applies the overlay; returns what in it matched nothing (to report): an entry whose table is
+ * not there by its key (`public.nope`), a column its table lacks as `key.column` (`dtzpt.zdlx`) —
+ * the table's other comments still apply.
+ */
 export function applyOverlay(tables: Table[], overlay: Overlay | null): { tables: Table[]; unmatched: string[] } {
   if (!overlay) return { tables, unmatched: [] }
-  const entries = new Map(Object.entries(overlay.tables).map(([k, v]) => [k.includes('.') ? k : `public.${k}`, { key: k, v, used: false }]))
+  const entries = new Map(Object.entries(overlay.tables).map(([k, v]) => [k.includes('.') ? k : `public.${k}`, { key: k, v, unknownColumns: null as string[] | null }]))
   const out = tables.map((t) => {
     const e = entries.get(overlayKey(t.schema, t.name))
     if (!e) return t
-    e.used = true
+    e.unknownColumns = Object.keys(e.v.columns ?? {}).filter((name) => !t.columns.some((c) => c.name === name))
     const columns = t.columns.map((c) => (e.v.columns?.[c.name] !== undefined ? { ...c, comment: e.v.columns[c.name] } : c))
-    for (const name of Object.keys(e.v.columns ?? {})) if (!t.columns.some((c) => c.name === name)) e.used = false
     return { ...t, ...(e.v.comment !== undefined ? { comment: e.v.comment } : {}), columns }
   })
-  return { tables: out, unmatched: [...entries.values()].filter((e) => !e.used).map((e) => e.key) }
+  const unmatched = [...entries.values()].flatMap((e) => (e.unknownColumns === null ? [e.key] : e.unknownColumns.map((c) => `${e.key}.${c}`)))
+  return { tables: out, unmatched }
 }
 
 export async function loadOverlay(kv: KVNamespace): Promise<Overlay | null> {

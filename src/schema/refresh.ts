@@ -2,13 +2,14 @@ import type { Config } from '../config'
 import { withDb } from '../db/connect'
 import { approvedExamples } from '../db/examples-table'
 import { introspect, type IntrospectStats } from '../db/introspect'
+import { readRoleViews } from '../db/role-privileges'
 import { AppError, toAppError } from '../errors'
 import { loadSynonyms } from '../linking/load-synonyms'
-import { sha256Hex } from './bytes'
 import { fitGlossary, loadGlossary } from './glossary'
 import { applyOverlay, loadOverlay } from './overlay'
 import type { Snapshot } from './snapshot-schema'
 import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
+import { contentVersion } from './snapshot-version'
 
 export const LAST_REFRESH_KEY = 'schema:last-refresh'
 /**
@@ -37,6 +38,10 @@ export type RefreshResult = {
   overlay_unmatched: string[]
   /** Glossary references (`term → table.column`) the introspected schema lacks: left out of this snapshot. */
   glossary_unmatched: string[]
+  /** Per role of DB_ROLES, how much of the snapshot it may read (docs/SECURITY.md, "Who may see what"). */
+  roles: { name: string; tables: number; columns: number }[]
+  /** Roles of DB_ROLES the database does not have: nothing is recorded for them. */
+  roles_missing: string[]
   bytes: number
   stored_bytes: number
   parts: number
@@ -57,7 +62,7 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
   const at = new Date(started).toISOString()
   try {
     const db = config.database
-    const { tables, values, stats, examples } = await withDb(db, async (session) => {
+    const { tables, values, stats, examples, roles } = await withDb(db, async (session) => {
       const found = await introspect(session, {
         schemas: db.schemas,
         sampleValues: db.sampleValues,
@@ -66,7 +71,8 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
         indexValuesTotal: db.linkValuesTotal,
         exclude: [db.examplesTable],
       })
-      return { ...found, examples: await approvedExamples(session, db.examplesTable) }
+      const [approved, roleViews] = await Promise.all([approvedExamples(session, db.examplesTable), readRoleViews(session, config.dbRoles, db.schemas, found.tables)])
+      return { ...found, examples: approved, roles: roleViews }
     }, db.sampleBudgetMs + REFRESH_CATALOG_DEADLINE_MS)
     if (!tables.length) {
       throw new AppError(502, 'database_permission_denied', `The database role may SELECT no table or view in schema(s) ${db.schemas.join(', ')}: nothing to cache`)
@@ -81,14 +87,20 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
       tables: overlaid.tables,
       examples,
       ...(glossary.terms.length ? { glossary: glossary.terms } : {}),
+      ...(config.dbRoles.length ? { roles: roles.views } : {}),
     }
-    const version = `pg-${(await sha256Hex(JSON.stringify(content))).slice(0, 12)}`
-    const parsed = parseSnapshot({ version, ...content })
+    const parsed = parseSnapshot({ version: 'pg-pending', ...content })
     if (!parsed.ok) throw new AppError(502, 'database_error', `The introspected schema is not a valid snapshot: ${parsed.error}`)
+    const version = await contentVersion(parsed.snapshot)
     const synonyms = await loadSynonyms(assets)
-    const saved = await saveSnapshot(kv, parsed.snapshot, { refreshedAt: at, linking: { synonyms, values } })
+    const saved = await saveSnapshot(kv, { ...parsed.snapshot, version }, { refreshedAt: at, linking: { synonyms, values } })
     const storeMs = Date.now() - storeStarted
-    const result = { ...toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, glossary.unmatched, Date.now() - started, storeMs), synonyms: synonyms.size }
+    const result = {
+      ...toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, glossary.unmatched, Date.now() - started, storeMs),
+      synonyms: synonyms.size,
+      roles: roles.views.map((r) => ({ name: r.name, tables: r.tables.length, columns: r.tables.reduce((n, t) => n + (t.columns?.length ?? overlaid.tables.find((x) => x.schema === t.schema && x.name === t.name)!.columns.length), 0) })),
+      roles_missing: roles.missing,
+    }
     await record(kv, { ok: true, at, trigger, version, duration_ms: result.duration_ms })
     return result
   } catch (err) {
@@ -107,7 +119,7 @@ function record(kv: KVNamespace, value: LastRefresh): Promise<void> {
   return kv.put(LAST_REFRESH_KEY, JSON.stringify(value))
 }
 
-function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], glossaryUnmatched: string[], durationMs: number, storeMs: number): Omit<RefreshResult, 'synonyms'> {
+function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, unmatched: string[], glossaryUnmatched: string[], durationMs: number, storeMs: number): Omit<RefreshResult, 'synonyms' | 'roles' | 'roles_missing'> {
   return {
     version: p.version,
     changed,

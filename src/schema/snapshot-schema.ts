@@ -36,6 +36,25 @@ export const TableSchema = z.object({
   primary_key: z.optional(z.array(z.string())),
   foreign_keys: z.optional(z.array(ForeignKeySchema)),
   unique: z.optional(z.array(z.array(z.string()))),
+  /**
+   * Rows are filtered per caller: row-level security on a table, or a view run with the caller's
+   * rights (security_invoker). Its sample values and indexed row values are the service role's
+   * rows, so roles (DB_ROLES) never see them.
+   */
+  row_security: z.optional(z.boolean()),
+})
+
+/** A table a role may read: all of its columns, or only `columns` (column privileges). */
+export const RoleTableSchema = z.object({
+  schema: z._default(z.string().check(z.minLength(1)), 'public'),
+  name: z.string().check(z.minLength(1)),
+  columns: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+})
+
+/** What one Postgres role of DB_ROLES may SELECT, as a refresh found it (has_table_privilege, has_column_privilege). */
+export const RoleViewSchema = z.object({
+  name: z.string().check(z.minLength(1), z.maxLength(63)),
+  tables: z.array(RoleTableSchema),
 })
 
 export const ExampleSchema = z.object({
@@ -45,7 +64,9 @@ export const ExampleSchema = z.object({
 
 export const SnapshotSchema = z.object({
   /** Content hash (introspection) or a curated label (upload); shown in `meta` and /healthz. */
-  version: z.string().check(z.minLength(1), z.maxLength(128)),
+  // Printed in logs, terminals (the CLI) and the page: no control or invisible format characters
+  // (newlines, escape sequences, bidi overrides) that could forge a line or hide text.
+  version: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u, 'no control or invisible format characters')),
   refreshed_at: z.optional(z.string()),
   source: z.optional(z.enum(['upload', 'introspection', 'demo'])),
   dialect: z._default(z.literal('postgresql'), 'postgresql'),
@@ -53,12 +74,18 @@ export const SnapshotSchema = z.object({
   examples: z._default(z.array(ExampleSchema), []),
   /** The business glossary (src/schema/glossary.ts), copied in from KV when the snapshot is stored. */
   glossary: z.optional(z.array(GlossaryEntrySchema)),
+  /**
+   * Per role of DB_ROLES, the tables and columns it may read (src/schema/role-view.ts). Absent in
+   * snapshots stored before roles existed: callers with a role then wait for a refresh.
+   */
+  roles: z.optional(z.array(RoleViewSchema)),
 })
 
 export type Column = z.infer<typeof ColumnSchema>
 export type ForeignKey = z.infer<typeof ForeignKeySchema>
 export type Table = z.infer<typeof TableSchema>
 export type Example = z.infer<typeof ExampleSchema>
+export type RoleView = z.infer<typeof RoleViewSchema>
 export type Snapshot = z.infer<typeof SnapshotSchema>
 /** What a caller may upload: defaults not yet applied. */
 export type SnapshotInput = z.input<typeof SnapshotSchema>

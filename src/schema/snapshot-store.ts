@@ -1,8 +1,9 @@
 import { AppError } from '../errors'
 import { describeFirstIssue } from '../first-issue'
-import { attachLinkIndex } from '../linking/index-cache'
-import { buildLinkIndex, type LinkInputs } from '../linking/link-index'
+import { attachLinkIndex, attachRoleLinkIndexes } from '../linking/index-cache'
+import { buildLinkIndex, type LinkIndex, type LinkInputs } from '../linking/link-index'
 import { gunzipText, gzipText, sha256Hex } from './bytes'
+import { buildRoleLinkIndexes } from './role-view'
 import { createSnapshotCache, type LoadOptions, type ReadStoredSnapshot } from './snapshot-cache'
 import { SnapshotSchema, type Snapshot } from './snapshot-schema'
 
@@ -31,6 +32,8 @@ export type SnapshotPointer = {
   views: number
   columns: number
   examples: number
+  /** The roles of DB_ROLES whose views the snapshot records (src/schema/role-view.ts). */
+  roles?: string[]
   previous?: { body: string; parts: number }
 }
 
@@ -100,16 +103,21 @@ export type SaveResult = { pointer: SnapshotPointer; changed: boolean }
 export async function saveSnapshot(
   kv: KVNamespace,
   snapshot: Snapshot,
-  opts: { refreshedAt?: string; partBytes?: number; linking?: LinkInputs } = {},
+  opts: { refreshedAt?: string; partBytes?: number; linking?: LinkInputs; linkIndex?: LinkIndex; roleLinkIndexes?: Record<string, unknown> } = {},
 ): Promise<SaveResult> {
   const { refreshed_at: _drop, ...content } = snapshot
   const json = JSON.stringify(content)
-  // The schema-linking index is derived from the content and the refresh's values and synonyms:
-  // stored beside the content, not part of the version, but part of the body's identity (new row
-  // values or a new synonym table store a new body even when the schema is unchanged).
-  const linkIndex = buildLinkIndex(snapshot, opts.linking)
+  // The schema-linking index is derived from the tables, the examples and the refresh's values and
+  // synonyms: stored beside the content, not part of the version, but part of the body's identity
+  // (new row values or a new synonym table store a new body even when the schema is unchanged).
+  // A change that leaves tables and examples alone (the glossary) passes the indexes it already has
+  // (the snapshot's and each role's): only a refresh can collect the row values again.
+  const linkIndex = opts.linkIndex ?? buildLinkIndex(snapshot, opts.linking)
   const index = JSON.stringify(linkIndex)
-  const body = (await sha256Hex(`${json}\u0000${index}`)).slice(0, 16)
+  // Each role of the snapshot gets the index of its own view (src/schema/role-view.ts).
+  const roleIndexes = opts.roleLinkIndexes ?? buildRoleLinkIndexes(snapshot, opts.linking)
+  const roleIndex = roleIndexes ? JSON.stringify(roleIndexes) : ''
+  const body = (await sha256Hex(`${json}\u0000${index}${roleIndex ? `\u0000${roleIndex}` : ''}`)).slice(0, 16)
   const current = await readPointerFrom(kv).catch(() => null)
   const refreshedAt = opts.refreshedAt ?? new Date().toISOString()
   const base = {
@@ -123,22 +131,24 @@ export async function saveSnapshot(
     views: snapshot.tables.filter((t) => t.kind === 'view').length,
     columns: snapshot.tables.reduce((n, t) => n + t.columns.length, 0),
     examples: snapshot.examples.length,
+    ...(snapshot.roles ? { roles: snapshot.roles.map((r) => r.name) } : {}),
   }
   if (current?.body === body) {
     const pointer: SnapshotPointer = { ...current, ...base, parts: current.parts, stored_bytes: current.stored_bytes }
     const pointerRaw = JSON.stringify(pointer)
     await kv.put(POINTER_KEY, pointerRaw)
-    holdWritten(pointerRaw, body, json)
+    // This isolate may hold an older body: what it holds now must carry the stored indexes.
+    holdWritten(pointerRaw, body, json, linkIndex, roleIndexes)
     return { pointer, changed: false }
   }
-  const gz = await gzipText(`${json.slice(0, -1)},"link_index":${index}}`)
+  const gz = await gzipText(`${json.slice(0, -1)},"link_index":${index}${roleIndex ? `,"role_link_indexes":${roleIndex}` : ''}}`)
   const partBytes = opts.partBytes ?? PART_BYTES
   const parts = Math.max(1, Math.ceil(gz.byteLength / partBytes))
   await Promise.all(Array.from({ length: parts }, (_, i) => kv.put(partKey(body, i), gz.slice(i * partBytes, (i + 1) * partBytes))))
   const pointer: SnapshotPointer = { ...base, parts, stored_bytes: gz.byteLength, ...(current ? { previous: { body: current.body, parts: current.parts } } : {}) }
   const pointerRaw = JSON.stringify(pointer)
   await kv.put(POINTER_KEY, pointerRaw)
-  holdWritten(pointerRaw, body, json, linkIndex)
+  holdWritten(pointerRaw, body, json, linkIndex, roleIndexes)
   const stale = current?.previous
   if (stale && stale.body !== body) await Promise.all(Array.from({ length: stale.parts }, (_, i) => kv.delete(partKey(stale.body, i))))
   return { pointer, changed: true }
@@ -158,12 +168,13 @@ export async function deleteSnapshot(kv: KVNamespace): Promise<void> {
  * This isolate serves what it has just written at once; the snapshot held is the stored JSON
  * parsed and validated, exactly what a read would load.
  */
-function holdWritten(pointerRaw: string, body: string, json: string, index?: unknown): void {
+function holdWritten(pointerRaw: string, body: string, json: string, index?: unknown, roleIndexes?: unknown): void {
   const known = isolateSnapshots.peek()
   if (known?.body === body) return isolateSnapshots.hold({ ...known, pointerRaw })
   const parsed = parseSnapshot(json)
   if (!parsed.ok) return isolateSnapshots.forget()
   if (index !== undefined) attachLinkIndex(parsed.snapshot, index)
+  attachRoleLinkIndexes(parsed.snapshot, roleIndexes)
   isolateSnapshots.hold({ pointerRaw, body, snapshot: parsed.snapshot })
 }
 
@@ -175,9 +186,12 @@ function parseStoredBody(text: string): ReturnType<typeof parseSnapshot> {
   } catch {
     return { ok: false, error: 'not JSON' }
   }
-  const { link_index: index, ...content } = json as Record<string, unknown>
+  const { link_index: index, role_link_indexes: roleIndexes, ...content } = json as Record<string, unknown>
   const parsed = parseSnapshot(content)
-  if (parsed.ok) attachLinkIndex(parsed.snapshot, index)
+  if (parsed.ok) {
+    attachLinkIndex(parsed.snapshot, index)
+    attachRoleLinkIndexes(parsed.snapshot, roleIndexes)
+  }
   return parsed
 }
 

@@ -4,7 +4,10 @@
  * functions that reach outside the transaction or the database. Works on Postgres's own deparsed
  * plan, so comments, quoting and spacing in the model's text cannot hide a call.
  */
-export type PlanVerdict = { ok: true; plan_rows: number; plan_cost: number } | { ok: false; reason: string }
+export type PlanVerdict = ({ ok: true; plan_rows: number; plan_cost: number } | { ok: false; reason: string }) & {
+  /** Every relation the plan reads (`schema.table`, in plan order), refused or not: for the audit log. */
+  relations: string[]
+}
 
 /** Set-returning functions of pg_catalog a query may scan (FROM generate_series(…)). */
 const ALLOWED_CATALOG_SRFS = new Set([
@@ -40,30 +43,39 @@ type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] }
 export function inspectPlan(explain: unknown, allowedSchemas: string[]): PlanVerdict {
   const top = (Array.isArray(explain) ? explain[0] : explain) as { Plan?: PlanNode } | undefined
   const plan = top?.Plan
-  if (!plan) return { ok: false, reason: 'Postgres returned no plan' }
+  if (!plan) return { ok: false, reason: 'Postgres returned no plan', relations: [] }
   const allowed = new Set(allowedSchemas)
+  const relations = new Set<string>()
+  let reason: string | null = null
+  const refuse = (why: string) => {
+    reason ??= why
+  }
+  // The whole plan is walked even after a refusal: the audit names everything the query reads.
   const stack: PlanNode[] = [plan]
   while (stack.length) {
     const node = stack.pop()!
     const type = String(node['Node Type'] ?? '')
-    if (type === 'ModifyTable') return { ok: false, reason: 'the query writes data (INSERT/UPDATE/DELETE/MERGE); only reading queries are allowed' }
-    if (type === 'LockRows') return { ok: false, reason: 'the query locks rows (FOR UPDATE/SHARE); only plain reading queries are allowed' }
+    if (type === 'ModifyTable') refuse('the query writes data (INSERT/UPDATE/DELETE/MERGE); only reading queries are allowed')
+    if (type === 'LockRows') refuse('the query locks rows (FOR UPDATE/SHARE); only plain reading queries are allowed')
     const schema = typeof node['Schema'] === 'string' ? (node['Schema'] as string) : undefined
-    if (typeof node['Relation Name'] === 'string' && schema !== undefined && !allowed.has(schema)) {
-      return { ok: false, reason: `the query reads ${schema}.${node['Relation Name'] as string}, outside the business schemas (${allowedSchemas.join(', ')})` }
+    if (typeof node['Relation Name'] === 'string' && schema !== undefined) {
+      relations.add(`${schema}.${node['Relation Name'] as string}`)
+      if (!allowed.has(schema)) refuse(`the query reads ${schema}.${node['Relation Name'] as string}, outside the business schemas (${allowedSchemas.join(', ')})`)
     }
     if (type === 'Function Scan' && schema !== undefined && !allowed.has(schema)) {
       const fn = String(node['Function Name'] ?? '')
-      if (!(schema === 'pg_catalog' && ALLOWED_CATALOG_SRFS.has(fn))) return { ok: false, reason: `the query calls ${schema}.${fn}(), which is not allowed` }
+      if (!(schema === 'pg_catalog' && ALLOWED_CATALOG_SRFS.has(fn))) refuse(`the query calls ${schema}.${fn}(), which is not allowed`)
     }
     for (const text of expressionsOf(node)) {
       // String literals are data, not calls: '…pg_sleep(…' in a filter value is harmless.
       const m = DENIED_FUNCTION.exec(text.replace(/'(?:[^']|'')*'/g, "''"))
-      if (m) return { ok: false, reason: `the query calls ${m[1]}(), which is not allowed` }
+      if (m) refuse(`the query calls ${m[1]}(), which is not allowed`)
     }
     if (Array.isArray(node.Plans)) stack.push(...node.Plans)
   }
-  return { ok: true, plan_rows: Number(plan['Plan Rows'] ?? 0), plan_cost: Number(plan['Total Cost'] ?? 0) }
+  const read = [...relations]
+  if (reason !== null) return { ok: false, reason, relations: read }
+  return { ok: true, plan_rows: Number(plan['Plan Rows'] ?? 0), plan_cost: Number(plan['Total Cost'] ?? 0), relations: read }
 }
 
 /** Every deparsed expression of a node: outputs, filters, conditions, function calls, sort keys. */

@@ -1,7 +1,8 @@
 import type { UpstreamPart } from '../dashscope/upstream-part'
 import type { ExtractedSql } from '../sql/extract-sql'
 import { SqlTracker } from '../sql/sql-tracker'
-import type { AnswerEvent, StreamItem, Usage } from './events'
+import type { AnswerEvent, SqlData, StreamItem, Usage } from './events'
+import { notRun } from './not-run'
 
 export type AnswerSummary = {
   finish_reason: string
@@ -30,6 +31,11 @@ export type AnswerEventsOptions = {
   closestTables?: string[]
   /** An inner answer (the repair attempt): no `meta`, and its end is reported instead of emitted. */
   inner?: (end: InnerEnd) => void
+  /**
+   * The caller asked for the rows: every ending sends one `result`. afterAnswer sends it when it
+   * got that far (rows, or why not); an ending before it — declined, failed — gets one here.
+   */
+  execute?: boolean
 }
 
 export type AfterAnswer = { sql: string | null; sqlOk: boolean | null; usage: Usage | null; error?: ErrorPart }
@@ -50,6 +56,7 @@ export class AnswerEvents {
   private ttft: number | null = null
   private finish: string | null = null
   private spent: Usage | null = null
+  private resultSent = false
   ended = false
 
   /** The tokens DashScope reported so far (this attempt's). */
@@ -111,10 +118,10 @@ export class AnswerEvents {
     let sql: string | null = null
     if (!error) {
       const found = this.sql.result()
-      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null)
+      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null, 'unanswerable')
       sqlOk = found.ok
       sql = found.ok ? found.sql : null
-      emit({ event: 'sql', data: found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error } })
+      emit({ event: 'sql', data: uncheckedSqlData(found) })
     }
     this.close(emit, this.usage, error, sqlOk, sql)
   }
@@ -124,11 +131,15 @@ export class AnswerEvents {
     if (this.ended) return
     this.ended = true
     let after: AfterAnswer
+    const watched: Emit = (item) => {
+      if (item.event === 'result') this.resultSent = true
+      emit(item)
+    }
     try {
       const found = this.sql.result()
       // The model said the schema cannot answer: nothing to check, repair or run.
-      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null)
-      after = await this.opts.afterAnswer!(found, emit)
+      if (this.declined(found, emit)) return this.close(emit, this.usage, undefined, null, null, 'unanswerable')
+      after = await this.opts.afterAnswer!(found, watched)
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
       after = { sql: null, sqlOk: null, usage: null, error: { type: 'error', code: 'internal_error', message: `Checking the SQL failed: ${message}`, retryable: true } }
@@ -144,7 +155,12 @@ export class AnswerEvents {
     return true
   }
 
-  private close(emit: Emit, usage: Usage | null, error: ErrorPart | undefined, sqlOk: boolean | null, sql: string | null): void {
+  private close(emit: Emit, usage: Usage | null, error: ErrorPart | undefined, sqlOk: boolean | null, sql: string | null, declined?: 'unanswerable'): void {
+    // docs/API.md, "How an answer ends": `result` (when rows were asked for) → `usage` → `error` → `done`.
+    if (this.opts.execute && !this.resultSent) {
+      this.resultSent = true
+      emit(declined ? notRun('unanswerable', 'the question cannot be answered from this schema') : notRun(error ? 'answer_failed' : 'no_sql', error ? `the answer ended with ${error.code}` : 'the answer has no SQL'))
+    }
     // Tokens spent are reported even when the answer failed; `error` is always right before `done`.
     if (usage) emit({ event: 'usage', data: usage })
     if (error) emit({ event: 'error', data: { code: error.code, message: error.message, retryable: error.retryable } })
@@ -152,6 +168,11 @@ export class AnswerEvents {
     emit({ event: 'done', data: done })
     this.opts.onDone?.({ ...done, usage, error_code: error?.code ?? null, sql_ok: sqlOk, sql })
   }
+}
+
+/** The `sql` event of SQL nobody checked (no database): as the model wrote it, or why there is none. */
+export function uncheckedSqlData(found: ExtractedSql): SqlData {
+  return found.ok ? { sql: found.sql, ok: true } : { sql: null, ok: false, error: found.error }
 }
 
 /** Both attempts' tokens, when a repair ran. */

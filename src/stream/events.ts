@@ -38,7 +38,17 @@ export type SqlData = {
  */
 export type UnanswerableData = { reason: string; closest_tables: string[]; source: 'linking' | 'model' }
 
-export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean; elapsed_ms?: number; error?: string; position?: number; pg_code?: string }
+/**
+ * The end of a run (`"execute": true`): the count, or `ok: false` with a `code` saying why there
+ * are no rows — the run failed in Postgres (`query_failed`, with `pg_code` and `position`), runs are
+ * refused for the database role (`execution_refused`), or it never ran: the check refused the SQL
+ * (`check_failed`), the database could not be asked (`unchecked`), the answer has no SQL
+ * (`no_sql`), the question cannot be answered (`unanswerable`), the answer failed (`answer_failed`).
+ */
+export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean; elapsed_ms?: number; code?: ResultCode; error?: string; position?: number; pg_code?: string }
+
+export const RESULT_CODES = ['query_failed', 'execution_refused', 'check_failed', 'unchecked', 'no_sql', 'unanswerable', 'answer_failed'] as const
+export type ResultCode = (typeof RESULT_CODES)[number]
 
 export type Usage = { input_tokens: number; output_tokens: number; total_tokens: number }
 export type DoneData = { finish_reason: string; ttft_ms: number | null; total_ms: number }

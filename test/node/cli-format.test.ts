@@ -6,7 +6,7 @@ import { highlightSql } from '../../tools/cli/highlight-sql.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { parseCliArgs } from '../../tools/cli/parse-args.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { pointAt } from '../../tools/cli/render-answer.mjs'
+import { createRenderer, pointAt } from '../../tools/cli/render-answer.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { recentTurns } from '../../tools/cli/conversation-history.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
@@ -82,7 +82,15 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['ask', 'q'], {}).url.href).toBe('http://127.0.0.1:8787/')
   })
 
+  it('takes a token (--token, TXT2SQL_TOKEN) as the bearer; a flag wins over the environment, a token over a key', () => {
+    expect(parseCliArgs(['ask', '--token', 'jwt.a.b', 'q'], { TXT2SQL_API_KEY: 'k' })).toMatchObject({ token: 'jwt.a.b', key: undefined })
+    expect(parseCliArgs(['ask', 'q'], { TXT2SQL_TOKEN: 'jwt.env', TXT2SQL_API_KEY: 'k' })).toMatchObject({ token: 'jwt.env', key: 'k' })
+    expect(parseCliArgs(['ask', '--key', 'x', 'q'], { TXT2SQL_TOKEN: 'jwt.env' })).toMatchObject({ key: 'x', token: undefined })
+  })
+
   it.each([
+    [['ask', '--token', '', 'q'], '--token is empty'],
+    [['ask', '--key', 'k', '--token', 't', 'q'], '--key and --token are both the bearer'],
     [['ask', '--key', '', 'q'], '--key is empty'],
     [['ask', '--history', '', 'q'], '--history needs a file name'],
     [['ask', '   '], 'no question'],
@@ -117,5 +125,37 @@ describe('wantsColor', () => {
     [{ isTTY: false }, true, { NO_COLOR: '1' }, true],
   ])('%j, forced %j, env %j → %j', (stream, forced, env, expected) => {
     expect(wantsColor(stream, forced, env)).toBe(expected)
+  })
+})
+
+describe('the answer as the terminal shows it', () => {
+  const render = (events: { event: string; data: unknown }[]) => {
+    let out = ''
+    const renderer = createRenderer({ write: (t: string) => (out += t), writeError: (t: string) => (out += t), style: plain, errorStyle: plain })
+    for (const e of events) renderer.render(e)
+    return out
+  }
+
+  it('names the tables the model was given, and says none were when linking declined the question', () => {
+    expect(render([{ event: 'meta', data: { model: 'qwen-plus', schema_version: 'pg-1', tables: ['stations', 'lines'] } }])).toBe('qwen-plus · schema pg-1 · tables: stations, lines\n')
+    const declined = render([
+      { event: 'meta', data: { model: 'qwen-plus', schema_version: 'pg-1', tables: [] } },
+      { event: 'unanswerable', data: { reason: '无法回答：数据库中没有与问题相关的表或字段。', closest_tables: [], source: 'linking' } },
+    ])
+    expect(declined.split('\n')[0]).toBe('qwen-plus · schema pg-1 · no tables')
+  })
+})
+
+describe('the result of --execute', () => {
+  const render = (events: { event: string; data: unknown }[]) => {
+    let out = ''
+    const renderer = createRenderer({ write: (t: string) => (out += t), writeError: (t: string) => (out += t), style: plain, errorStyle: plain })
+    for (const e of events) renderer.render(e)
+    return out.trim()
+  }
+
+  it('says why nothing ran, and tells a failed run apart', () => {
+    expect(render([{ event: 'result', data: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nom" does not exist' } }])).toBe('✗ not run: the check refused the SQL: column "nom" does not exist')
+    expect(render([{ event: 'result', data: { ok: false, code: 'query_failed', error: 'the statement timed out', pg_code: '57014' } }])).toBe('✗ the query failed: the statement timed out (SQLSTATE 57014)')
   })
 })

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -65,11 +65,15 @@ const results = (file: string) =>
       }
     })
 
+// A gold SQL that ends its own database session (on a superuser connection): the question fails,
+// and the evaluator goes on with a new session for the next one.
+const KILLER: Q = { id: 'kill', question: '沈塘桥站的站名是什么', sql: 'SELECT pg_terminate_backend(pg_backend_pid())', category: 'lookup' }
+
 beforeAll(async () => {
   pg = await startLocalPostgres()
   pg.psql('CREATE DATABASE metro')
   pg.psql(readFileSync(new URL('../../db/demo/metro.sql', import.meta.url), 'utf8'), 'metro')
-  fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])) })
+  fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: { ...Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])), [KILLER.question]: fence("SELECT name FROM stations WHERE name = '沈塘桥'") } })
   server = await startDevServer({ DATABASE_URL: metroUrl(), NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined, ADMIN_TOKEN: 'live-admin' })
   dir = mkdtempSync(join(tmpdir(), 'eval-live-'))
   questionsFile = join(dir, 'questions.json')
@@ -155,6 +159,23 @@ describe('npm run eval:live', () => {
     expect(rerun.stdout).toContain('1 to ask')
   })
 
+  it('records a question whose database session died as failed, goes on with the others, and asks it again on a rerun', async () => {
+    const file = join(dir, 'killer.json')
+    const qs = [CASES[0]!.q, KILLER, CASES[1]!.q, CASES[2]!.q]
+    writeFileSync(file, JSON.stringify(qs))
+    const out = join(dir, 'killer.jsonl')
+    const run = await evalLive(['--questions', file, '--url', server.url, '--allow-fake', '--out', out, '--concurrency', '1'])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const byId = new Map(results(out).map((r) => [r.id, r]))
+    expect(byId.get('kill')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^the gold SQL fails: terminating connection/) })
+    for (const q of [CASES[0]!.q, CASES[1]!.q, CASES[2]!.q]) expect(byId.get(q.id), q.id).toMatchObject({ status: 'done', correct: true })
+    const rerun = await evalLive(['--questions', file, '--url', server.url, '--allow-fake', '--out', out, '--concurrency', '1'])
+    expect(rerun.stdout).toContain('3 already in')
+    expect(rerun.stdout).toContain('1 to ask')
+    expect(rerun.code).toBe(0)
+  })
+
   it('says which database it cannot use, before asking anything', async () => {
     const r = await evalLive(['--questions', questionsFile, '--url', server.url, '--allow-fake', '--out', join(dir, 'dead.jsonl')], { DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/metro' })
     expect(r.code).toBe(2)
@@ -181,5 +202,40 @@ describe('the glossary and "cannot answer" through npm start', () => {
     expect(await refresh.json()).toMatchObject({ glossary_unmatched: [] })
     expect(await askEvents('上周营收多少')).toContain('sql')
     expect(await (await fetch(`${server.url}/v1/admin/glossary`, { headers: admin })).json()).toEqual(glossary)
+  })
+})
+
+describe('npm run eval:live against the demo database of npm start (PGlite: one session at a time)', () => {
+  let demo: DevServer
+  let demoDbUrl: string
+  beforeAll(async () => {
+    // One npm start at a time: the tests above are done with theirs.
+    await server.stop()
+    demo = await startDevServer({ DATABASE_URL: undefined, NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined })
+    // The address npm start prints for its demo database: what a user would put in DATABASE_URL.
+    const port = /PGlite on 127\.0\.0\.1:(\d+)/.exec(demo.output())?.[1]
+    expect(port).toBeDefined()
+    demoDbUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`
+  }, 120_000)
+  afterAll(async () => {
+    await demo?.stop()
+  })
+
+  it.each([['the default concurrency', []], ['--concurrency 1', ['--concurrency', '1']]])('at %s: every question scored, nothing failed, nothing left in the temp folder', async (_name, extra) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'eval-live-tmp-'))
+    try {
+      const out = join(dir, `demo-${extra.length}.jsonl`)
+      const run = await evalLive(['--questions', questionsFile, '--url', demo.url, '--allow-fake', '--out', out, ...extra], { DATABASE_URL: demoDbUrl, TMPDIR: tmp })
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(0)
+      const records = results(out)
+      expect(records).toHaveLength(CASES.length)
+      expect(records.filter((r) => r.status === 'failed')).toEqual([])
+      for (const c of CASES) expect({ id: c.q.id, correct: records.find((r) => r.id === c.q.id).correct }).toEqual({ id: c.q.id, correct: c.correct })
+      expect(run.stdout).toContain('execution accuracy: 66.7% of 9')
+      expect(readdirSync(tmp)).toEqual([])
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
+    }
   })
 })

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
@@ -12,11 +12,11 @@ import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
 import { composeAnswer } from '../../tools/fake-dashscope/answers.mjs'
 // @ts-expect-error plain ESM JavaScript tool
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
+import { launchChromium } from './chromium'
 import { startDevServer, type DevServer } from './dev-server'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const SHOTS = join(root, '.artifacts', 'screenshots')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const API_KEY = 'playground-key'
 const KEY_STORAGE = 'txt2sql-edge.api-key'
 
@@ -50,11 +50,7 @@ beforeAll(async () => {
     API_KEYS: API_KEY,
     SQL_EXECUTE: 'true',
   })
-  // Playwright gives each launch a fresh temporary profile (it refuses --user-data-dir).
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  browser = await launchChromium()
 }, 180_000)
 
 afterEach(async () => {

@@ -26,16 +26,17 @@ export async function startTestDatabases(): Promise<TestDatabases> {
   const pg: LocalPostgres = await startLocalPostgres()
   const relay: { proxy: string; close: () => Promise<void> } = await startWsRelay()
   const fixture = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
-  pg.psql('CREATE DATABASE introspect; CREATE DATABASE metro; CREATE DATABASE feedback; CREATE DATABASE guard;')
+  pg.psql('CREATE DATABASE introspect; CREATE DATABASE metro; CREATE DATABASE feedback; CREATE DATABASE guard; CREATE DATABASE roles;')
   pg.psql(fixture('../fixtures/db/introspect-schema.sql'), 'introspect')
   pg.psql(fixture('../../db/demo/metro.sql'), 'metro')
   pg.psql(fixture('../../db/demo/metro.sql'), 'feedback')
   pg.psql(fixture('../../db/demo/metro.sql'), 'guard')
   pg.psql(fixture('../fixtures/db/guard.sql'), 'guard')
+  pg.psql(fixture('../fixtures/db/roles.sql'), 'roles')
   // Transaction pooling with one server session per database and role: consecutive clients share it.
   let bouncer: { port: number; stop: () => void }
   try {
-    bouncer = await startLocalPgBouncer({ serverPort: pg.port, users: { postgres: 'postgres', txt2sql_ro: 'ro-pw' } })
+    bouncer = await startLocalPgBouncer({ serverPort: pg.port, users: { postgres: 'postgres', txt2sql_ro: 'ro-pw', roles_ro: 'roles-ro-pw' } })
   } catch (err) {
     await relay.close()
     pg.stop()
@@ -57,6 +58,10 @@ export async function startTestDatabases(): Promise<TestDatabases> {
       /** Through PgBouncer in transaction mode (one shared server session). */
       guardPooled: pooled('postgres', 'postgres', 'guard'),
       guardReadonlyPooled: pooled('txt2sql_ro', 'ro-pw', 'guard'),
+      /** Roles and row-level security (test/fixtures/db/roles.sql): the owner, and the login that assumes the roles. */
+      roles: pg.url('postgres', 'postgres', 'roles'),
+      rolesReadonly: pg.url('roles_ro', 'roles-ro-pw', 'roles'),
+      rolesReadonlyPooled: pooled('roles_ro', 'roles-ro-pw', 'roles'),
     },
     deadUrl: `postgres://postgres:postgres@127.0.0.1:1/postgres`,
     close: async () => {

@@ -17,6 +17,9 @@ Postgres's check of it; with --execute, the rows as a table.
 Options:
   --url URL         the service (env TXT2SQL_URL; default ${DEFAULT_URL})
   --key KEY         API key, sent as a bearer token (env TXT2SQL_API_KEY)
+  --token JWT       a token from your identity provider, sent as the bearer
+                    instead (env TXT2SQL_TOKEN, which wins over TXT2SQL_API_KEY);
+                    the answer then covers what your database role may read
   --execute, -x     run the checked SQL read-only and print its rows
                     (the service needs SQL_EXECUTE=true)
   --json            print the raw events, one JSON object per line:
@@ -44,7 +47,7 @@ Examples:
 /**
  * @param {string[]} argv arguments after the program name
  * @param {Record<string, string | undefined>} env
- * @returns {{ help: true } | { version: true } | { command: 'ask', question: string, url: URL, key: string | undefined, execute: boolean, json: boolean, history: string | undefined, color: boolean | undefined }}
+ * @returns {{ help: true } | { version: true } | { command: 'ask', question: string, url: URL, key: string | undefined, token: string | undefined, execute: boolean, json: boolean, history: string | undefined, color: boolean | undefined }}
  */
 export function parseCliArgs(argv, env) {
   let parsed
@@ -56,6 +59,7 @@ export function parseCliArgs(argv, env) {
       options: {
         url: { type: 'string' },
         key: { type: 'string' },
+        token: { type: 'string' },
         execute: { type: 'boolean', short: 'x' },
         json: { type: 'boolean' },
         history: { type: 'string' },
@@ -87,12 +91,16 @@ export function parseCliArgs(argv, env) {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`not an http(s) URL: ${rawUrl}`)
   if (values.key !== undefined && values.key === '') throw new UsageError('--key is empty')
+  if (values.token !== undefined && values.token === '') throw new UsageError('--token is empty')
+  if (values.key !== undefined && values.token !== undefined) throw new UsageError('--key and --token are both the bearer: give one')
   if (values.history !== undefined && values.history === '') throw new UsageError('--history needs a file name')
   return {
     command: 'ask',
     question,
     url,
-    key: values.key ?? (env.TXT2SQL_API_KEY || undefined),
+    // A flag wins over the environment; of the two variables, the token (a narrower identity) wins.
+    key: values.key ?? (values.token === undefined ? env.TXT2SQL_API_KEY || undefined : undefined),
+    token: values.token ?? (values.key === undefined ? env.TXT2SQL_TOKEN || undefined : undefined),
     execute: values.execute ?? false,
     json: values.json ?? false,
     history: values.history,

@@ -30,7 +30,8 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
     render({ event, data }) {
       switch (event) {
         case 'meta':
-          line(style.dim(`${data.model} · schema ${data.schema_version} · tables: ${data.tables.join(', ')}`))
+          // No tables: linking declined the question before the model was asked.
+          line(style.dim(`${data.model} · schema ${data.schema_version} · ${data.tables.length ? `tables: ${data.tables.join(', ')}` : 'no tables'}`))
           break
         case 'reasoning':
           if (phase !== 'reasoning') line(style.dim(style.italic('thinking…')))
@@ -117,6 +118,11 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
 
   function renderResult(data) {
     line()
+    // Never run (the check refused it, no SQL, cannot be answered…): the error says why.
+    if (!data.ok && data.code && data.code !== 'query_failed' && data.code !== 'execution_refused') {
+      line(style.yellow(`✗ ${data.error}`))
+      return
+    }
     if (!data.ok) {
       line(style.red(`✗ the query failed: ${data.error}`) + (data.pg_code ? style.dim(` (SQLSTATE ${data.pg_code})`) : ''))
       return

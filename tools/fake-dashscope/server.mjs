@@ -94,6 +94,9 @@ async function handle(req, res, ctx) {
     return protocol === 'openai' ? refuse(404, 'model_not_found', `The model \`${body.model}\` does not exist.`) : refuse(404, ...REFUSALS[404])
   }
   if (options.status && REFUSALS[options.status]) return refuse(options.status, ...REFUSALS[options.status])
+  // `repair_status=`: refuse only a follow-up turn (the service's repair round).
+  const status = messages.some((m) => m?.role === 'assistant') ? options.repairStatus : 0
+  if (status && REFUSALS[status]) return refuse(status, ...REFUSALS[status])
 
   const question = String(messages.filter((m) => m?.role === 'user').at(-1)?.content ?? '')
   const inputTokens = estimateTokens(messages.map((m) => String(m?.content ?? '')).join('\n'))
