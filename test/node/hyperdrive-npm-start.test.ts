@@ -122,7 +122,7 @@ describe('npm start with the binding pointing at a superuser', () => {
   it('checks the SQL but refuses to run it', async () => {
     const events = await ask(server, CANARY, true)
     expect(data(events, 'sql')).toMatchObject({ ok: true, checked: true })
-    expect(data(events, 'result')).toEqual({ ok: false, error: expect.stringMatching(/superuser/) })
+    expect(data(events, 'result')).toMatchObject({ ok: false, code: 'execution_refused', error: expect.stringMatching(/superuser/) })
     expect(events.some((e) => e.event === 'rows')).toBe(false)
   })
 })

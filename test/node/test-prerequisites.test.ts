@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,9 +11,9 @@ import { ensurePrerequisites, PREREQUISITES } from '../../scripts/test-prerequis
 const root = join(import.meta.dirname, '..', '..')
 const EVERYTHING = ['/usr/lib/postgresql/15/bin/postgres', '/usr/sbin/pgbouncer', '/usr/bin/chromium', '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc']
 
-function machine({ files = EVERYTHING, tmux = true, requests = true, isRoot = true, isDebian = true, env = {}, installs = true }: { files?: string[]; tmux?: boolean; requests?: boolean; isRoot?: boolean; isDebian?: boolean; env?: Record<string, string>; installs?: boolean } = {}) {
+function machine({ files = EVERYTHING, tmux = true, requests = true, curl = true, isRoot = true, isDebian = true, env = {}, installs = true }: { files?: string[]; tmux?: boolean; requests?: boolean; curl?: boolean; isRoot?: boolean; isDebian?: boolean; env?: Record<string, string>; installs?: boolean } = {}) {
   const present = new Set(files)
-  const state = { tmux, requests }
+  const state = { tmux, requests, curl }
   const installed: string[][] = []
   const lines: string[] = []
   return {
@@ -23,7 +23,7 @@ function machine({ files = EVERYTHING, tmux = true, requests = true, isRoot = tr
       env,
       exists: (path: string) => present.has(path),
       list: (dir: string) => [...present].filter((f) => f.startsWith(`${dir}/`)).map((f) => f.slice(dir.length + 1).split('/')[0]!),
-      onPath: (command: string) => command === 'tmux' && state.tmux,
+      onPath: (command: string) => (command === 'tmux' ? state.tmux : ['curl', 'jq'].includes(command) && state.curl),
       succeeds: () => state.requests,
     },
     isRoot,
@@ -35,6 +35,7 @@ function machine({ files = EVERYTHING, tmux = true, requests = true, isRoot = tr
       for (const f of EVERYTHING) present.add(f)
       state.tmux = true
       state.requests = true
+      state.curl = true
       return true
     },
     log: (line: string) => lines.push(line),
@@ -43,7 +44,7 @@ function machine({ files = EVERYTHING, tmux = true, requests = true, isRoot = tr
 
 describe('what the tests need from the machine', () => {
   it('is listed once, with the Debian packages that provide it', () => {
-    expect(PREREQUISITES.flatMap((p: { packages: string[] }) => p.packages)).toEqual(['postgresql', 'postgresql-contrib', 'pgbouncer', 'chromium', 'fonts-wqy-microhei', 'tmux', 'python3', 'python3-requests'])
+    expect(PREREQUISITES.flatMap((p: { packages: string[] }) => p.packages)).toEqual(['postgresql', 'postgresql-contrib', 'pgbouncer', 'chromium', 'fonts-wqy-microhei', 'tmux', 'python3', 'python3-requests', 'curl', 'jq'])
   })
 
   it('does nothing when everything is there', () => {
@@ -60,9 +61,9 @@ describe('what the tests need from the machine', () => {
   })
 
   it('installs everything on a fresh machine in one apt-get', () => {
-    const m = machine({ files: [], tmux: false, requests: false })
+    const m = machine({ files: [], tmux: false, requests: false, curl: false })
     expect(ensurePrerequisites(m)).toBe(0)
-    expect(m.installed).toEqual([['postgresql', 'postgresql-contrib', 'pgbouncer', 'chromium', 'fonts-wqy-microhei', 'tmux', 'python3', 'python3-requests']])
+    expect(m.installed).toEqual([['postgresql', 'postgresql-contrib', 'pgbouncer', 'chromium', 'fonts-wqy-microhei', 'tmux', 'python3', 'python3-requests', 'curl', 'jq']])
   })
 
   it('stops, saying what is missing, when apt-get fails', () => {
@@ -109,8 +110,9 @@ describe('the script, run for real as a user who cannot install (nobody)', () =>
   beforeAll(() => {
     // A copy anyone may read: the script needs nothing beside it.
     dir = mkdtempSync(join(tmpdir(), 'txt2sql-prereq-'))
-    empty = join(dir, 'empty-path')
+    empty = join(dir, 'path-without-tmux')
     mkdirSync(empty)
+    for (const tool of ['curl', 'jq']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(empty, tool))
     copyFileSync(join(root, 'scripts/test-prerequisites.mjs'), join(dir, 'test-prerequisites.mjs'))
     for (const d of [dir, empty]) chmodSync(d, 0o755)
     chmodSync(join(dir, 'test-prerequisites.mjs'), 0o644)
@@ -124,7 +126,8 @@ describe('the script, run for real as a user who cannot install (nobody)', () =>
   }
 
   it('stops with one message and the apt-get command for what it cannot find, installing nothing', () => {
-    // tmux is off this PATH; SEED_PYTHON stands in for a python with requests (nobody may have none here).
+    // tmux is off this PATH, curl and jq on it (links in a directory of their own); SEED_PYTHON
+    // stands in for a python with requests (nobody may have none here).
     const r = asNobody({ PATH: empty, SEED_PYTHON: '/bin/true' })
     expect(r.error).toBeUndefined()
     expect(r.status).toBe(1)
@@ -133,7 +136,7 @@ describe('the script, run for real as a user who cannot install (nobody)', () =>
 
   it('passes silently once it finds everything', () => {
     const tmux = spawnSync('sh', ['-c', 'command -v tmux'], { encoding: 'utf8' }).stdout.trim()
-    const r = asNobody({ PATH: join(tmux, '..'), SEED_PYTHON: '/bin/true' })
+    const r = asNobody({ PATH: `${empty}:${join(tmux, '..')}`, SEED_PYTHON: '/bin/true' })
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' })
   })
 })
