@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start` / `npm run dev`: the worker under `wrangler dev`, on embedded defaults when nothing
 // is configured — without DATABASE_URL, the embedded demo database (PGlite, db/demo/metro.sql)
-// with its read-only role, and runs on; without a DashScope key, the bundled fake. Once the worker
-// is up, the Cron Trigger's refresh runs (wrangler's /__scheduled) so questions are answered from
-// a live introspection.
+// with its read-only role, and runs on; without a DashScope key, the bundled fake. Any other
+// database is reached the way scripts/dev/database.mjs says (a local relay for the Neon driver,
+// Neon as it is, or a Hyperdrive binding for any other Postgres). Once the worker is up, the Cron
+// Trigger's refresh runs (wrangler's /__scheduled) so questions are answered from a live
+// introspection.
 //
 // Every var (wrangler.toml [vars]) and secret (src/secret-names.ts) can be overridden from the
 // environment, e.g.
@@ -114,10 +116,15 @@ async function main() {
   }
   if (stopping) return
 
+  let database
   try {
-    const database = await startDevDatabase({ vars, config, stateDir, log: console.log })
+    database = await startDevDatabase({ root, vars, env: process.env, config, stateDir, log: console.log })
     running.push(database.close)
-    Object.assign(vars, database.vars)
+    for (const [name, value] of Object.entries(database.vars)) {
+      if (value === undefined) delete vars[name]
+      else vars[name] = value
+    }
+    console.log(`[dev] database: ${database.description}`)
   } catch (err) {
     if (!(err instanceof DirectoryInUse)) throw err
     return refuse(`the demo database's directory ${shown(err.dir)} is in use by process ${err.holder.pid}: stop that one first, or give this one its own (DEMO_DB_DIR, or WRANGLER_PERSIST_TO for all of its state)`)
@@ -130,7 +137,7 @@ async function main() {
   running.push(() => rmSync(envFile, { force: true }))
 
   await heldPort.release()
-  const wrangler = startWrangler({ root, port, stateDir, envFile })
+  const wrangler = startWrangler({ root, port, stateDir, envFile, args: database.wranglerArgs, env: database.wranglerEnv })
   running.push(wrangler.stop)
   let wranglerLeft = false
   let ready = false

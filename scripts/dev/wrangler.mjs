@@ -11,11 +11,12 @@ const ANSI = /\x1b\[[0-9;]*m/g
 const STOP_GRACE_MS = 5000
 
 /**
- * @param {{ root: string, port: number, stateDir: string, envFile: string, onLine?: (line: string, stream: 'stdout' | 'stderr') => void }} options
+ * @param {{ root: string, port: number, stateDir: string, envFile: string, args?: string[], env?: Record<string, string>, onLine?: (line: string, stream: 'stdout' | 'stderr') => void }} options
+ *   args, env: what the way to the database adds (scripts/dev/database.mjs: a derived config, wrangler's own variables)
  * @returns {{ pid: number, ready: Promise<void>, exited: Promise<{ code: number | null, signal: string | null, portInUse: boolean }>, stop: () => Promise<void> }}
  */
-export function startWrangler({ root, port, stateDir, envFile, onLine = printLine }) {
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' }
+export function startWrangler({ root, port, stateDir, envFile, args = [], env: extraEnv = {}, onLine = printLine }) {
+  const env = { ...process.env, ...extraEnv, WRANGLER_SEND_METRICS: 'false' }
   // Request.cf: miniflare would fetch it from workers.cloudflare.com at every start (a stack trace
   // when offline). The worker does not read it; wrangler's placeholder is enough.
   if (env.CLOUDFLARE_CF_FETCH_ENABLED === undefined && env.CLOUDFLARE_CF_FETCH_PATH === undefined) env.CLOUDFLARE_CF_FETCH_ENABLED = 'false'
@@ -25,7 +26,7 @@ export function startWrangler({ root, port, stateDir, envFile, onLine = printLin
     process.execPath,
     ['--import', pathToFileURL(join(root, 'scripts', 'dev', 'exit-with-parent.mjs')).href, join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
       'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', stateDir, '--env-file', envFile,
-      '--show-interactive-dev-session=false', '--test-scheduled'],
+      '--show-interactive-dev-session=false', '--test-scheduled', ...args],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   )
   const pid = /** @type {number} */ (child.pid)

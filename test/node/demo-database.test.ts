@@ -54,6 +54,7 @@ async function session(url: string): Promise<Client> {
 }
 
 const dbConfig = (url: string): DatabaseConfig => ({
+  driver: 'neon',
   url,
   schemas: ['public'],
   wsProxy: relay.proxy,

@@ -4,6 +4,7 @@ import { parse } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript script, no type declarations
 import { overridesFrom, settingNames } from '../../scripts/dev/settings.mjs'
+import { HYPERDRIVE_BINDINGS } from '../../src/database-bindings'
 import { SECRET_NAMES } from '../../src/secret-names'
 import { startDevServer, type DevServer } from './dev-server'
 
@@ -25,7 +26,7 @@ function namesReadBySource(): Set<string> {
   return found
 }
 
-/** wrangler.toml's bindings (KV, rate limiters, Durable Objects, static assets): not settings. */
+/** wrangler.toml's bindings (KV, rate limiters, Durable Objects, static assets) and the Hyperdrive ones a derived configuration adds: not settings. */
 function bindingNames(): string[] {
   const config = parse(readFileSync(join(root, 'wrangler.toml'), 'utf8')) as {
     assets?: { binding?: string }
@@ -33,7 +34,7 @@ function bindingNames(): string[] {
     ratelimits?: { name: string }[]
     durable_objects?: { bindings?: { name: string }[] }
   }
-  return [...(config.assets?.binding ? [config.assets.binding] : []), ...(config.kv_namespaces ?? []).map((b) => b.binding), ...(config.ratelimits ?? []).map((b) => b.name), ...(config.durable_objects?.bindings ?? []).map((b) => b.name)]
+  return [...(config.assets?.binding ? [config.assets.binding] : []), ...(config.kv_namespaces ?? []).map((b) => b.binding), ...(config.ratelimits ?? []).map((b) => b.name), ...(config.durable_objects?.bindings ?? []).map((b) => b.name), ...HYPERDRIVE_BINDINGS]
 }
 
 describe('every setting can be overridden from the environment by npm start', () => {
@@ -56,6 +57,11 @@ describe('every setting can be overridden from the environment by npm start', ()
   it('documents each of them in the README', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
     expect(names.filter((n) => !readme.includes(`\`${n}\``))).toEqual([])
+  })
+
+  it('documents the Hyperdrive bindings the worker reads in the README', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    expect(HYPERDRIVE_BINDINGS.filter((n) => !readme.includes(`\`${n}\``))).toEqual([])
   })
 })
 
