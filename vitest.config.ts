@@ -1,5 +1,14 @@
+import { fileURLToPath } from 'node:url'
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
+import { testHyperdriveBinding } from './test/setup/test-hyperdrives.ts'
+
+/**
+ * The suites that talk to the business database. They run twice: the Neon driver through the
+ * local WebSocket relay (the `workers` project), and node-postgres through real Hyperdrive bindings
+ * (`workers-hyperdrive`; Miniflare's, which connect straight to the database as `wrangler dev`'s do).
+ */
+const DATABASE_SUITES = ['test/db-session.test.ts', 'test/sql-guard.test.ts', 'test/roles.test.ts', 'test/pooled-session.test.ts', 'test/schema-refresh.test.ts', 'test/examples-feedback.test.ts', 'test/ask-checked.test.ts', 'test/sql-route.test.ts']
 
 export default defineConfig({
   test: {
@@ -12,6 +21,26 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
           exclude: ['test/node/**'],
           globalSetup: ['./test/global-setup.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // The database suites again, the Hyperdrive way: one binding per test database
+        // (test/support/app.ts, dbEnv), whose origin the global setup started.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { hyperdrives: Object.fromEntries(Object.entries(inject('databases').urls).map(([name, url]) => [testHyperdriveBinding(name), url])) },
+          })),
+        ],
+        // node-postgres picks its socket with require('pg-cloudflare'), which the pool resolves
+        // without the `workerd` condition wrangler's bundler uses (to an empty module): name the
+        // Workers build as wrangler would pick it.
+        test: {
+          name: 'workers-hyperdrive',
+          include: DATABASE_SUITES,
+          globalSetup: ['./test/global-setup.ts'],
+          provide: { databaseWay: 'hyperdrive' },
           testTimeout: 20_000,
         },
       },

@@ -205,7 +205,7 @@ async function connect(mod) {
     relay = await startWsRelay({})
     wsProxy = relay.proxy
   }
-  const config = { url, schemas: ['public'], wsProxy, connectTimeoutMs: 10_000, sampleValues: 0, sampleBudgetMs: 0, examplesTable: { schema: 'public', name: 'x' } }
+  const config = { driver: 'neon', url, schemas: ['public'], wsProxy, connectTimeoutMs: 10_000, sampleValues: 0, sampleBudgetMs: 0, examplesTable: { schema: 'public', name: 'x' } }
   const describe = (err) => `${err?.code ? `${err.code}: ` : ''}${err?.message ?? err}`
   return {
     check: async () => {

@@ -1,146 +1,169 @@
 #!/usr/bin/env node
 // `npm start` / `npm run dev`: the worker under `wrangler dev`, on embedded defaults when nothing
-// is configured — without DATABASE_URL, the embedded demo database (PGlite, db/demo/metro.sql);
-// without a DashScope key, the bundled fake. Once the worker is up, the Cron Trigger's refresh
-// runs (wrangler's /__scheduled) so questions are answered from a live introspection.
-//
-// DATABASE_URL on this machine (127.0.0.1/localhost) gets a local WebSocket relay for the Neon
-// driver (NEON_WS_PROXY); a Neon URL is used as it is.
+// is configured — without DATABASE_URL, the embedded demo database (PGlite, db/demo/metro.sql)
+// with its read-only role, and runs on; without a DashScope key, the bundled fake. Any other
+// database is reached the way scripts/dev/database.mjs says (a local relay for the Neon driver,
+// Neon as it is, or a Hyperdrive binding for any other Postgres). Once the worker is up, the Cron
+// Trigger's refresh runs (wrangler's /__scheduled) so questions are answered from a live
+// introspection.
 //
 // Every var (wrangler.toml [vars]) and secret (src/secret-names.ts) can be overridden from the
 // environment, e.g.
 //   PORT=9000 DASHSCOPE_BASE_URL=http://127.0.0.1:9999 DASHSCOPE_API_KEY=x API_KEYS=k npm run dev
-// Overrides (and .dev.vars) reach the worker through a private env file, never the command line,
-// so wrangler does not print secrets in its bindings table.
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+// Overrides (and .dev.vars) reach the worker through a private env file in the state directory,
+// never the command line, so wrangler does not print secrets in its bindings table.
+//
+// It starts only what it can finish: a setting the worker would refuse, a state directory another
+// `npm start` holds, or a port in use stop it at once, in one line. It stops everything it started
+// on SIGINT, SIGTERM or SIGHUP, when the process that started it (npm) is gone, or when wrangler
+// ends.
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
-import { startWsRelay } from '../tools/ws-relay/relay.mjs'
-import { startDemoDatabase } from './demo-database.mjs'
-import { overridesFrom, settingNames } from './dev-settings.mjs'
+import { DirectoryInUse, lockDirectory } from './dir-lock.mjs'
+import { startDevDatabase } from './dev/database.mjs'
+import { watchParent } from './dev/parent-watch.mjs'
+import { refreshSchemaOnce } from './dev/readiness.mjs'
+import { readDevSettings, SettingError } from './dev/settings.mjs'
+import { startWrangler } from './dev/wrangler.mjs'
+import { holdPort } from './free-port.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-
-const DEV_HEARTBEAT_MS = 250
-const port = Number(process.env.PORT || 8787)
-const persistTo = process.env.WRANGLER_PERSIST_TO || join(root, '.wrangler', 'state')
-const vars = { ...readDevVars(join(root, '.dev.vars')), ...overridesFrom(process.env, settingNames(root)) }
 // Under wrangler dev the request reaches the worker through Miniflare's entry worker, which does
 // not pass on the request's abort signal: a client that leaves is seen only when a write to it
 // fails — the second write after it left. Frequent keep-alive comments while DashScope is quiet
 // make that under a second whatever the upstream does (in production the signal does it).
-vars.HEARTBEAT_INTERVAL_MS ??= String(DEV_HEARTBEAT_MS)
+const DEV_HEARTBEAT_MS = 250
+const SIGNALS = /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])
 
-let fake
-if (!vars.DASHSCOPE_API_KEY) {
-  fake = await startFakeDashScope({ port: Number(process.env.FAKE_DASHSCOPE_PORT || 0), apiKey: 'fake-key' })
-  vars.DASHSCOPE_API_KEY = 'fake-key'
-  vars.DASHSCOPE_BASE_URL = fake.url
-  // The model name tells every caller (in `meta` and /healthz) that the answers are canned.
-  vars.DASHSCOPE_MODEL = `fake-${vars.DASHSCOPE_MODEL || 'qwen-plus'}`
-  console.log(`[dev] no DASHSCOPE_API_KEY: answering with the fake DashScope at ${fake.url}`)
-}
+/** What has been started, stopped last-first by `stop`. @type {(() => Promise<unknown> | unknown)[]} */
+const running = []
+/** @type {Promise<void> | undefined} */
+let stopping
 
-let demoDb
-let relay
-if (!vars.DATABASE_URL) {
-  demoDb = await startDemoDatabase({ dataDir: process.env.DEMO_DB_DIR || join(persistTo, 'demo-db'), log: console.log })
-  vars.DATABASE_URL = demoDb.url
-  console.log(`[dev] no DATABASE_URL: using the embedded demo database (PGlite on 127.0.0.1:${demoDb.port})`)
+/** Stops everything started, then ends this process: by `signal` (as npm expects), or with `exitCode`. */
+function stop(exitCode, signal) {
+  stopping ??= (async () => {
+    for (const close of running.reverse()) await Promise.resolve().then(close).catch(() => {})
+    if (signal) {
+      process.removeAllListeners(signal)
+      process.kill(process.pid, signal)
+    }
+    process.exit(exitCode)
+  })()
+  return stopping
 }
-if (!vars.NEON_WS_PROXY && isLocal(vars.DATABASE_URL)) {
-  relay = await startWsRelay({ port: Number(process.env.WS_RELAY_PORT || 0), log: console.log })
-  vars.NEON_WS_PROXY = relay.proxy
-  console.log(`[dev] local database: the Neon driver goes through the WebSocket relay at ${relay.proxy}`)
-}
-
-const envFile = join(root, '.wrangler', 'dev.env')
-mkdirSync(dirname(envFile), { recursive: true })
-writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n')
-chmodSync(envFile, 0o600)
-
-const wrangler = spawn(
-  process.execPath,
-  [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', persistTo, '--env-file', envFile, '--show-interactive-dev-session=false', '--test-scheduled'],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-)
-const closeAll = async () => {
-  await Promise.allSettled([fake?.close(), relay?.close(), demoDb?.close()])
-}
-const stop = (signal) => {
-  wrangler.kill(signal)
-}
-process.on('SIGINT', () => stop('SIGINT'))
-process.on('SIGTERM', () => stop('SIGTERM'))
-wrangler.on('exit', async (code) => {
-  await closeAll()
-  process.exit(code ?? 0)
+// A terminal that hung up (or a reader that left) must not turn the next line printed into a
+// crash that skips the stop.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+for (const signal of SIGNALS)
+  process.on(signal, () => {
+    if (!stopping) console.log(`[dev] ${signal}: stopping what npm start started`)
+    void stop(1, signal)
+  })
+// npm dies of SIGHUP and SIGKILL without passing them on.
+watchParent(() => {
+  if (!stopping) console.log('[dev] the process that started npm start is gone: stopping')
+  void stop(1)
 })
 
-const ready = await refreshOnceUp()
-if (ready) {
-  console.log(`[dev] txt2sql-edge is ready on http://127.0.0.1:${port} — try:
-  curl -N http://127.0.0.1:${port}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"沈塘桥地铁站的信息"}'`)
+/** Ends the start with one line saying why (and what to do). */
+function refuse(message) {
+  console.error(`[dev] ${message}`)
+  return stop(1)
 }
 
-/**
- * Runs the Cron Trigger once the worker answers, then waits until /healthz says ready (200): the
- * banner above is printed only then, so nobody's first question meets an empty schema cache.
- * Returns whether the service became ready; if not, says why and keeps serving (an admin upload
- * or refresh can still fill the cache).
- */
-async function refreshOnceUp() {
-  const base = `http://127.0.0.1:${port}`
-  const health = async () => {
-    const res = await fetch(`${base}/healthz`)
-    return { status: res.status, body: await res.json() }
-  }
-  const deadline = Date.now() + 90_000
-  let up = false
-  while (!up && Date.now() < deadline && wrangler.exitCode === null) {
-    // Up means the worker answers /healthz at all: 200 (ready) or 503 (not ready yet).
-    up = await health().then(() => true, () => false)
-    if (!up) await new Promise((r) => setTimeout(r, 250))
-  }
-  if (!up) {
-    console.log('[dev] the worker did not come up (see wrangler\'s output above)')
-    return false
-  }
+const shown = (dir) => (relative(process.cwd(), dir).startsWith('..') ? dir : relative(process.cwd(), dir) || '.')
+const portTaken = (port) => `port ${port} is already in use (another npm start, or another program): stop it, or choose another port: PORT=${port + 1} npm start`
+
+async function main() {
+  let settings
   try {
-    await (await fetch(`${base}/__scheduled?cron=${encodeURIComponent('17 * * * *')}`)).arrayBuffer()
-    const { status, body } = await health()
-    if (status === 200) {
-      console.log(`[dev] schema cache: ${body.schema_version}`)
-      return true
-    }
-    const why = (body.reasons ?? []).map((r) => `${r.code}: ${r.message}`).join('; ')
-    console.log(`[dev] not ready — ${why}. The schema refresh may have failed (see the worker log above): fix DATABASE_URL and POST /v1/admin/schema/refresh, or PUT /v1/admin/schema; /healthz turns 200 when ready`)
+    settings = await readDevSettings(root, process.env)
   } catch (err) {
-    console.log(`[dev] could not run the schema refresh: ${err.message}`)
+    if (err instanceof SettingError) return refuse(`cannot start: ${err.message}`)
+    throw err
   }
-  return false
-}
+  const { port, stateDir, config } = settings
+  const vars = { ...settings.vars }
+  vars.HEARTBEAT_INTERVAL_MS ??= String(DEV_HEARTBEAT_MS)
 
-function isLocal(url) {
+  mkdirSync(stateDir, { recursive: true })
   try {
-    return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(new URL(url).hostname)
-  } catch {
-    return false
+    running.push((await lockDirectory(stateDir, { port })).release)
+  } catch (err) {
+    if (!(err instanceof DirectoryInUse)) throw err
+    const { pid, port: theirs } = err.holder
+    return refuse(
+      `another npm start (pid ${pid}${theirs ? `, http://127.0.0.1:${theirs}` : ''}) is using this state directory (${shown(stateDir)}): stop it first, ` +
+        `or run a second one with its own state directory and port: WRANGLER_PERSIST_TO=${shown(stateDir)}-2 PORT=${port + 1} npm start`,
+    )
   }
+  // Held until wrangler starts, so the servers started meanwhile on port 0 cannot be given it.
+  const heldPort = await holdPort(port)
+  if (!heldPort) return refuse(portTaken(port))
+  running.push(heldPort.release)
+
+  if (!vars.DASHSCOPE_API_KEY) {
+    const fake = await startFakeDashScope({ port: Number(process.env.FAKE_DASHSCOPE_PORT || 0), apiKey: 'fake-key' })
+    running.push(fake.close)
+    vars.DASHSCOPE_API_KEY = 'fake-key'
+    vars.DASHSCOPE_BASE_URL = fake.url
+    // The model name tells every caller (in `meta` and /healthz) that the answers are canned.
+    vars.DASHSCOPE_MODEL = `fake-${vars.DASHSCOPE_MODEL || 'qwen-plus'}`
+    console.log(`[dev] no DASHSCOPE_API_KEY: answering with the fake DashScope at ${fake.url}`)
+  }
+  if (stopping) return
+
+  let database
+  try {
+    database = await startDevDatabase({ root, vars, env: process.env, config, stateDir, log: console.log })
+    running.push(database.close)
+    for (const [name, value] of Object.entries(database.vars)) {
+      if (value === undefined) delete vars[name]
+      else vars[name] = value
+    }
+    console.log(`[dev] database: ${database.description}`)
+  } catch (err) {
+    if (!(err instanceof DirectoryInUse)) throw err
+    return refuse(`the demo database's directory ${shown(err.dir)} is in use by process ${err.holder.pid}: stop that one first, or give this one its own (DEMO_DB_DIR, or WRANGLER_PERSIST_TO for all of its state)`)
+  }
+  if (stopping) return
+
+  const envFile = join(stateDir, 'dev.env')
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n', { mode: 0o600 })
+  chmodSync(envFile, 0o600)
+  running.push(() => rmSync(envFile, { force: true }))
+
+  await heldPort.release()
+  const wrangler = startWrangler({ root, port, stateDir, envFile, args: database.wranglerArgs, env: database.wranglerEnv })
+  running.push(wrangler.stop)
+  let wranglerLeft = false
+  let ready = false
+  void wrangler.exited.then(({ code, signal, portInUse }) => {
+    wranglerLeft = true
+    if (stopping) return
+    if (portInUse) return refuse(portTaken(port))
+    const how = signal ? `by ${signal}` : `with exit code ${code}`
+    return refuse(ready ? `wrangler ended ${how}; stopping` : `wrangler could not start: it ended ${how} (its output above says why)`)
+  })
+  await Promise.race([wrangler.ready, wrangler.exited])
+  if (stopping || wranglerLeft) return
+
+  const base = `http://127.0.0.1:${port}`
+  const outcome = await refreshSchemaOnce(base, { alive: () => !wranglerLeft })
+  if (stopping || wranglerLeft) return
+  if (!outcome.ready) {
+    console.log(`[dev] not ready — ${outcome.reason}. The schema refresh may have failed (see the worker log above): fix DATABASE_URL and POST /v1/admin/schema/refresh, or PUT /v1/admin/schema; /healthz turns 200 when ready`)
+    return
+  }
+  ready = true
+  console.log(`[dev] schema cache: ${outcome.schemaVersion}`)
+  const cli = ['npx txt2sql-edge ask', port !== 8787 ? ` --url ${base}` : '', vars.API_KEYS ? ' --key <key>' : '', outcome.execute ? ' --execute' : ''].join('')
+  console.log(`[dev] txt2sql-edge is ready on ${base} — open it in a browser for the playground, or try:
+  ${cli} "客流量最高的十个站点"
+  curl -N ${base}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"沈塘桥地铁站的信息"}'`)
 }
 
-function readDevVars(path) {
-  if (!existsSync(path)) return {}
-  const out = {}
-  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/i.exec(line)
-    if (!m) continue
-    let v = m[2]
-    if (/^".*"$|^'.*'$/.test(v)) v = v.slice(1, -1)
-    out[m[1]] = v
-  }
-  return out
-}
+main().catch((err) => refuse(`could not start: ${err?.message ?? err}`))

@@ -1,2 +1,2 @@
 export function freePort(): Promise<number>
-export function startDevServer(env?: Record<string, string | undefined>): Promise<{ url: string; pid: number; output: () => string; stop: () => Promise<void> }>
+export function startDevServer(env?: Record<string, string | undefined>): Promise<{ url: string; pid: number; stateDir: string; output: () => string; stop: () => Promise<void> }>

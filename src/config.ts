@@ -1,4 +1,5 @@
 import { AppError } from './errors'
+import type { HyperdriveBindingName } from './database-bindings'
 import type { SecretName } from './secret-names'
 
 export type Protocol = 'native' | 'openai'
@@ -75,7 +76,10 @@ export type SqlConfig = {
   allowExecute: boolean
   /** One repair round when the check fails. */
   repair: boolean
-  /** DATABASE_URL_READONLY, else DATABASE_URL: the session that checks and runs model SQL. */
+  /**
+   * The session that checks and runs model SQL: DATABASE_URL_READONLY, else DATABASE_URL; on the
+   * Hyperdrive way the HYPERDRIVE_READONLY binding's connection string, else HYPERDRIVE's.
+   */
   url: string | undefined
   checkTimeoutMs: number
   executeTimeoutMs: number
@@ -84,8 +88,16 @@ export type SqlConfig = {
   rowsPerEvent: number
 }
 
+/**
+ * The way to the business database: `neon` — the Neon driver over a WebSocket, to Neon or through
+ * NEON_WS_PROXY (the default); `hyperdrive` — node-postgres over TCP to the HYPERDRIVE binding.
+ */
+export type DatabaseDriver = 'neon' | 'hyperdrive'
+
 export type DatabaseConfig = {
-  /** DATABASE_URL; absent → no introspection, feedback or SQL checks. */
+  /** A HYPERDRIVE binding chooses `hyperdrive`; DATABASE_URL and NEON_WS_PROXY are then unused. */
+  driver: DatabaseDriver
+  /** DATABASE_URL, or the HYPERDRIVE binding's connection string; absent → no introspection, feedback or SQL checks. */
   url: string | undefined
   /** Schemas introspected (DB_SCHEMAS, comma-separated). */
   schemas: string[]
@@ -106,7 +118,9 @@ export type DatabaseConfig = {
 
 /** Secrets are not in wrangler.toml, so `wrangler types` cannot know them (src/secret-names.ts). */
 export type Secrets = Partial<Record<SecretName, string>>
-export type Bindings = Env & Secrets
+/** Nor the Hyperdrive bindings a derived configuration adds (src/database-bindings.ts). */
+export type DatabaseBindings = Partial<Record<HyperdriveBindingName, Hyperdrive>>
+export type Bindings = Env & Secrets & DatabaseBindings
 
 export const DEFAULT_BASE_URL = 'https://dashscope.aliyuncs.com'
 
@@ -115,6 +129,7 @@ export function readConfig(env: Bindings): Config {
   if (protocol !== 'native' && protocol !== 'openai') {
     throw new AppError(500, 'server_misconfigured', `DASHSCOPE_PROTOCOL must be "native" or "openai"`)
   }
+  const way = databaseWay(env)
   return {
     dashscope: {
       apiKey: nonEmpty(env.DASHSCOPE_API_KEY),
@@ -143,7 +158,8 @@ export function readConfig(env: Bindings): Config {
     examplesTokenBudget: int(env.EXAMPLES_TOKEN_BUDGET, 800, 'EXAMPLES_TOKEN_BUDGET'),
     unanswerableMinScore: decimal(env.UNANSWERABLE_MIN_SCORE, 0.5, 'UNANSWERABLE_MIN_SCORE'),
     database: {
-      url: nonEmpty(env.DATABASE_URL),
+      driver: way.driver,
+      url: way.url,
       schemas: list(env.DB_SCHEMAS).length ? list(env.DB_SCHEMAS) : ['public'],
       wsProxy: nonEmpty(env.NEON_WS_PROXY),
       connectTimeoutMs: int(env.DB_CONNECT_TIMEOUT_MS, 10_000, 'DB_CONNECT_TIMEOUT_MS'),
@@ -160,7 +176,7 @@ export function readConfig(env: Bindings): Config {
       check: env.SQL_CHECK === undefined || env.SQL_CHECK.trim() === '' ? true : flag(env.SQL_CHECK),
       allowExecute: flag(env.SQL_EXECUTE),
       repair: env.SQL_REPAIR === undefined || env.SQL_REPAIR.trim() === '' ? true : flag(env.SQL_REPAIR),
-      url: nonEmpty(env.DATABASE_URL_READONLY) ?? nonEmpty(env.DATABASE_URL),
+      url: way.readonlyUrl,
       checkTimeoutMs: positive(env.SQL_CHECK_TIMEOUT_MS, 3000, 'SQL_CHECK_TIMEOUT_MS'),
       executeTimeoutMs: positive(env.SQL_EXECUTE_TIMEOUT_MS, 5000, 'SQL_EXECUTE_TIMEOUT_MS'),
       maxRows: positive(env.SQL_MAX_ROWS, 500, 'SQL_MAX_ROWS'),
@@ -172,6 +188,22 @@ export function readConfig(env: Bindings): Config {
       dailyTokenBudget: int(env.DAILY_TOKEN_BUDGET, 0, 'DAILY_TOKEN_BUDGET'),
     },
   }
+}
+
+/**
+ * The one place that decides how the database is reached: a HYPERDRIVE binding means node-postgres
+ * through it (its HYPERDRIVE_READONLY twin for the read-only role); otherwise the Neon driver with
+ * DATABASE_URL (and DATABASE_URL_READONLY).
+ */
+function databaseWay(env: Bindings): { driver: DatabaseDriver; url: string | undefined; readonlyUrl: string | undefined } {
+  if (env.HYPERDRIVE) {
+    return { driver: 'hyperdrive', url: env.HYPERDRIVE.connectionString, readonlyUrl: (env.HYPERDRIVE_READONLY ?? env.HYPERDRIVE).connectionString }
+  }
+  if (env.HYPERDRIVE_READONLY) {
+    throw new AppError(500, 'server_misconfigured', 'A HYPERDRIVE_READONLY binding needs a HYPERDRIVE binding beside it (docs/DATABASE.md)')
+  }
+  const url = nonEmpty(env.DATABASE_URL)
+  return { driver: 'neon', url, readonlyUrl: nonEmpty(env.DATABASE_URL_READONLY) ?? url }
 }
 
 /** RFC 7518 §3.2: an HS256 key at least as long as the hash. */

@@ -1,8 +1,8 @@
-import { beforeEach, describe, expect, inject, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { env } from 'cloudflare:workers'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
-import { ask, call, dbEnv, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
+import { ask, call, dbEnv, dbEnvWithReadonly, fakeRecord, fakeUrl, putDemoSnapshot, type Overrides } from './support/app'
 import { readEvents, readText, type ParsedEvent } from './support/streams'
 
 // The demo snapshot describes the demo database that `guard` holds (plus a canary table).
@@ -72,7 +72,7 @@ describe('the answer\'s SQL is checked by Postgres before the sql event', () => 
   })
 
   it('sends the SQL unchecked, saying why, when the database cannot be reached', async () => {
-    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息' }, { ...RO(), DATABASE_URL: inject('databases').deadUrl })).body!)
+    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息' }, dbEnv('dead'))).body!)
     expect(of(events, 'sql')[0]!.data).toEqual({ sql: expect.stringContaining('沈塘桥'), ok: true, checked: false, check_error: expect.stringMatching(/^database_unreachable: /) })
   })
 
@@ -134,14 +134,14 @@ describe('"execute": true runs the checked SQL read-only and streams the rows', 
 
   // docs/API.md, "How an answer ends": a client that asked for rows always gets one `result`, and
   // the events of every ending come in the documented order.
-  const ENDINGS: { ending: string; question: string; vars: () => Record<string, string>; events: string[]; result: Record<string, unknown> }[] = [
+  const ENDINGS: { ending: string; question: string; vars: () => Overrides; events: string[]; result: Record<string, unknown> }[] = [
     { ending: 'rows', question: '前三个站', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT name FROM stations ORDER BY id LIMIT 3') }) }), events: ['meta', 'delta', 'sql', 'rows', 'result', 'usage', 'done'], result: { ok: true, row_count: 3 } },
     { ending: 'a run Postgres stops', question: '慢查询站点客流', vars: () => ({ SQL_EXECUTE_TIMEOUT_MS: '300', DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT count(*) FROM daily_ridership a, daily_ridership b, daily_ridership c') }) }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'query_failed', pg_code: '57014' } },
-    { ending: 'runs refused for the role', question: '沈塘桥地铁站的信息', vars: () => ({ DATABASE_URL: dbEnv('guard').DATABASE_URL! }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'execution_refused' } },
+    { ending: 'runs refused for the role', question: '沈塘桥地铁站的信息', vars: () => dbEnv('guard'), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'execution_refused' } },
     { ending: 'the check refused the SQL, repaired in vain', question: '列出站名', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT nme FROM stations'), repair: fence('SELECT nom FROM stations') }) }), events: ['meta', 'delta', 'repair', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nom" does not exist' } },
     { ending: 'the check refused the SQL, no repair', question: '列出站名', vars: () => ({ SQL_REPAIR: 'false', DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT nme FROM stations') }) }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'check_failed' } },
     { ending: 'the repair call failed', question: '列出站名', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT nme FROM stations'), repair_status: '500' }) }), events: ['meta', 'delta', 'repair', 'sql', 'result', 'usage', 'error', 'done'], result: { ok: false, code: 'check_failed' } },
-    { ending: 'the database unreachable', question: '沈塘桥地铁站的信息', vars: () => ({ DATABASE_URL: inject('databases').deadUrl }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'unchecked', error: expect.stringMatching(/^not run: the SQL could not be checked: database_unreachable: /) } },
+    { ending: 'the database unreachable', question: '沈塘桥地铁站的信息', vars: () => dbEnv('dead'), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'unchecked', error: expect.stringMatching(/^not run: the SQL could not be checked: database_unreachable: /) } },
     { ending: 'no SQL in the answer', question: '站点的情况', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: '好的，我明白了。' }) }), events: ['meta', 'delta', 'sql', 'result', 'usage', 'done'], result: { ok: false, code: 'no_sql' } },
     { ending: 'the model declined', question: '站点明天会下雨吗', vars: () => ({ DASHSCOPE_BASE_URL: fake({ answer: '无法回答：数据库中没有天气数据。' }) }), events: ['meta', 'delta', 'unanswerable', 'result', 'usage', 'done'], result: { ok: false, code: 'unanswerable' } },
     { ending: 'linking declined', question: '公司的股价走势', vars: () => ({}), events: ['meta', 'unanswerable', 'result', 'done'], result: { ok: false, code: 'unanswerable' } },
@@ -162,8 +162,8 @@ describe('"execute": true runs the checked SQL read-only and streams the rows', 
     }
   })
 
-  it('uses DATABASE_URL_READONLY for checks and runs when it is set', async () => {
-    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息', execute: true }, { ...dbEnv('guard'), DATABASE_URL_READONLY: RO().DATABASE_URL!, SQL_EXECUTE: 'true' })).body!)
+  it('uses the read-only connection (DATABASE_URL_READONLY, HYPERDRIVE_READONLY) for checks and runs when it is set', async () => {
+    const events = await readEvents((await ask({ question: '沈塘桥地铁站的信息', execute: true }, dbEnvWithReadonly('guard', 'guardReadonly', { SQL_EXECUTE: 'true' }))).body!)
     expect(of(events, 'result')[0]!.data).toMatchObject({ ok: true, row_count: 1 })
   })
 

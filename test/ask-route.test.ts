@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, inject, it } from 'vitest'
-import { ask, call, clearSnapshot, dbEnv, fakeRecord, fakeRecordAfterClose, fakeUrl, putDemoSnapshot } from './support/app'
+import { ask, call, clearSnapshot, dbEnv, fakeRecord, fakeRecordAfterClose, fakeUrl, putDemoSnapshot, type Overrides } from './support/app'
 import { readEvents } from './support/streams'
 
 beforeEach(putDemoSnapshot)
@@ -279,7 +279,7 @@ describe('GET /healthz', () => {
   })
   it('says execute is allowed only when SQL_EXECUTE is on and the SQL is checked against a database, and otherwise why', async () => {
     type Health = { execute: boolean; execute_reason?: { code: string } }
-    const execute = async (overrides: Record<string, string | undefined>) => {
+    const execute = async (overrides: Overrides) => {
       const health = (await (await call('/healthz', {}, overrides)).json()) as Health
       return [health.execute, health.execute_reason?.code]
     }

@@ -4,7 +4,7 @@ import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import { saveRequestRecord } from '../src/feedback/request-record'
 import { loadSnapshot } from '../src/schema/snapshot-store'
-import { ask, call, clearSnapshot, dbEnv, putDemoSnapshot } from './support/app'
+import { ask, call, clearSnapshot, dbEnv, putDemoSnapshot, type Overrides } from './support/app'
 import { readEvents } from './support/streams'
 
 // The examples live in a schema of their own in the `feedback` database: schema-refresh.test.ts
@@ -25,17 +25,17 @@ const storedSnapshot = () => loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
 type Stored = { id: string; question: string; sql: string; source: string; approved: boolean; request_id: string | null; created_at: string; approved_at: string | null }
 type Listed = { examples: Stored[]; total: number; limit: number; offset: number }
 
-const postJson = (body: unknown, overrides: Record<string, string | undefined> = EX(), query = '') =>
+const postJson = (body: unknown, overrides: Overrides = EX(), query = '') =>
   call(`/v1/admin/examples${query}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }, overrides)
-const postCsv = (text: string, overrides: Record<string, string | undefined> = EX(), contentType = 'text/csv') =>
+const postCsv = (text: string, overrides: Overrides = EX(), contentType = 'text/csv') =>
   call('/v1/admin/examples', { method: 'POST', headers: { ...auth, 'content-type': contentType }, body: text }, overrides)
-const list = async (params = '', overrides: Record<string, string | undefined> = EX()): Promise<Listed> => {
+const list = async (params = '', overrides: Overrides = EX()): Promise<Listed> => {
   const res = await call(`/v1/admin/examples${params}`, { headers: auth }, overrides)
   expect(res.status).toBe(200)
   return (await res.json()) as Listed
 }
 const action = (id: string, what: 'approve' | 'unapprove', params = '') => call(`/v1/admin/examples/${id}/${what}${params}`, { method: 'POST', headers: auth }, EX())
-const feedback = (body: unknown, overrides: Record<string, string | undefined> = EX(), headers: Record<string, string> = {}) =>
+const feedback = (body: unknown, overrides: Overrides = EX(), headers: Record<string, string> = {}) =>
   call('/v1/feedback', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }, overrides)
 
 async function expectError(res: Response, status: number, code: string): Promise<string> {
@@ -361,7 +361,7 @@ async function requestRecord(id: string): Promise<RecordShape | null> {
 }
 
 /** Asks the demo question, reads the whole answer, and waits for its request record. */
-async function answered(overrides: Record<string, string | undefined> = EX(), headers: Record<string, string> = {}) {
+async function answered(overrides: Overrides = EX(), headers: Record<string, string> = {}) {
   const res = await ask({ question: '沈塘桥地铁站的信息' }, overrides, headers)
   expect(res.status).toBe(200)
   const events = await readEvents(res.body!)

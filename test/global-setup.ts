@@ -18,8 +18,15 @@ export default async function setup(project: TestProject) {
   const mute = await startMutePostgres()
   project.provide('databases', {
     wsProxy: databases.wsProxy,
-    urls: { ...databases.urls, mute: `postgres://postgres:postgres@127.0.0.1:${mute.port}/postgres` },
-    deadUrl: databases.deadUrl,
+    urls: {
+      ...databases.urls,
+      /** Logs in, then never answers a query. */
+      mute: `postgres://postgres:postgres@127.0.0.1:${mute.port}/postgres`,
+      /** Accepts the connection and never answers at all. */
+      silent: `postgres://u:p@127.0.0.1:${new URL(silent.url).port}/db`,
+      /** Nothing listens there. */
+      dead: databases.deadUrl,
+    },
   })
   return async () => {
     await mute.close()

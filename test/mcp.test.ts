@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import { HOSTILE } from './fixtures/hostile-sql'
-import { call, dbEnv, fakeRecordAfterClose, fakeUrl, putDemoSnapshot } from './support/app'
+import { call, dbEnv, fakeRecordAfterClose, fakeUrl, putDemoSnapshot, type Overrides } from './support/app'
 
 // The MCP server at /mcp, driven by the official MCP client SDK, in workerd against the app with
 // the real Postgres of the test setup and the fake DashScope.
@@ -17,7 +17,7 @@ const EXEC = () => ({ ...dbEnv('guardReadonly'), SQL_EXECUTE: 'true' })
 type Text = { type: 'text'; text: string }
 
 /** A client of /mcp whose requests reach the app in process, with these bindings. */
-async function connect(overrides: Record<string, string | undefined> = {}, headers: Record<string, string> = {}, era: 'legacy' | 'modern' = 'legacy'): Promise<Client> {
+async function connect(overrides: Overrides = {}, headers: Record<string, string> = {}, era: 'legacy' | 'modern' = 'legacy'): Promise<Client> {
   const client = new Client({ name: 'txt2sql-edge-tests', version: '1.0.0' }, era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {})
   const transport = new StreamableHTTPClientTransport(new URL('http://edge.test/mcp'), {
     fetch: (input, init) => call(new URL(String(input instanceof Request ? input.url : input)).pathname, init, overrides),

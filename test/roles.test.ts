@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import { checkAndRun } from '../src/db/guarded-sql'
@@ -10,7 +10,7 @@ import { snapshotForRole } from '../src/schema/role-view'
 import { createSnapshotCache } from '../src/schema/snapshot-cache'
 import type { Snapshot } from '../src/schema/snapshot-schema'
 import { loadSnapshot, readStoredSnapshot } from '../src/schema/snapshot-store'
-import { ask, call, dbEnv, fakeRecord, fakeUrl } from './support/app'
+import { ask, call, dbEnv, dbEnvWithReadonly, fakeRecord, fakeUrl } from './support/app'
 import { readEvents, type ParsedEvent } from './support/streams'
 import { bearer, hsToken, JWT_SECRET } from './support/tokens'
 
@@ -20,9 +20,9 @@ import { bearer, hsToken, JWT_SECRET } from './support/tokens'
 // listed but the login is not a member, `ghost` does not exist.
 const HOSTILE_ROLE = `x'; DROP TABLE orders; --\\ "角色"`
 const ADMIN = 'roles-admin'
-const urls = () => inject('databases').urls
-const vars = (readonlyUrl = urls().rolesReadonly!) => ({
-  ...dbEnv('roles', { DATABASE_URL_READONLY: readonlyUrl }),
+/** The settings of a service on the `roles` database, with `readonly` (a test database's name) as the read-only role's connection. */
+const vars = (readonly = 'rolesReadonly') => ({
+  ...dbEnvWithReadonly('roles', readonly),
   JWT_SECRET,
   DB_ROLES: `analyst,sales_rep,${HOSTILE_ROLE},outsider,ghost`,
   ADMIN_TOKEN: ADMIN,
@@ -41,9 +41,9 @@ const token = (role: string, claims: Record<string, unknown> = {}) => hsToken({ 
 const of = (events: ParsedEvent[], name: string) => events.filter((e) => e.event === name)
 
 /** Asks as a caller (a JWT or the service key) with the model answering `answer`. */
-async function askAs(auth: string, question: string, answer: string, opts: { execute?: boolean; repair?: string; readonlyUrl?: string } = {}) {
+async function askAs(auth: string, question: string, answer: string, opts: { execute?: boolean; repair?: string; readonly?: string } = {}) {
   const m = model(answer, opts.repair)
-  const res = await ask({ question, execute: opts.execute ?? false }, { ...vars(opts.readonlyUrl), DASHSCOPE_BASE_URL: m.DASHSCOPE_BASE_URL }, bearer(auth))
+  const res = await ask({ question, execute: opts.execute ?? false }, { ...vars(opts.readonly), DASHSCOPE_BASE_URL: m.DASHSCOPE_BASE_URL }, bearer(auth))
   expect(res.status, await peekError(res)).toBe(200)
   const events = await readEvents(res.body!)
   const record = await fakeRecord(m.tag)
@@ -214,7 +214,7 @@ describe('Postgres enforces the role: grants and row-level security apply to the
 })
 
 describe('behind PgBouncer in transaction mode (one server session shared by every client)', () => {
-  const pooled = () => urls().rolesReadonlyPooled!
+  const pooled = () => 'rolesReadonlyPooled'
   const session = () =>
     withDb(
       readConfig({ ...env, ...dbEnv('rolesReadonlyPooled') }).database,
@@ -229,17 +229,17 @@ describe('behind PgBouncer in transaction mode (one server session shared by eve
     const before = await session()
     const sql = fence('SELECT tenant, customer FROM orders ORDER BY id')
     for (const tenant of ['alpha', 'beta']) {
-      const { events } = await askAs(await token('analyst', { tenant }), '订单', sql, { execute: true, readonlyUrl: pooled() })
+      const { events } = await askAs(await token('analyst', { tenant }), '订单', sql, { execute: true, readonly: pooled() })
       expect(of(events, 'rows')[0]!.data.rows.every((r: string[]) => r[0] === tenant)).toBe(true)
     }
     // A failed check under a role must not leave it behind either.
-    await askAs(await token('sales_rep', { tenant: 'alpha' }), '员工', fence('SELECT salary FROM employees'), { execute: true, readonlyUrl: pooled() })
+    await askAs(await token('sales_rep', { tenant: 'alpha' }), '员工', fence('SELECT salary FROM employees'), { execute: true, readonly: pooled() })
     const after = await session()
     // The same server session, itself again: no role, claims read '' (not NULL) — the policy's
     // nullif form then matches no row instead of failing.
     expect(after).toEqual({ pid: before.pid, who: 'roles_ro', role: 'none', claims: '', orders: 0 })
     // The service's own caller on that session: orders are filtered for the login too.
-    const { events } = await askAs('service-key', '订单', sql, { execute: true, readonlyUrl: pooled() })
+    const { events } = await askAs('service-key', '订单', sql, { execute: true, readonly: pooled() })
     expect(of(events, 'result')[0]!.data).toMatchObject({ ok: true, row_count: 0 })
   })
 

@@ -1,6 +1,6 @@
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SqlRunResponseSchema } from '../src/openapi/event-schemas'
-import { call, dbEnv } from './support/app'
+import { call, dbEnv, type Overrides } from './support/app'
 
 // POST /v1/sql: SQL the caller gives, through the guard of the model's SQL (the MCP run_sql tool).
 /** Every 200 of the route, as the OpenAPI document describes it (strictly: no field undocumented). */
@@ -10,7 +10,7 @@ async function documented(res: Response): Promise<unknown> {
   return body
 }
 
-const post = (body: unknown, overrides: Record<string, string | undefined> = {}, headers: Record<string, string> = {}) =>
+const post = (body: unknown, overrides: Overrides = {}, headers: Record<string, string> = {}) =>
   call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, overrides)
 const EXEC = () => ({ ...dbEnv('guardReadonly'), SQL_EXECUTE: 'true' })
 
@@ -53,7 +53,7 @@ describe('POST /v1/sql', () => {
 
   it('is 503 database_not_configured without a database, and 502 database_unreachable when it cannot be reached', async () => {
     expect(((await (await post({ sql: 'SELECT 1' }, { DATABASE_URL: undefined })).json()) as { error: { code: string } }).error.code).toBe('database_not_configured')
-    const dead = await post({ sql: 'SELECT 1' }, { ...dbEnv('guardReadonly'), DATABASE_URL: inject('databases').deadUrl })
+    const dead = await post({ sql: 'SELECT 1' }, dbEnv('dead'))
     expect(dead.status).toBe(502)
     expect(((await dead.json()) as { error: { code: string } }).error.code).toBe('database_unreachable')
   })

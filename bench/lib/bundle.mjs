@@ -1,15 +1,22 @@
 // Bundles a TypeScript module of src/ for Node with esbuild, so benchmarks drive the real code.
+// Modules are swapped as the default deployable build swaps them (wrangler.toml `[alias]`: the
+// Hyperdrive way's node-postgres is left out), so what runs here is what the default build runs.
 import { build } from 'esbuild'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { parse } from 'smol-toml'
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..')
 
 export async function importSource(entry) {
   const dir = mkdtempSync(join(tmpdir(), 'txt2sql-bench-'))
+  const aliases = parse(readFileSync(join(root, 'wrangler.toml'), 'utf8')).alias ?? {}
+  const alias = Object.fromEntries(Object.entries(aliases).map(([name, target]) => [name, resolve(root, target)]))
   try {
     const outfile = join(dir, 'bundle.mjs')
-    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], outfile, logLevel: 'error' })
+    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], alias, outfile, logLevel: 'error' })
     return await import(pathToFileURL(outfile).href)
   } finally {
     // Once imported the module lives in memory: nothing of it stays behind in /tmp.

@@ -1,15 +1,16 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { Client, neonConfig } from '@neondatabase/serverless'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import type { DatabaseConfig } from '../../src/config'
 import { withDb } from '../../src/db/connect'
 import { checkAndRun } from '../../src/db/guarded-sql'
+import { HOSTILE } from '../fixtures/hostile-sql'
 // @ts-expect-error plain ESM JavaScript tool
 import { startPgliteServer } from '../../tools/pglite-server/server.mjs'
 // @ts-expect-error plain ESM JavaScript tool
@@ -17,8 +18,8 @@ import { startWsRelay } from '../../tools/ws-relay/relay.mjs'
 // @ts-expect-error plain ESM JavaScript script
 import { startDemoDatabase } from '../../scripts/demo-database.mjs'
 
-type Stats = { serving: boolean; waiting: number; served: number; refused: number; resetFailures: number }
-type Demo = { url: string; port: number; stats: () => Stats; close: () => Promise<void> }
+type Stats = { serving: boolean; waiting: number; served: number; refused: number; resetFailures: number; restarts: number }
+type Demo = { url: string; readOnlyUrl: string; port: number; pid: () => number; stats: () => Stats; close: () => Promise<void> }
 type Relay = { proxy: string; close: () => Promise<void> }
 
 neonConfig.webSocketConstructor = WebSocket
@@ -26,11 +27,13 @@ let relay: Relay
 // One demo database for the file, on disk so its size can be measured (loading it takes ~30 s here).
 let demo: Demo
 let dir: string
+/** How long one statement may run on this file's demo database before it is ended. */
+const STATEMENT_LIMIT_MS = 2000
 
 beforeAll(async () => {
   relay = await startWsRelay({ port: 0 })
   dir = mkdtempSync(join(tmpdir(), 'txt2sql-demo-db-'))
-  demo = await startDemoDatabase({ dataDir: dir })
+  demo = await startDemoDatabase({ dataDir: dir, statementTimeoutMs: STATEMENT_LIMIT_MS })
 }, 120_000)
 afterAll(async () => {
   await demo?.close()
@@ -51,6 +54,7 @@ async function session(url: string): Promise<Client> {
 }
 
 const dbConfig = (url: string): DatabaseConfig => ({
+  driver: 'neon',
   url,
   schemas: ['public'],
   wsProxy: relay.proxy,
@@ -157,7 +161,131 @@ describe('the embedded demo database gives every connection a clean session of i
     expect(together.map((r) => r.check.ok)).toEqual([true, true, true, true, true, true])
     expect((await check(demo.url, 'SELECT nme FROM stations')).check).toMatchObject({ ok: false, pg_code: '42703' })
     expect((await check(demo.url, GOOD)).check).toMatchObject({ ok: true })
-    expect(demo.stats()).toMatchObject({ serving: false, waiting: 0, resetFailures: 0 })
+    // The last session's reset follows its client's end: wait for it.
+    await expect.poll(() => demo.stats()).toMatchObject({ serving: false, waiting: 0, resetFailures: 0 })
+  })
+})
+
+describe('the demo database runs model SQL as a read-only login role, held to docs/SECURITY.md', () => {
+  const RUN = { ...CHECK, execute: true, executeTimeoutMs: 500 }
+  const run = (sql: string) => withDb(dbConfig(demo.readOnlyUrl), (db) => checkAndRun(db, sql, RUN), 120_000)
+  /** One statement in a session of its own, as the superuser. */
+  const asOwner = async (sql: string) => {
+    const client = await session(demo.url)
+    try {
+      return (await client.query(sql)).rows
+    } finally {
+      await client.end()
+    }
+  }
+
+  beforeAll(async () => {
+    // What the hostile statements aim at (test/fixtures/db/guard.sql): a canary, a sequence, a
+    // private schema the role may read, functions that write. The role itself is the demo's own.
+    const guard = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'db', 'guard.sql'), 'utf8').replace(/^CREATE ROLE txt2sql_ro[^;]*;$/m, '')
+    await asOwner(guard)
+  }, 60_000)
+
+  it('logs in as txt2sql_ro: no superuser, no server-file role, SELECT on the business tables only, read-only, with a statement timeout', async () => {
+    const client = await session(demo.readOnlyUrl)
+    const { rows } = await client.query(
+      `SELECT session_user, current_user, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolbypassrls,
+              pg_has_role(current_user, 'pg_read_server_files', 'USAGE') OR pg_has_role(current_user, 'pg_write_server_files', 'USAGE')
+                OR pg_has_role(current_user, 'pg_execute_server_program', 'USAGE') AS server_files,
+              has_table_privilege('public.stations', 'SELECT') AS reads_stations,
+              has_table_privilege('public.stations', 'INSERT,UPDATE,DELETE,TRUNCATE') AS writes_stations,
+              has_schema_privilege('public', 'CREATE') AS creates_in_public,
+              has_database_privilege(current_database(), 'TEMPORARY') AS makes_temp_objects,
+              current_setting('default_transaction_read_only') AS read_only,
+              current_setting('statement_timeout') AS statement_timeout
+         FROM pg_roles r WHERE r.rolname = current_user`,
+    )
+    await client.end()
+    expect(rows).toEqual([{
+      session_user: 'txt2sql_ro', current_user: 'txt2sql_ro', rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolbypassrls: false,
+      server_files: false, reads_stations: true, writes_stations: false, creates_in_public: false, makes_temp_objects: false,
+      read_only: 'on', statement_timeout: `${STATEMENT_LIMIT_MS / 1000}s`,
+    }])
+  })
+
+  it('runs the checked SQL as that role: the rows come back', async () => {
+    const result = await run('SELECT name FROM stations ORDER BY id LIMIT 3')
+    expect(result.check).toMatchObject({ ok: true })
+    expect(result.run).toMatchObject({ ok: true, columns: [{ name: 'name', type: 'character varying' }], rows: [[expect.any(String)], [expect.any(String)], [expect.any(String)]] })
+  })
+
+  describe('hostile SQL run as the role changes nothing and outlives nothing', () => {
+    afterEach(async () => {
+      expect(await asOwner('SELECT id, note FROM canary ORDER BY id')).toEqual([{ id: 1, note: 'untouched' }, { id: 2, note: 'untouched' }])
+      expect(await asOwner("SELECT to_regclass('public.stolen') IS NULL AS gone")).toEqual([{ gone: true }])
+      expect(await asOwner('SELECT last_value, is_called FROM ticket_seq')).toEqual([{ last_value: '1', is_called: false }])
+      expect(await asOwner("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toEqual([{ n: 0 }])
+      expect(await asOwner("SELECT count(*)::int AS n FROM stations")).toEqual([{ n: expect.any(Number) }])
+    })
+    for (const h of HOSTILE) {
+      it(`${h.name}: ${h.sql.replace(/\s+/g, ' ').slice(0, 60)}`, async () => {
+        const { check, run: ran } = await run(h.sql)
+        if (h.stage === 'check') expect(check.ok).toBe(false)
+        // Nothing ran to completion, whatever stopped it.
+        expect(ran?.ok ?? false).toBe(false)
+        const error = check.ok ? (ran as { error: string }).error : check.error
+        expect(error.length).toBeGreaterThan(0)
+        if (h.error) expect(error).toMatch(h.error)
+      }, 30_000)
+    }
+  })
+
+  it('cannot become the superuser again from inside a query, even where the plan guard would not stop it', async () => {
+    const client = await session(demo.readOnlyUrl)
+    await expect(client.query("SELECT set_config('session_authorization', 'postgres', false)")).rejects.toMatchObject({ code: '42501' })
+    expect((await client.query('SELECT session_user, current_user')).rows).toEqual([{ session_user: 'txt2sql_ro', current_user: 'txt2sql_ro' }])
+    await expect(client.query('INSERT INTO canary VALUES (9, $1)', ['written'])).rejects.toMatchObject({ message: expect.stringMatching(/read-only transaction|permission denied/) })
+    await client.end()
+  })
+
+  it('each connection runs as the role it logs in as, whatever the connection before it was', async () => {
+    const who = async (url: string) => {
+      const client = await session(url)
+      const { rows } = await client.query("SELECT session_user, current_setting('default_transaction_read_only') AS read_only")
+      await client.end()
+      return rows[0]
+    }
+    expect(await who(demo.readOnlyUrl)).toEqual({ session_user: 'txt2sql_ro', read_only: 'on' })
+    expect(await who(demo.url)).toEqual({ session_user: 'postgres', read_only: 'off' })
+    expect(await who(demo.readOnlyUrl)).toEqual({ session_user: 'txt2sql_ro', read_only: 'on' })
+  })
+
+  it('refuses a role that does not exist, or may not log in, as Postgres does (28000)', async () => {
+    await asOwner('DROP ROLE IF EXISTS no_login; CREATE ROLE no_login NOLOGIN')
+    await expect(session(demo.url.replace('postgres:postgres@', 'nobody:x@'))).rejects.toMatchObject({ code: '28000', message: 'role "nobody" does not exist' })
+    await expect(session(demo.url.replace('postgres:postgres@', 'no_login:x@'))).rejects.toMatchObject({ code: '28000', message: 'role "no_login" is not permitted to log in' })
+    expect((await check(demo.url, GOOD)).check).toMatchObject({ ok: true })
+  })
+})
+
+describe('the demo database ends a statement that runs too long, as statement_timeout would', () => {
+  it('fails it with 57014 after the limit, reopens, and serves the next connection with the data intact', async () => {
+    const restarts = demo.stats().restarts
+    const client = await session(demo.readOnlyUrl)
+    // Hours of work if nothing ended it.
+    await expect(client.query('SELECT count(*) FROM generate_series(1, 1000000000000)')).rejects.toMatchObject({ code: '57014' })
+    expect(demo.stats().restarts).toBe(restarts + 1)
+    const next = await session(demo.readOnlyUrl)
+    expect((await next.query("SELECT name FROM stations WHERE name LIKE '%沈塘桥%'")).rows).toEqual([{ name: '沈塘桥' }])
+    await next.end()
+    await expect.poll(() => demo.stats()).toMatchObject({ serving: false, waiting: 0 })
+  })
+
+  it('a connection waiting behind the runaway one keeps its place and is served after it', async () => {
+    const runaway = await session(demo.readOnlyUrl)
+    const failed = runaway.query('SELECT count(*) FROM generate_series(1, 1000000000000)').catch((err: { code?: string }) => err.code)
+    const waiting = session(demo.readOnlyUrl)
+    await expect.poll(() => demo.stats().waiting).toBe(1)
+    expect(await failed).toBe('57014')
+    const client = await waiting
+    expect((await client.query('SELECT count(*)::int AS n FROM lines')).rows).toEqual([{ n: expect.any(Number) }])
+    await client.end()
+    // The runaway's connection was ended by the server (FATAL 57014): nothing to end on its side.
   })
 })
 
@@ -167,16 +295,18 @@ describe('the demo database under many concurrent checks', () => {
   it('200 checks at once all pass, and neither the data directory nor the process grows without bound', async () => {
     // Warm up first, so what is measured is growth, not first use.
     for (let i = 0; i < 5; i++) await check(demo.url, GOOD)
-    const before = { dir: dirBytes(), rss: process.memoryUsage().rss }
+    // PGlite runs in a process of its own (tools/pglite-server/pglite-process.mjs): its memory is what may grow.
+    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${demo.pid()}/status`, 'utf8'))?.[1]) * 1024
+    const before = { dir: dirBytes(), rss: rss() }
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => check(demo.url, i % 2 ? GOOD : 'SELECT l.name, count(*) FROM station_lines sl JOIN lines l ON l.id = sl.line_id GROUP BY l.name')))
     expect(results.filter((r) => r.check.ok).length).toBe(200)
-    const after = { dir: dirBytes(), rss: process.memoryUsage().rss }
+    const after = { dir: dirBytes(), rss: rss() }
     // Read-only checks write nothing but WAL for hint bits and the like; the earlier shared-session
     // server grew to gigabytes under 1,000.
     expect(after.dir - before.dir).toBeLessThan(32 * 1024 * 1024)
     expect(after.rss - before.rss).toBeLessThan(256 * 1024 * 1024)
-    expect(demo.stats()).toMatchObject({ serving: false, waiting: 0, served: expect.any(Number), resetFailures: 0 })
-    console.log(`[demo-db] 200 concurrent checks: data dir ${(before.dir / 1048576).toFixed(1)} → ${(after.dir / 1048576).toFixed(1)} MiB, test process RSS ${(before.rss / 1048576).toFixed(0)} → ${(after.rss / 1048576).toFixed(0)} MiB`)
+    await expect.poll(() => demo.stats()).toMatchObject({ serving: false, waiting: 0, served: expect.any(Number), resetFailures: 0 })
+    console.log(`[demo-db] 200 concurrent checks: data dir ${(before.dir / 1048576).toFixed(1)} → ${(after.dir / 1048576).toFixed(1)} MiB, PGlite process RSS ${(before.rss / 1048576).toFixed(0)} → ${(after.rss / 1048576).toFixed(0)} MiB`)
   })
 })
 
@@ -214,6 +344,7 @@ describe('the PGlite server keeps serving when a client or PGlite misbehaves', (
   it('a query that throws inside PGlite ends only its own connection; the next client is served', async () => {
     let throwOnce = true
     const flaky = {
+      query: (sql: string, params?: unknown[]) => pglite.query(sql, params),
       execProtocolRawStream: (message: Uint8Array, options: { onRawData: (d: Uint8Array) => void }) => {
         if (throwOnce && Buffer.from(message).includes('boom')) {
           throwOnce = false

@@ -3,9 +3,9 @@ import { join } from 'node:path'
 import { parse } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript script, no type declarations
-import { overridesFrom, settingNames } from '../../scripts/dev-settings.mjs'
+import { overridesFrom, settingNames } from '../../scripts/dev/settings.mjs'
+import { HYPERDRIVE_BINDINGS } from '../../src/database-bindings'
 import { SECRET_NAMES } from '../../src/secret-names'
-import { readEvents } from '../support/streams'
 import { startDevServer, type DevServer } from './dev-server'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -26,7 +26,7 @@ function namesReadBySource(): Set<string> {
   return found
 }
 
-/** wrangler.toml's bindings (KV, rate limiters, Durable Objects, static assets): not settings. */
+/** wrangler.toml's bindings (KV, rate limiters, Durable Objects, static assets) and the Hyperdrive ones a derived configuration adds: not settings. */
 function bindingNames(): string[] {
   const config = parse(readFileSync(join(root, 'wrangler.toml'), 'utf8')) as {
     assets?: { binding?: string }
@@ -34,7 +34,7 @@ function bindingNames(): string[] {
     ratelimits?: { name: string }[]
     durable_objects?: { bindings?: { name: string }[] }
   }
-  return [...(config.assets?.binding ? [config.assets.binding] : []), ...(config.kv_namespaces ?? []).map((b) => b.binding), ...(config.ratelimits ?? []).map((b) => b.name), ...(config.durable_objects?.bindings ?? []).map((b) => b.name)]
+  return [...(config.assets?.binding ? [config.assets.binding] : []), ...(config.kv_namespaces ?? []).map((b) => b.binding), ...(config.ratelimits ?? []).map((b) => b.name), ...(config.durable_objects?.bindings ?? []).map((b) => b.name), ...HYPERDRIVE_BINDINGS]
 }
 
 describe('every setting can be overridden from the environment by npm start', () => {
@@ -58,22 +58,28 @@ describe('every setting can be overridden from the environment by npm start', ()
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
     expect(names.filter((n) => !readme.includes(`\`${n}\``))).toEqual([])
   })
+
+  it('documents the Hyperdrive bindings the worker reads in the README', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    expect(HYPERDRIVE_BINDINGS.filter((n) => !readme.includes(`\`${n}\``))).toEqual([])
+  })
 })
 
 describe('npm start with settings from the environment', () => {
   let server: DevServer
   beforeAll(async () => {
-    server = await startDevServer({ DASHSCOPE_API_KEY: undefined, DASHSCOPE_BASE_URL: undefined, API_KEYS: undefined, DATABASE_URL: undefined, NEON_WS_PROXY: undefined, SQL_EXECUTE: 'true', MAX_QUESTION_CHARS: '12' })
+    server = await startDevServer({ DASHSCOPE_API_KEY: undefined, DASHSCOPE_BASE_URL: undefined, API_KEYS: undefined, DATABASE_URL: undefined, NEON_WS_PROXY: undefined, SQL_EXECUTE: 'false', MAX_QUESTION_CHARS: '12' })
   }, 90_000)
   afterAll(async () => {
     await server?.stop()
   })
 
-  it('runs the SQL when SQL_EXECUTE=true is in the environment', async () => {
+  it('an explicit SQL_EXECUTE=false wins over the demo database\'s default of runs on', async () => {
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toMatchObject({ ok: true, execute: false })
     const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥地铁站的信息', execute: true }) })
-    expect(res.status).toBe(200)
-    const events = await readEvents(res.body!)
-    expect(events.map((e) => e.event)).toContain('result')
+    expect(res.status).toBe(403)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('execute_not_allowed')
+    expect(server.output()).toContain('runs are off: SQL_EXECUTE')
   })
 
   it('limits questions to MAX_QUESTION_CHARS from the environment', async () => {

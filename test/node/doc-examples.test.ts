@@ -39,7 +39,6 @@ const ADMIN_TOKEN = `doc-admin-${process.pid}`
 const SKIPPED: { doc: string; command: string; reason: string }[] = [
   { doc: 'README.md', command: 'npm ci && npm start', reason: 'installs and starts the service: these examples run against one started the same way' },
   { doc: 'README.md', command: 'npm ci && npm test', reason: 'runs every test, this one included' },
-  { doc: 'README.md', command: 'npx txt2sql-edge ask --execute', reason: 'runs need SQL_EXECUTE=true and a read-only role; the demo database has no roles and refuses every run (test/node/cli.test.ts runs --execute on a real Postgres)' },
   { doc: 'README.md', command: 'PORT=9000 ', reason: 'starts a second service pointed at a DashScope on 127.0.0.1:9999 that is not there (test/node/dev-settings.test.ts covers the overrides)' },
   { doc: 'README.md', command: 'DASHSCOPE_API_KEY=sk-… DATABASE_URL=postgres://… npm start', reason: 'needs a real DashScope key and a database of your own' },
   { doc: 'README.md', command: 'DATABASE_URL=postgres://… DASHSCOPE_API_KEY=sk-… npm run eval:live', reason: 'needs a real DashScope key (test/node/eval-live.test.ts runs eval:live against npm start)' },

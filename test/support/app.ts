@@ -6,6 +6,7 @@ import { demoSnapshot } from '../../src/demo/metro-snapshot'
 import { GLOSSARY_KEY } from '../../src/schema/glossary'
 import { OVERLAY_KEY } from '../../src/schema/overlay'
 import { LAST_REFRESH_KEY } from '../../src/schema/refresh'
+import { testHyperdriveBinding } from '../setup/test-hyperdrives'
 
 export const TEST_KEY = 'test-key'
 
@@ -15,13 +16,16 @@ export function fakeUrl(options?: string): string {
   return options ? `${base}/s/${options}` : base
 }
 
+/** Settings (strings) and bindings (a Hyperdrive binding on that way) laid over the test bindings. */
+export type Overrides = Record<string, unknown>
+
 /** Calls the real app in workerd with the test bindings plus overrides (real local KV). */
-export function call(path: string, init: RequestInit = {}, overrides: Record<string, string | undefined> = {}): Promise<Response> {
+export function call(path: string, init: RequestInit = {}, overrides: Overrides = {}): Promise<Response> {
   const bindings = { ...env, DASHSCOPE_API_KEY: TEST_KEY, DASHSCOPE_BASE_URL: fakeUrl(), ...overrides }
   return Promise.resolve(app.request(`http://edge.test${path}`, init, bindings))
 }
 
-export function ask(body: unknown, overrides: Record<string, string | undefined> = {}, headers: Record<string, string> = {}) {
+export function ask(body: unknown, overrides: Overrides = {}, headers: Record<string, string> = {}) {
   return call(
     '/v1/ask',
     { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) },
@@ -41,12 +45,31 @@ export async function clearSnapshot(): Promise<void> {
   await env.SCHEMA_KV.delete(LAST_REFRESH_KEY)
 }
 
-/** Bindings that point the worker at one of the test databases (see test/setup/databases.ts). */
-export function dbEnv(name: string, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * The way this test project reaches the databases (vitest.config.ts): the Neon driver through the
+ * local WebSocket relay, or node-postgres through real (Miniflare) Hyperdrive bindings.
+ */
+export const databaseWay = (): 'neon' | 'hyperdrive' => inject('databaseWay') ?? 'neon'
+
+/** Bindings that point the worker at one of the test databases (see test/setup/databases.ts), the project's way. */
+export function dbEnv(name: string, extra: Record<string, string> = {}): Overrides {
   const { urls, wsProxy } = inject('databases')
   const url = urls[name]
   if (!url) throw new Error(`no test database ${name}`)
+  if (databaseWay() === 'hyperdrive') return { HYPERDRIVE: testHyperdrive(name), ...extra }
   return { DATABASE_URL: url, NEON_WS_PROXY: wsProxy, ...extra }
+}
+
+/** As dbEnv(name), with the read-only role's connection (DATABASE_URL_READONLY, HYPERDRIVE_READONLY) to `readonlyName`. */
+export function dbEnvWithReadonly(name: string, readonlyName: string, extra: Record<string, string> = {}): Overrides {
+  if (databaseWay() === 'hyperdrive') return { ...dbEnv(name, extra), HYPERDRIVE_READONLY: testHyperdrive(readonlyName) }
+  return { ...dbEnv(name, extra), DATABASE_URL_READONLY: inject('databases').urls[readonlyName] }
+}
+
+function testHyperdrive(name: string): Hyperdrive {
+  const binding = (env as unknown as Record<string, Hyperdrive | undefined>)[testHyperdriveBinding(name)]
+  if (!binding) throw new Error(`no Hyperdrive binding for test database ${name}`)
+  return binding
 }
 
 export async function fakeRecord(tag: string): Promise<{ seen: boolean; closed_early: boolean; completed: boolean; events_sent: number; body: any }> {

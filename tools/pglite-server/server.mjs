@@ -5,6 +5,14 @@
 // idle while others wait — its session is reset (pending COPY and extended-protocol state ended,
 // open transaction rolled back, DISCARD ALL) before the next one starts.
 //
+// The session runs as the role the client logs in as (the startup message's `user`): PGlite's one
+// session belongs to its bootstrap superuser and ignores that name, so each turn begins with
+// SET SESSION AUTHORIZATION to the role, after the role's own settings (ALTER ROLE … SET) are
+// applied as a login would. Passwords are not checked: anyone on this machine may log in as the
+// superuser. The role bounds what its sessions may do (the worker's checks and runs), not who
+// connects. PGlite's DISCARD ALL does not give the session back to the superuser, hence the
+// explicit switch at every turn.
+//
 // Why not @electric-sql/pglite-socket: it interleaves every connection's messages in the one
 // session (a named statement, SET or open transaction of one client is seen by the next; checks
 // failed with 42P05 "prepared statement already exists"), has no hook to reset between clients,
@@ -17,6 +25,7 @@ const GSSENC_REQUEST = 80877104
 const CANCEL_REQUEST = 80877102
 const PROTOCOL_3 = 196608
 const TERMINATE = 0x58
+const UNDEFINED_ROLE = '28000'
 // Postgres refuses messages above 1 GB; a demo needs far less, and the buffer is held in memory.
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -27,7 +36,8 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 const RESET = Buffer.concat([typed('f', cstring('the client went away')), typed('S'), typed('Q', cstring('ROLLBACK')), typed('Q', cstring('DISCARD ALL'))])
 
 /**
- * @param {{ db: { execProtocolRawStream: (m: Uint8Array, o: { onRawData: (d: Uint8Array) => void }) => Promise<void> },
+ * @param {{ db: { execProtocolRawStream: (m: Uint8Array, o: { onRawData: (d: Uint8Array) => void }) => Promise<void>,
+ *     query: (sql: string, params?: unknown[]) => Promise<{ rows: any[] }> },
  *   host?: string, port?: number, maxWaiting?: number, idleMs?: number, log?: (line: string) => void }} options
  *   maxWaiting: connections that may wait for their turn (more are refused with SQLSTATE 53300);
  *   idleMs: how long the served connection may sit idle while others wait (then 57P05)
@@ -44,6 +54,8 @@ export async function startPgliteServer(options) {
   /** @type {Promise<void>} */
   let turn = Promise.resolve()
   let closing = false
+  /** @type {string | undefined} PGlite's bootstrap superuser, whose session PGlite's is */
+  let superuser
   const counts = { served: 0, refused: 0, resetFailures: 0 }
 
   const server = createServer((socket) => {
@@ -77,6 +89,12 @@ export async function startPgliteServer(options) {
   /** One client's whole session, then the reset. Never throws: the next client must get its turn. */
   async function serve(conn) {
     try {
+      const startup = await conn.next(idleMs, () => waiting.length > 0)
+      if (!startup || startup === 'idle') return
+      superuser ??= (await db.query('SELECT rolname FROM pg_roles WHERE oid = 10')).rows[0].rolname
+      const refusal = await logIn(db, startupUser(startup), superuser)
+      if (refusal) return conn.fail(...refusal)
+      await db.execProtocolRawStream(startup, { onRawData: (data) => conn.write(data) })
       for (;;) {
         const message = await conn.next(idleMs, () => waiting.length > 0)
         if (message === 'idle') {
@@ -87,6 +105,8 @@ export async function startPgliteServer(options) {
         await db.execProtocolRawStream(message, { onRawData: (data) => conn.write(data) })
       }
     } catch (err) {
+      // A SQLSTATE of our own making (the thread's statement timeout) goes to the client as is.
+      if (/^[0-9A-Z]{5}$/.test(err?.code ?? '')) return conn.fail(err.code, err.message)
       log(`[demo-db] a query failed inside PGlite: ${err?.message ?? err}`)
       conn.fail('XX000', `the demo database failed: ${err?.message ?? err}`)
     } finally {
@@ -115,6 +135,43 @@ export async function startPgliteServer(options) {
       await closed
     },
   }
+}
+
+/**
+ * Makes the session that of `user`, as a Postgres login would: the role must exist and may log in;
+ * its settings (ALTER ROLE … SET, per database or not) apply; then SET SESSION AUTHORIZATION.
+ * @returns {Promise<[string, string] | null>} a refusal (SQLSTATE, message), or null
+ */
+async function logIn(db, user, superuser) {
+  if (!user) return [UNDEFINED_ROLE, 'no PostgreSQL user name specified in startup packet']
+  await db.query(`SET SESSION AUTHORIZATION ${quoteIdent(superuser)}`)
+  const { rows: [role] } = await db.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [user])
+  if (!role) return [UNDEFINED_ROLE, `role "${user}" does not exist`]
+  if (!role.rolcanlogin) return [UNDEFINED_ROLE, `role "${user}" is not permitted to log in`]
+  // Database-wide, then the role's, then the role's in this database: the later one wins.
+  const { rows: settings } = await db.query(
+    `SELECT split_part(c.s, '=', 1) AS name, substr(c.s, strpos(c.s, '=') + 1) AS value
+       FROM pg_db_role_setting d CROSS JOIN LATERAL unnest(d.setconfig) WITH ORDINALITY AS c(s, n)
+      WHERE (d.setrole = 0 OR d.setrole = (SELECT oid FROM pg_roles WHERE rolname = $1))
+        AND (d.setdatabase = 0 OR d.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))
+        AND NOT (d.setrole = 0 AND d.setdatabase = 0)
+      ORDER BY (d.setrole <> 0)::int + 2 * (d.setrole <> 0 AND d.setdatabase <> 0)::int, c.n`,
+    [user],
+  )
+  for (const { name, value } of settings) await db.query('SELECT set_config($1, $2, false)', [name, value])
+  await db.query(`SET SESSION AUTHORIZATION ${quoteIdent(user)}`)
+  return null
+}
+
+/** The `user` parameter of a StartupMessage (int32 length, int32 protocol, then name/value pairs). */
+function startupUser(message) {
+  const fields = message.subarray(8).toString('utf8').split('\0')
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'user') return fields[i + 1]
+  return ''
+}
+
+function quoteIdent(name) {
+  return `"${String(name).replace(/"/g, '""')}"`
 }
 
 /** A client socket cut into protocol messages: untyped during startup, then type byte + length. */

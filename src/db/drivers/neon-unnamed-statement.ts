@@ -17,14 +17,21 @@ type DriverQueryClass = new (config: {
 // next request's Parse fails with 42P05 "already exists". So: the driver's own Query, told that it
 // needs preparing. With no name it is Parse/Bind/Describe/Execute/Sync on the unnamed statement,
 // which Postgres drops at the next Parse: nothing is left in the session.
-const Base = (Client as unknown as { Query?: DriverQueryClass }).Query
-if (typeof Base !== 'function' || typeof Base.prototype.requiresPreparation !== 'function') {
-  throw new Error('@neondatabase/serverless no longer exposes Client.Query: src/db/unnamed-statement.ts needs another way to the extended protocol')
-}
-class UnnamedStatement extends Base {
-  override requiresPreparation(): boolean {
-    return true
+// Made on first use, not at load: a Hyperdrive build replaces the Neon driver with a module that
+// has no Query (src/db/drivers/not-in-this-build.ts), and its Worker must still start.
+let UnnamedStatement: DriverQueryClass | undefined
+function unnamedStatementClass(): DriverQueryClass {
+  if (UnnamedStatement) return UnnamedStatement
+  const Base = (Client as unknown as { Query?: DriverQueryClass }).Query
+  if (typeof Base !== 'function' || typeof Base.prototype.requiresPreparation !== 'function') {
+    throw new Error('@neondatabase/serverless no longer exposes Client.Query: src/db/drivers/neon-unnamed-statement.ts needs another way to the extended protocol')
   }
+  UnnamedStatement = class extends Base {
+    override requiresPreparation(): boolean {
+      return true
+    }
+  }
+  return UnnamedStatement
 }
 
 /**
@@ -34,8 +41,9 @@ class UnnamedStatement extends Base {
  * (SQLSTATE `code`, `position`) are passed on as they are.
  */
 export function queryUnnamed(client: Client, text: string, types?: CustomTypesConfig): Promise<{ rows: unknown[][]; fields: FieldDef[] }> {
+  const Statement = unnamedStatementClass()
   return new Promise((resolve, reject) => {
-    const query = new UnnamedStatement({
+    const query = new Statement({
       text,
       rowMode: 'array',
       ...(types ? { types } : {}),
