@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import { cors } from 'hono/cors'
 import type { AppEnv } from './app-env'
@@ -12,6 +13,8 @@ import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
 import { LEGACY_PATH, legacyErrorFormat, legacyRoutes } from './routes/legacy'
+import { mcpRoutes } from './routes/mcp'
+import { sqlRoutes } from './routes/sql'
 
 export const app = new Hono<AppEnv>()
 
@@ -40,8 +43,9 @@ app.use(
       return allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null
     },
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['authorization', 'content-type'],
-    exposeHeaders: ['x-request-id', 'retry-after'],
+    // The mcp-* headers: MCP clients in a browser (the MCP Inspector) on an allowed origin.
+    allowHeaders: ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'],
+    exposeHeaders: ['x-request-id', 'retry-after', 'mcp-session-id'],
     maxAge: 600,
   }),
 )
@@ -54,6 +58,9 @@ app.route('/', adminExampleRoutes)
 app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
 app.route('/', feedbackRoutes)
+app.route('/', sqlRoutes)
+// The MCP tools call the routes above in process, through the whole app (middleware included).
+app.route('/', mcpRoutes(async (request, c) => app.fetch(request, c.env, executionCtxOf(c))))
 
 // Hono answers an unmatched method with its not-found handler: a path some route serves with
 // another method is a 405 naming those methods (asked of the router, so no list to keep), anything
@@ -73,6 +80,15 @@ app.onError((thrown, c) => {
   res.headers.set('x-request-id', c.var.requestId ?? '')
   return res
 })
+
+/** The runtime's context, or none (`app.request` in tests): the inner request then runs without one. */
+function executionCtxOf(c: Context<AppEnv>): Context<AppEnv>['executionCtx'] | undefined {
+  try {
+    return c.executionCtx
+  } catch {
+    return undefined
+  }
+}
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'] as const
 

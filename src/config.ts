@@ -36,6 +36,10 @@ export type Config = {
   unanswerableMinScore: number
   database: DatabaseConfig
   feedbackTtlSeconds: number
+  /** Rows of a result shown to the model that explains it (`summarize`); never the whole result. */
+  summarySampleRows: number
+  /** Rows an MCP tool returns to an assistant. */
+  mcpMaxRows: number
   sql: SqlConfig
   limits: LimitsConfig
 }
@@ -166,6 +170,8 @@ export function readConfig(env: Bindings): Config {
       examplesTable: qualifiedName(nonEmpty(env.EXAMPLES_TABLE) ?? 'txt2sql_examples', 'EXAMPLES_TABLE'),
     },
     feedbackTtlSeconds: int(env.FEEDBACK_TTL_SECONDS, 86_400, 'FEEDBACK_TTL_SECONDS'),
+    summarySampleRows: positive(env.SUMMARY_SAMPLE_ROWS, 20, 'SUMMARY_SAMPLE_ROWS'),
+    mcpMaxRows: positive(env.MCP_MAX_ROWS, 50, 'MCP_MAX_ROWS'),
     sql: {
       check: env.SQL_CHECK === undefined || env.SQL_CHECK.trim() === '' ? true : flag(env.SQL_CHECK),
       allowExecute: flag(env.SQL_EXECUTE),

@@ -207,7 +207,8 @@ async function ask(text, turn = null) {
   let outcome = 'done'
   view.state('streaming', t.streaming)
   try {
-    await askStream({ question: text, ...(history.length ? { history } : {}), ...(execute ? { execute: true } : {}) }, {
+    // With the rows, the answer in words (one more call on the service): shown above the table.
+    await askStream({ question: text, ...(history.length ? { history } : {}), ...(execute ? { execute: true, summarize: true } : {}) }, {
       signal: controller.signal,
       onEvent: (event, data) => {
         switch (event) {
@@ -247,6 +248,9 @@ async function ask(text, turn = null) {
             // A result that only says why nothing ran (check refused, no SQL, cannot answer…) adds
             // nothing to what the answer above already shows.
             if (data.ok || data.code === 'query_failed' || data.code === 'execution_refused') view.result(data, answer.requestId)
+            break
+          case 'summary':
+            view.summary(data)
             break
           case 'usage':
             view.usage(data)

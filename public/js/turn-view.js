@@ -31,7 +31,8 @@ export function turnView(turn) {
   }
   return {
     reset() {
-      for (const sel of ['.reasoning', '.error', '.sql-block', '.result', '.feedback']) q(sel).hidden = true
+      for (const sel of ['.reasoning', '.error', '.sql-block', '.summary', '.result', '.feedback']) q(sel).hidden = true
+      q('.summary-text').textContent = ''
       answerText.replaceChildren()
       writer = createAnswerWriter(answerText)
       for (const extra of turn.querySelectorAll('.repair-reasoning')) extra.remove()
@@ -191,6 +192,16 @@ export function turnView(turn) {
       const box = q('.result')
       box.hidden = false
       renderResult(box).finish(data, requestId)
+    },
+    /** The rows in words, as the service writes them; a skipped summary shows nothing (the result says why). */
+    summary(data) {
+      if (data.skipped || !data.text) return
+      const box = q('.summary')
+      if (box.hidden) {
+        box.hidden = false
+        q('.summary-title').textContent = t.summary
+      }
+      q('.summary-text').append(data.text)
     },
     /** Runs are off on the service: say so where the rows would be. */
     noRun(reason) {

@@ -84,16 +84,17 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     heartbeatMs: config.heartbeatIntervalMs,
     startedAt: input.startedAt,
   }
-  // One repair round, streamed into the same response; aborted with the request.
-  const streamRepair = async (messages: ChatMessage[], emit: Emit): Promise<InnerEnd> => {
+  // One more call streamed into the same response (the repair round, the summary); aborted with
+  // the request. The summary never asks a thinking model to think: its reasoning is not shown.
+  const streamInner = (thinking: boolean) => async (messages: ChatMessage[], emit: Emit): Promise<InnerEnd> => {
     try {
-      const repair = await openUpstream(buildUpstreamRequest({ protocol, baseUrl, apiKey, model, messages, enableThinking }), {
+      const inner = await openUpstream(buildUpstreamRequest({ protocol, baseUrl, apiKey, model, messages, enableThinking: thinking }), {
         fetch: input.fetch,
         controller,
         headersTimeoutMs: config.upstreamIdleTimeoutMs,
       })
       let end: InnerEnd = { found: null, usage: null }
-      const inner: PipelineOptions = {
+      const options: PipelineOptions = {
         ...shared,
         meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
         innerEmit: emit,
@@ -102,7 +103,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
         },
         abortUpstream: () => controller.abort(),
       }
-      const reader = pipeAnswer(repair.body!, inner).getReader()
+      const reader = pipeAnswer(inner.body!, options).getReader()
       while (!(await reader.read()).done) {
         // Draining drives the inner answer; its events were already emitted.
       }
@@ -120,7 +121,8 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
             config,
             execute: body.execute === true,
             messages: prompt.messages,
-            streamRepair,
+            streamRepair: streamInner(enableThinking),
+            ...(body.summarize ? { summarize: { question: body.question, stream: streamInner(false) } } : {}),
             ...(input.dbIdentity ? { as: input.dbIdentity } : {}),
             audit: (fields) => log.set(fields),
           })
@@ -132,6 +134,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     meta: { request_id: input.requestId, model, schema_version: snapshot.version, tables: prompt.tables },
     closestTables: verdict.closest,
     execute: body.execute === true,
+    ...(body.summarize ? { summarize: true } : {}),
     onDone: (s) => {
       spent(s.usage)
       if (s.error_code === null) input.onAnswered?.({ sql: s.sql, schemaVersion: snapshot.version })
@@ -166,6 +169,7 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
     { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
     { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
     ...(input.body.execute ? [notRun('unanswerable', 'the question cannot be answered from this schema')] : []),
+    ...(input.body.summarize ? [SKIPPED_SUMMARY] : []),
     { event: 'done', data: { finish_reason: 'unanswerable', ttft_ms: null, total_ms: total } },
   ]
   input.log.set({ model: config.dashscope.model })
@@ -180,6 +184,9 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
     },
   })
 }
+
+/** A question the schema cannot answer has no rows to explain: said once, where a summary would come. */
+const SKIPPED_SUMMARY: StreamItem = { event: 'summary', data: { text: '', skipped: 'unanswerable' } }
 
 /** Without a database the SQL goes out as the model wrote it. */
 function reportUnchecked(found: ExtractedSql, emit: Emit): AfterAnswer {

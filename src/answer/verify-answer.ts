@@ -1,13 +1,14 @@
 import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import type { ChatMessage } from '../dashscope/build-request'
-import { withDb } from '../db/connect'
-import { checkAndRun, type SqlCheck, type SqlRun } from '../db/guarded-sql'
-import { toAppError } from '../errors'
+import type { SqlRows } from '../db/guarded-sql'
 import type { RequestLogFields } from '../request-log'
+import { guardSql, type Guarded } from './guard-sql'
 import type { ExtractedSql } from '../sql/extract-sql'
-import type { AfterAnswer, Emit, ErrorPart, InnerEnd } from '../stream/answer-events'
-import type { SqlData } from '../stream/events'
+import { addUsage, type AfterAnswer, type Emit, type ErrorPart, type InnerEnd } from '../stream/answer-events'
+import { buildSummaryPrompt } from '../prompt/build-summary-prompt'
+import type { ResultData, SqlData } from '../stream/events'
+import { toAppError } from '../errors'
 import { notRun } from '../stream/not-run'
 
 export type VerifyInput = {
@@ -18,6 +19,8 @@ export type VerifyInput = {
   messages: ChatMessage[]
   /** Streams a second answer into the same response (its deltas via `emit`); resolves at its end. */
   streamRepair: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd>
+  /** The caller asked for the rows explained in words (`summarize`, with `execute`). */
+  summarize?: { question: string; stream: (messages: ChatMessage[], emit: Emit) => Promise<InnerEnd> }
   /** A JWT caller's role and claims: the check and the run happen as that role. */
   as?: DbIdentity
   /** Receives the audit fields of the final SQL (the request log line). */
@@ -37,7 +40,7 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     return { sql: null, sqlOk: false, usage: null }
   }
   let sql = found.sql
-  let outcome = await guard(sql, input)
+  let outcome = await guarded(sql, input)
   let repaired = false
   let usage: AfterAnswer['usage'] = null
   if ('check' in outcome && !outcome.check.ok && input.config.sql.repair) {
@@ -53,39 +56,43 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
     if (second.found?.ok) {
       sql = second.found.sql
       repaired = true
-      outcome = await guard(sql, input)
+      outcome = await guarded(sql, input)
     }
   }
   const data = sqlData(sql, outcome, repaired)
   input.audit?.(auditFields(outcome))
   emit({ event: 'sql', data })
   if (input.execute) emitRun(outcome, emit, input.config.sql.rowsPerEvent)
-  return { sql, sqlOk: data.ok, usage }
+  const run = 'run' in outcome ? outcome.run : undefined
+  // Only rows get a summary; every other ending's skipped summary follows its `result` in
+  // AnswerEvents.close, as for the endings that never reach this point.
+  if (!input.summarize || !run?.ok) return { sql, sqlOk: data.ok, usage }
+  const summary = await summarizeRun(sql, run, emit, input.summarize, input.config.summarySampleRows)
+  return { sql, sqlOk: data.ok, usage: addUsage(usage, summary.usage), ...(summary.error ? { error: summary.error } : {}) }
 }
 
-/** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
-const SESSION_GRACE_MS = 2000
+/**
+ * After an ok `result`: the rows explained in words by one more DashScope call, streamed as
+ * `summary` text — or, with no rows to explain, one `summary` saying so.
+ */
+async function summarizeRun(sql: string, run: SqlRows, emit: Emit, summarize: NonNullable<VerifyInput['summarize']>, sampleRows: number): Promise<InnerEnd> {
+  if (run.rows.length === 0) {
+    emit({ event: 'summary', data: { text: '', skipped: 'no_rows' } })
+    return { found: null, usage: null }
+  }
+  const messages = buildSummaryPrompt({ question: summarize.question, sql, columns: run.columns, rows: run.rows, truncated: run.truncated, sampleRows })
+  // Only the text is the summary; a thinking model's reasoning is not shown.
+  return summarize.stream(messages, (item) => {
+    if (item.event === 'delta') emit({ event: 'summary', data: { text: item.data.text } })
+    else if (item.event === 'ping') emit(item)
+  })
+}
 
-type Guarded = { check: SqlCheck; run?: SqlRun; relations: string[] } | { unavailable: string }
-
-async function guard(sql: string, input: VerifyInput): Promise<Guarded> {
-  const { config } = input
+/** The database could not be asked: the SQL goes out unchecked, and says so. */
+async function guarded(sql: string, input: VerifyInput): Promise<Guarded> {
   try {
-    return await withDb({ ...config.database, url: config.sql.url }, (db) =>
-      checkAndRun(db, sql, {
-        schemas: config.database.schemas,
-        checkTimeoutMs: config.sql.checkTimeoutMs,
-        executeTimeoutMs: config.sql.executeTimeoutMs,
-        maxRows: config.sql.maxRows,
-        maxBytes: config.sql.maxResultBytes,
-        execute: input.execute,
-        ...(input.as ? { as: input.as } : {}),
-      }),
-      // Postgres bounds each statement; this bounds a server that stops answering altogether.
-      config.sql.checkTimeoutMs + (input.execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,
-    )
+    return await guardSql(input.config, sql, input.execute, input.as)
   } catch (err) {
-    // The database could not be asked: the SQL goes out unchecked, and says so.
     const e = toAppError(err)
     return { unavailable: `${e.code}: ${e.message}` }
   }
@@ -103,7 +110,7 @@ function auditFields(outcome: Guarded): Partial<RequestLogFields> {
   }
 }
 
-function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
+export function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
   const extra = repaired ? { repaired: true } : {}
   if ('unavailable' in outcome) return { sql, ok: true, checked: false, check_error: outcome.unavailable, ...extra }
   const c = outcome.check
@@ -113,20 +120,25 @@ function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlData {
 
 /** The rows and the `result` of a caller who asked for them — or the one `result` saying why there are none. */
 function emitRun(outcome: Guarded, emit: Emit, perEvent: number): void {
-  if ('unavailable' in outcome) return emit(notRun('unchecked', `the SQL could not be checked: ${outcome.unavailable}`))
-  if (!outcome.check.ok) return emit(notRun('check_failed', `the check refused the SQL: ${outcome.check.error}`))
+  const run = 'run' in outcome ? outcome.run : undefined
+  if (run?.ok) {
+    for (let offset = 0; offset < run.rows.length || offset === 0; offset += perEvent) {
+      emit({ event: 'rows', data: { ...(offset === 0 ? { columns: run.columns } : {}), rows: run.rows.slice(offset, offset + perEvent), offset } })
+      if (run.rows.length === 0) break
+    }
+  }
+  emit({ event: 'result', data: resultOf(outcome) })
+}
+
+/** What became of a run that was asked for: its count, or why there are no rows (`code`). */
+export function resultOf(outcome: Guarded): ResultData {
+  if ('unavailable' in outcome) return notRun('unchecked', `the SQL could not be checked: ${outcome.unavailable}`).data
+  if (!outcome.check.ok) return notRun('check_failed', `the check refused the SQL: ${outcome.check.error}`).data
   const run = outcome.run
-  if (!run) return emit(notRun('check_failed', 'the SQL was checked but not run'))
-  if ('refused' in run) return emit({ event: 'result', data: { ok: false, code: 'execution_refused', error: run.error } })
-  if (!run.ok) {
-    emit({ event: 'result', data: { ok: false, code: 'query_failed', error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) } })
-    return
-  }
-  for (let offset = 0; offset < run.rows.length || offset === 0; offset += perEvent) {
-    emit({ event: 'rows', data: { ...(offset === 0 ? { columns: run.columns } : {}), rows: run.rows.slice(offset, offset + perEvent), offset } })
-    if (run.rows.length === 0) break
-  }
-  emit({ event: 'result', data: { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms } })
+  if (!run) return notRun('check_failed', 'the SQL was checked but not run').data
+  if ('refused' in run) return { ok: false, code: 'execution_refused', error: run.error }
+  if (!run.ok) return { ok: false, code: 'query_failed', error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) }
+  return { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms }
 }
 
 /** The second round: the failing SQL as the model's turn, Postgres's error as the user's. */

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import type { ErrorCode } from '../errors'
+import type { SqlRunResponse } from '../mcp/tools'
 import { RESULT_CODES, type AnswerEvent, type AnswerEventName, type DoneData, type ResultData, type SqlData, type Usage } from '../stream/events'
 
 /**
@@ -34,6 +35,15 @@ export const ResultDataSchema = z.strictObject({
   pg_code: z.optional(z.string()),
 })
 
+/** `POST /v1/sql`'s 200 answer: the check of the caller's SQL and, with `execute`, what became of the run. */
+export const SqlRunResponseSchema = z.strictObject({
+  sql: z.string(),
+  check: SqlDataSchema,
+  result: z.optional(ResultDataSchema),
+  columns: z.optional(z.array(z.strictObject({ name: z.string(), type: z.string() }))),
+  rows: z.optional(z.array(z.array(z.unknown()))),
+})
+
 export const UsageSchema = z.strictObject({ input_tokens: z.int(), output_tokens: z.int(), total_tokens: z.int() })
 
 export const DoneDataSchema = z.strictObject({ finish_reason: z.string(), ttft_ms: z.nullable(z.number()), total_ms: z.number() })
@@ -51,6 +61,7 @@ export const EVENT_DATA = {
     offset: z.int(),
   }),
   result: ResultDataSchema,
+  summary: z.strictObject({ text: z.string(), skipped: z.optional(z.enum(['no_rows', 'run_failed', 'unanswerable'])) }),
   usage: UsageSchema,
   error: z.strictObject({ code: z.string(), message: z.string(), retryable: z.boolean() }),
   done: DoneDataSchema,
@@ -67,7 +78,9 @@ export const EVENT_DESCRIPTIONS: Record<AnswerEventName, string> = {
   rows: 'With `execute`: result rows as arrays, SQL_ROWS_PER_EVENT per event; the first carries `columns`.',
   result:
     'With `execute`: exactly one in every ending, after the rows and before `usage`/`error`/`done` — the count and whether the rows were truncated, or `ok: false` with `code`: `query_failed` (Postgres refused or stopped the run: `pg_code`, `position`), `execution_refused` (runs refused for the database role), or why nothing ran: `check_failed`, `unchecked` (the database could not be asked), `no_sql`, `unanswerable`, `answer_failed` (an `error` event follows).',
-  usage: 'After `sql` (or the model\'s `unanswerable`, or the `result`), when DashScope reported usage — also before an `error` that ended the answer (the tokens spent so far); once per call: a repair adds a second.',
+  summary:
+    'With `summarize` (and `execute`): right after `result`, a short answer to the question in its language, from the row count, the columns and at most SUMMARY_SAMPLE_ROWS rows, as `text` deltas in order (one more DashScope call; its tokens are in `usage`). Instead, one event with empty `text` and `skipped` when there is nothing to explain: `no_rows`, `run_failed` (the result is not ok, for whatever reason), `unanswerable`.',
+  usage: 'After `sql` (or the model\'s `unanswerable`, or the `result` and its `summary`), when DashScope reported usage — also before an `error` that ended the answer (the tokens spent so far); once per call: a repair adds a second.',
   error: 'A failure after the stream began: after `usage` (when known), and only `done` follows. A failure mid-answer sends no `sql`.',
   done: 'Always last, also after an error (`finish_reason: "error"`).',
 }
@@ -89,7 +102,7 @@ export const ErrorBodySchema = z.strictObject({ error: z.strictObject({ code: z.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 type DataOf<E extends AnswerEventName> = Extract<AnswerEvent, { event: E }>['data']
 type Agree = { [E in AnswerEventName]: Equal<z.infer<(typeof EVENT_DATA)[E]>, DataOf<E>> }
-const agree: Agree = { meta: true, reasoning: true, delta: true, repair: true, unanswerable: true, sql: true, rows: true, result: true, usage: true, error: true, done: true }
-const agreeParts: [Equal<z.infer<typeof SqlDataSchema>, SqlData>, Equal<z.infer<typeof ResultDataSchema>, ResultData>, Equal<z.infer<typeof UsageSchema>, Usage>, Equal<z.infer<typeof DoneDataSchema>, DoneData>, Equal<(typeof ERROR_CODES)[number], ErrorCode>] = [true, true, true, true, true]
+const agree: Agree = { meta: true, reasoning: true, delta: true, repair: true, unanswerable: true, sql: true, rows: true, result: true, summary: true, usage: true, error: true, done: true }
+const agreeParts: [Equal<z.infer<typeof SqlRunResponseSchema>, SqlRunResponse>, Equal<z.infer<typeof SqlDataSchema>, SqlData>, Equal<z.infer<typeof ResultDataSchema>, ResultData>, Equal<z.infer<typeof UsageSchema>, Usage>, Equal<z.infer<typeof DoneDataSchema>, DoneData>, Equal<(typeof ERROR_CODES)[number], ErrorCode>] = [true, true, true, true, true, true]
 void agree
 void agreeParts

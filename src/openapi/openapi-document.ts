@@ -7,7 +7,8 @@ import { GlossarySchema } from '../schema/glossary'
 import { OverlaySchema } from '../schema/overlay'
 import { SnapshotSchema } from '../schema/snapshot-schema'
 import type { AnswerEventName } from '../stream/events'
-import { ErrorBodySchema, EVENT_DATA, EVENT_DESCRIPTIONS } from './event-schemas'
+import { ErrorBodySchema, EVENT_DATA, EVENT_DESCRIPTIONS, SqlRunResponseSchema } from './event-schemas'
+import { SqlRequestSchema } from '../routes/sql'
 
 /**
  * The OpenAPI 3.1 document of the service, built from the very schemas the routes validate with.
@@ -78,6 +79,8 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
     tags: [
       { name: 'ask', description: 'Questions in, answers streamed' },
       { name: 'feedback', description: 'Callers confirm or correct answers' },
+      { name: 'sql', description: 'SQL the caller gives, through the guard of the model\'s SQL' },
+      { name: 'mcp', description: 'The Model Context Protocol, for AI apps' },
       { name: 'service', description: 'Health and this document' },
       { name: 'admin', description: 'Schema cache and examples (ADMIN_TOKEN)' },
     ],
@@ -128,6 +131,40 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             201: { description: 'Stored as an unapproved example.', content: json(ref('FeedbackStored')) },
             202: { description: 'Acknowledged; nothing stored (`correct: false` without `sql`).', content: json(ref('FeedbackStored')) },
             ...errors(400, 401, 403, 404, 413, 415, 502, 503, 504),
+          },
+        },
+      },
+      '/v1/sql': {
+        post: {
+          tags: ['sql'],
+          operationId: 'sql',
+          summary: "Check SQL you give with Postgres, and run it read-only with `execute`",
+          description:
+            "The guard of the model's SQL, on yours: one statement inside a subquery in a read-only transaction, the plan inspected (business schemas only, no server functions), statement and lock timeouts, SQL_MAX_ROWS and SQL_MAX_RESULT_BYTES, the read-only role (DATABASE_URL_READONLY) — and a JWT caller's own role and claims. A refusal by Postgres is a 200 with `check.ok: false` (its message and position); with `execute`, `result` always says what became of the run, with the codes of /v1/ask's `result` event. The MCP server's `run_sql` tool is this route.",
+          security: CALLER_SECURITY,
+          requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('SqlRequest')) },
+          responses: {
+            200: { description: 'The verdict, and with `execute` the rows.', headers: { 'x-request-id': { $ref: '#/components/headers/RequestId' } }, content: json(ref('SqlResponse')) },
+            ...errors(400, 401, 403, 413, 415, 429, 500, 502, 503, 504),
+          },
+        },
+      },
+      '/mcp': {
+        post: {
+          tags: ['mcp'],
+          operationId: 'mcp',
+          summary: 'The MCP server (Streamable HTTP, stateless): tools ask, describe_schema and run_sql',
+          description:
+            'One JSON-RPC 2.0 message per request, as the Model Context Protocol defines it (the 2025 revisions and 2026-07-28); the answer is JSON, or an SSE stream when progress notifications precede the result. Authenticated like /v1/ask; each tool call is a request of this API in process, with the caller\'s own credentials (the same limits and log lines). GET and DELETE (a stream of server-initiated messages, ending a session) are 405: this server keeps no session. README, "For AI apps", shows the configuration of Claude Desktop, Cursor and Dify.',
+          security: CALLER_SECURITY,
+          requestBody: { required: true, description: 'A JSON-RPC 2.0 request or notification.', content: json({ type: 'object', required: ['jsonrpc', 'method'], properties: { jsonrpc: { const: '2.0' }, id: { type: ['string', 'integer'] }, method: { type: 'string' }, params: { type: 'object' } } }) },
+          responses: {
+            200: {
+              description: 'The JSON-RPC response, or an SSE stream of notifications ending with it.',
+              content: { 'application/json': { schema: { type: 'object' } }, 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            202: { description: 'A notification, accepted.' },
+            ...errors(401, 403, 413),
           },
         },
       },
@@ -251,6 +288,8 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
       schemas: {
         AskRequest: jsonSchema(ask),
         FeedbackRequest: jsonSchema(FeedbackSchema),
+        SqlRequest: jsonSchema(SqlRequestSchema),
+        SqlResponse: jsonSchema(SqlRunResponseSchema, 'output'),
         FeedbackStored: {
           type: 'object',
           required: ['stored', 'example'],

@@ -27,7 +27,11 @@ export function askBodySchema(limits: AskLimits) {
     ),
     /** Run the checked SQL read-only and stream its rows (when SQL_EXECUTE allows it). */
     execute: z.optional(z.boolean({ error: '"execute" must be true or false' })),
-  })
+    /** Explain the rows in words after them (`summary` events); needs `execute`. */
+    summarize: z.optional(z.boolean({ error: '"summarize" must be true or false' })),
+  }).check(
+    z.refine((body) => !body.summarize || body.execute === true, { message: '"summarize" needs "execute": true (there are no rows to explain otherwise)', path: ['summarize'] }),
+  )
 }
 
 export type AskBody = z.infer<ReturnType<typeof askBodySchema>>

@@ -35,7 +35,10 @@ legacyRoutes.post(LEGACY_PATH, requireCaller, limitCaller, jsonBody((config) => 
     c.var.log.set({ error_code: 'invalid_request' })
     return c.text(NOT_UNDERSTOOD, 200)
   }
-  const parsed = parseAskBody(json, c.var.config)
+  // The old contract is the answer text only: `summarize` is not part of it (a summary would be
+  // paid for and never shown), so it is ignored as any unknown field is.
+  const { summarize: _ignored, ...rest } = json as Record<string, unknown>
+  const parsed = parseAskBody(rest, c.var.config)
   if (!parsed.ok) throw new AppError(400, 'invalid_request', parsed.message)
   return streamAnswer(c, parsed.body, 'legacy-text')
 })

@@ -3,9 +3,8 @@ import type { AppEnv } from '../app-env'
 import { answerQuestion } from '../answer/answer-question'
 import { dbIdentityOf } from '../auth/caller'
 import { saveRequestRecord } from '../feedback/request-record'
-import { snapshotForRole } from '../schema/role-view'
-import { loadSnapshot } from '../schema/snapshot-store'
 import type { AskBody } from './ask-body'
+import { loadCallerSnapshot } from './caller-snapshot'
 import { runInBackground } from './run-in-background'
 
 /** Shared by `/v1/ask` and `/getAnwser`: the only place the answer path reads bindings. */
@@ -13,9 +12,7 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
   const config = c.var.config
   c.var.log.set({ question_chars: body.question.length, ...(config.logQuestions ? { question: body.question } : {}) })
   const caller = c.var.caller
-  const stored = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) })
-  // A JWT caller's question is answered from what its database role may read, and nothing else.
-  const snapshot = caller.via === 'jwt' ? snapshotForRole(stored, caller.role) : stored
+  const snapshot = await loadCallerSnapshot(c)
   const stream = await answerQuestion({
     body,
     config,

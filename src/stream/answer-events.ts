@@ -36,6 +36,11 @@ export type AnswerEventsOptions = {
    * got that far (rows, or why not); an ending before it — declined, failed — gets one here.
    */
   execute?: boolean
+  /**
+   * The caller asked for the rows in words (with `execute`): every `result` is followed by one
+   * summary. afterAnswer streams it for rows; any other ending gets a skipped one here.
+   */
+  summarize?: boolean
 }
 
 export type AfterAnswer = { sql: string | null; sqlOk: boolean | null; usage: Usage | null; error?: ErrorPart }
@@ -57,6 +62,7 @@ export class AnswerEvents {
   private finish: string | null = null
   private spent: Usage | null = null
   private resultSent = false
+  private summarySent = false
   ended = false
 
   /** The tokens DashScope reported so far (this attempt's). */
@@ -133,6 +139,7 @@ export class AnswerEvents {
     let after: AfterAnswer
     const watched: Emit = (item) => {
       if (item.event === 'result') this.resultSent = true
+      if (item.event === 'summary') this.summarySent = true
       emit(item)
     }
     try {
@@ -156,10 +163,15 @@ export class AnswerEvents {
   }
 
   private close(emit: Emit, usage: Usage | null, error: ErrorPart | undefined, sqlOk: boolean | null, sql: string | null, declined?: 'unanswerable'): void {
-    // docs/API.md, "How an answer ends": `result` (when rows were asked for) → `usage` → `error` → `done`.
+    // docs/API.md, "How an answer ends": `result` (when rows were asked for) → `summary` (when asked
+    // for) → `usage` → `error` → `done`.
     if (this.opts.execute && !this.resultSent) {
       this.resultSent = true
       emit(declined ? notRun('unanswerable', 'the question cannot be answered from this schema') : notRun(error ? 'answer_failed' : 'no_sql', error ? `the answer ended with ${error.code}` : 'the answer has no SQL'))
+    }
+    if (this.opts.summarize && !this.summarySent) {
+      this.summarySent = true
+      emit({ event: 'summary', data: { text: '', skipped: declined ?? 'run_failed' } })
     }
     // Tokens spent are reported even when the answer failed; `error` is always right before `done`.
     if (usage) emit({ event: 'usage', data: usage })

@@ -8,6 +8,7 @@ export type AnswerEvent =
   | { event: 'sql'; data: SqlData }
   | { event: 'rows'; data: { columns?: { name: string; type: string }[]; rows: unknown[][]; offset: number } }
   | { event: 'result'; data: ResultData }
+  | { event: 'summary'; data: SummaryData }
   | { event: 'usage'; data: Usage }
   | { event: 'error'; data: { code: string; message: string; retryable: boolean } }
   | { event: 'done'; data: DoneData }
@@ -49,6 +50,13 @@ export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean;
 
 export const RESULT_CODES = ['query_failed', 'execution_refused', 'check_failed', 'unchecked', 'no_sql', 'unanswerable', 'answer_failed'] as const
 export type ResultCode = (typeof RESULT_CODES)[number]
+
+/**
+ * The rows explained in words (`"summarize": true`): `text` deltas in order, as DashScope writes
+ * them; or one event with `skipped` (and empty `text`) saying why there is no summary.
+ */
+export type SummaryData = { text: string; skipped?: SummarySkipped }
+export type SummarySkipped = 'no_rows' | 'run_failed' | 'unanswerable'
 
 export type Usage = { input_tokens: number; output_tokens: number; total_tokens: number }
 export type DoneData = { finish_reason: string; ttft_ms: number | null; total_ms: number }

@@ -151,6 +151,24 @@ describe('txt2sql-edge ask, streaming to a pipe', () => {
     expect(run.stdout).toMatch(new RegExp(`\\n${rows.length} rows · \\d+ ms\\n`))
   })
 
+  it('--execute prints the answer in words after the rows, as the service streams it', async () => {
+    fake.setDefaultOptions('tag=summary')
+    const run = await ask('1号线有哪些站', '--execute')
+    expect(run.code).toBe(0)
+    // The summary request carried the question and the rows; its text follows the row count.
+    expect(JSON.stringify(fake.record('summary').body)).toContain('【查询结果】')
+    expect(run.stdout).toMatch(/\n\d+ rows · \d+ ms\n\n→ 查询共返回 \d+ 行。第一行是：line_name 为 1号线，station_name 为 \S+，seq 为 1。\ntokens /)
+  })
+
+  it('--no-summary: the rows only, and no second DashScope call', async () => {
+    fake.setDefaultOptions('tag=nosummary')
+    const run = await ask('1号线有哪些站', '--execute', '--no-summary')
+    expect(run.code).toBe(0)
+    expect(run.stdout).not.toContain('→ ')
+    expect(fake.records('nosummary')).toHaveLength(1)
+    expect(JSON.stringify(fake.record('nosummary').body)).not.toContain('【查询结果】')
+  })
+
   it('--history sends the earlier turns and appends this one after the answer', async () => {
     const file = join(scratch, 'talk.json')
     fake.setDefaultOptions('tag=history1')
@@ -258,7 +276,7 @@ describe('txt2sql-edge ask, streaming to a pipe', () => {
   it('--help describes the command, its options and exit codes', async () => {
     const run = await runCli(['--help'])
     expect(run.code).toBe(0)
-    for (const text of ['txt2sql-edge ask', '--url', 'TXT2SQL_URL', '--key', 'TXT2SQL_API_KEY', '--execute', '--json', '--history', 'NO_COLOR', 'Exit codes']) expect(run.stdout).toContain(text)
+    for (const text of ['txt2sql-edge ask', '--url', 'TXT2SQL_URL', '--key', 'TXT2SQL_API_KEY', '--execute', '--no-summary', '--json', '--history', 'NO_COLOR', 'Exit codes']) expect(run.stdout).toContain(text)
   })
 
   it('runs as an npm bin: npx txt2sql-edge and npm run ask', async () => {

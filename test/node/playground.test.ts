@@ -165,6 +165,36 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect(problemsOf(page)).toEqual([])
   })
 
+  it('explains the rows in words above the table, asked for with every run (and not without one)', async () => {
+    pw.fake.setDefaultOptions('tag=page-summary,pace=10')
+    const page = await open()
+    await page.locator('.chip', { hasText: '客流量最高的十个站点' }).click()
+    // It streams: some of the text is on the page before the answer is done.
+    await eventually(() => lastTurn(page).locator('.summary-text').textContent()).toMatch(/^查询共返回/)
+    await waitSettled(page)
+    const turn = lastTurn(page)
+    expect(await turn.locator('.summary-title').textContent()).toBe('结论')
+    const text = (await turn.locator('.summary-text').textContent())!
+    const firstStation = (await turn.locator('.result tbody tr:first-child td').first().textContent())!
+    expect(text).toMatch(/^查询共返回 10 行。第一行是：name 为 /)
+    expect(text).toContain(firstStation)
+    // Above the table.
+    const [summaryBox, tableBox] = await Promise.all([turn.locator('.summary').boundingBox(), turn.locator('.result table').boundingBox()])
+    expect(summaryBox!.y + summaryBox!.height).toBeLessThanOrEqual(tableBox!.y)
+    expect(JSON.stringify(pw.fake.record('page-summary')!.body)).toContain('【查询结果】')
+    await turn.locator('.summary').scrollIntoViewIfNeeded()
+    await shot(page, 'desktop-summary')
+    // Without a run there is nothing to explain, and nothing is asked for.
+    await page.locator('#execute').uncheck()
+    pw.fake.setDefaultOptions('tag=page-no-summary')
+    await page.locator('#question').fill('1号线有哪些站')
+    await page.locator('#question').press('Enter')
+    await waitSettled(page)
+    expect(await lastTurn(page).locator('.summary').isHidden()).toBe(true)
+    expect(pw.fake.records('page-no-summary')).toHaveLength(1)
+    expect(problemsOf(page)).toEqual([])
+  })
+
   it('draws a line for a date label', async () => {
     const sql = 'SELECT day, SUM(entries) AS entries, SUM(exits) AS exits FROM daily_ridership GROUP BY day ORDER BY day'
     pw.fake.setDefaultOptions(`answer=${encodeURIComponent(`按日期汇总进出站人次。\n\`\`\`sql\n${sql}\n\`\`\``)}`)

@@ -13,12 +13,12 @@ export class ServiceError extends Error {
 }
 
 /**
- * @param {{ url: URL, key?: string, question: string, history?: { role: string, content: string }[], execute?: boolean, signal?: AbortSignal, fetch?: typeof fetch }} request
+ * @param {{ url: URL, key?: string, question: string, history?: { role: string, content: string }[], execute?: boolean, summarize?: boolean, signal?: AbortSignal, fetch?: typeof fetch }} request
  * @returns {Promise<AsyncIterable<{ event: string, data: any }>>} resolves once the service accepted the question
  */
-export async function askService({ url, key, question, history, execute, signal, fetch: doFetch = fetch }) {
+export async function askService({ url, key, question, history, execute, summarize, signal, fetch: doFetch = fetch }) {
   const endpoint = new URL('v1/ask', url.href.endsWith('/') ? url : `${url.href}/`)
-  const body = { question, ...(history?.length ? { history } : {}), ...(execute ? { execute: true } : {}) }
+  const body = { question, ...(history?.length ? { history } : {}), ...(execute ? { execute: true } : {}), ...(execute && summarize ? { summarize: true } : {}) }
   let res
   try {
     res = await doFetch(endpoint, {

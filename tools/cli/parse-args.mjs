@@ -20,8 +20,10 @@ Options:
   --token JWT       a token from your identity provider, sent as the bearer
                     instead (env TXT2SQL_TOKEN, which wins over TXT2SQL_API_KEY);
                     the answer then covers what your database role may read
-  --execute, -x     run the checked SQL read-only and print its rows
-                    (the service needs SQL_EXECUTE=true)
+  --execute, -x     run the checked SQL read-only and print its rows, then a
+                    short answer in words (the service needs SQL_EXECUTE=true)
+  --no-summary      with --execute: the rows only, no answer in words (saves
+                    the service's second DashScope call)
   --json            print the raw events, one JSON object per line:
                     {"event":"delta","data":{"text":"…"}}
   --history FILE    a conversation: send the turns in FILE (a JSON array of
@@ -47,7 +49,7 @@ Examples:
 /**
  * @param {string[]} argv arguments after the program name
  * @param {Record<string, string | undefined>} env
- * @returns {{ help: true } | { version: true } | { command: 'ask', question: string, url: URL, key: string | undefined, token: string | undefined, execute: boolean, json: boolean, history: string | undefined, color: boolean | undefined }}
+ * @returns {{ help: true } | { version: true } | { command: 'ask', question: string, url: URL, key: string | undefined, token: string | undefined, execute: boolean, summarize: boolean, json: boolean, history: string | undefined, color: boolean | undefined }}
  */
 export function parseCliArgs(argv, env) {
   let parsed
@@ -61,6 +63,7 @@ export function parseCliArgs(argv, env) {
         key: { type: 'string' },
         token: { type: 'string' },
         execute: { type: 'boolean', short: 'x' },
+        'no-summary': { type: 'boolean' },
         json: { type: 'boolean' },
         history: { type: 'string' },
         color: { type: 'boolean' },
@@ -102,6 +105,7 @@ export function parseCliArgs(argv, env) {
     key: values.key ?? (values.token === undefined ? env.TXT2SQL_API_KEY || undefined : undefined),
     token: values.token ?? (values.key === undefined ? env.TXT2SQL_TOKEN || undefined : undefined),
     execute: values.execute ?? false,
+    summarize: (values.execute ?? false) && !values['no-summary'],
     json: values.json ?? false,
     history: values.history,
     color: values['no-color'] ? false : values.color,

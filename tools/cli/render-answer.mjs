@@ -1,6 +1,6 @@
 // The answer for a person at a terminal, written as the events arrive: reasoning dimmed, the
 // answer text as it is, then the final SQL highlighted with Postgres's verdict, the rows as a
-// table, and what it cost.
+// table, the answer in words, and what it cost.
 import stringWidth from 'string-width'
 import { formatTable } from './format-table.mjs'
 import { highlightSql } from './highlight-sql.mjs'
@@ -10,7 +10,7 @@ import { highlightSql } from './highlight-sql.mjs'
  */
 export function createRenderer({ write, writeError, style, errorStyle }) {
   let atLineStart = true
-  let phase = 'start' // start → reasoning → answer
+  let phase = 'start' // start → reasoning → answer (→ summary)
   let columns = null
   let rows = []
   let usage = null
@@ -66,6 +66,16 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
           break
         case 'result':
           renderResult(data)
+          break
+        case 'summary':
+          // A skipped summary says nothing the result line has not said (no rows, a failed run).
+          if (data.skipped || !data.text) break
+          if (phase !== 'summary') {
+            line()
+            put(style.bold('→ '))
+          }
+          phase = 'summary'
+          put(data.text)
           break
         case 'usage':
           usage = usage

@@ -61,7 +61,7 @@ async function main(argv) {
       }).render
 
   try {
-    const events = await askService({ url: args.url, key: args.token ?? args.key, question: args.question, history: recentTurns(turns), execute: args.execute, signal: abort.signal })
+    const events = await askService({ url: args.url, key: args.token ?? args.key, question: args.question, history: recentTurns(turns), execute: args.execute, summarize: args.summarize, signal: abort.signal })
     for await (const e of events) {
       render(e)
       if (e.event === 'delta') outcome.answer += e.data.text

@@ -45,6 +45,7 @@ export function composeAnswer(question, opts = {}) {
   const q = question.split('\n').filter(Boolean).at(-1)?.replace(/^问题[:：]\s*/, '') ?? question
   const size = opts.piece ?? 0
   if (opts.answer !== undefined) return { reasoning: '按照给定答案输出。', text: () => pieces([opts.answer], size) }
+  if (isSummaryRequest(question)) return { reasoning: '根据查询结果回答问题。', text: () => pieces([summarize(question)], size) }
   const pick = CANNED.find((c) => c.when.test(q)) ?? FALLBACK
   const sql = pick.sql ?? `SELECT *\nFROM stations\nWHERE name LIKE '%${stationName(q)}%';`
   const head = `您的问题是：${q}\n\n思考过程：\n${pick.bullets.map((b) => `- ${b}`).join('\n')}\n`
@@ -54,6 +55,29 @@ export function composeAnswer(question, opts = {}) {
     reasoning: `${pick.reasoning}我需要确认相关表和字段，然后写出 PostgreSQL 查询。`,
     text: () => pieces([head, filler(bodyTokens), tail], size),
   }
+}
+
+/** The service's summary request (src/prompt/build-summary-prompt.ts) carries this marker. */
+const SUMMARY_MARKER = '【查询结果】'
+
+/** @param {string} question the last user message */
+export const isSummaryRequest = (question) => question.includes(SUMMARY_MARKER)
+
+/**
+ * The rows explained, the way a careful model would: the row count and the first row's values,
+ * each quoted exactly as the prompt gives it — so a test can check that every number in the
+ * summary is one of the rows'. Chinese for a Chinese question, English otherwise.
+ */
+function summarize(prompt) {
+  const after = prompt.slice(prompt.indexOf(SUMMARY_MARKER) + SUMMARY_MARKER.length)
+  const lines = after.split('\n')
+  const zh = /^问题[:：]/.test(prompt)
+  const count = /(?:共\s*|^\s*)(?:至少\s*|at least\s*)?(\d+)\s*(?:行|rows)/.exec(lines[0] ?? '')?.[1] ?? '0'
+  const header = (lines[1] ?? '').split(' | ').map((c) => c.replace(/\s*\([^)]*\)$/, ''))
+  const first = (lines[2] ?? '').split(' | ')
+  const pairs = header.map((name, i) => [name, first[i] ?? '']).filter(([name]) => name)
+  if (zh) return `查询共返回 ${count} 行。第一行是：${pairs.map(([n, v]) => `${n} 为 ${v}`).join('，')}。`
+  return `The query returned ${count} rows. The first is: ${pairs.map(([n, v]) => `${n} = ${v}`).join(', ')}.`
 }
 
 /** Roughly one token per 1.5 characters of Chinese: a deterministic stand-in for Qwen's tokenizer. */

@@ -5,18 +5,18 @@
 /** @typedef {{ pace: number, jitter: number, split: number | 'random' | 0, batch: number, crlf: boolean,
  *   status: number, repairStatus: number, errorAt: number, disconnectAt: number, stallAt: number, stallMs: number,
  *   malformedAt: number, length: boolean, think: boolean, full: boolean, tokens: number,
- *   answer: string | undefined, repair: string | undefined, model: string | undefined, tag: string | undefined, seed: number, piece: number }} FakeOptions */
+ *   answer: string | undefined, repair: string | undefined, summary: string | undefined, summaryStatus: number, model: string | undefined, tag: string | undefined, seed: number, piece: number }} FakeOptions */
 
 /** @returns {FakeOptions} */
 export function defaultOptions() {
   return {
     pace: 0, jitter: 0, split: 0, batch: 1, crlf: false, status: 0, repairStatus: 0, errorAt: -1, disconnectAt: -1,
     stallAt: -1, stallMs: 0, malformedAt: -1, length: false, think: false, full: false, tokens: 0,
-    answer: undefined, repair: undefined, model: undefined, tag: undefined, seed: 1, piece: 0,
+    answer: undefined, repair: undefined, summary: undefined, summaryStatus: 0, model: undefined, tag: undefined, seed: 1, piece: 0,
   }
 }
 
-const INT = { pace: 'pace', jitter: 'jitter', batch: 'batch', status: 'status', repair_status: 'repairStatus', error_at: 'errorAt', disconnect_at: 'disconnectAt',
+const INT = { pace: 'pace', jitter: 'jitter', batch: 'batch', status: 'status', repair_status: 'repairStatus', summary_status: 'summaryStatus', error_at: 'errorAt', disconnect_at: 'disconnectAt',
   stall_at: 'stallAt', stall_ms: 'stallMs', malformed_at: 'malformedAt', tokens: 'tokens', seed: 'seed', piece: 'piece' }
 const FLAGS = { crlf: 'crlf', length: 'length', think: 'think', full: 'full' }
 
@@ -41,6 +41,7 @@ export function parseOptions(text) {
     else if (key in FLAGS) options[FLAGS[key]] = true
     else if (key === 'split') options.split = value === 'random' ? 'random' : Number(value) || 0
     else if (key === 'answer') options.answer = value
+    else if (key === 'summary') options.summary = value
     else if (key === 'repair') options.repair = value
     else if (key === 'model') options.model = value
     else if (key === 'tag') options.tag = value

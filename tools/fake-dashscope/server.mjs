@@ -2,7 +2,7 @@
 // without a key, the tests and the benchmarks. Options per request: see options.mjs and README.md.
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
-import { composeAnswer, estimateTokens, reasoningPieces } from './answers.mjs'
+import { composeAnswer, estimateTokens, isSummaryRequest, reasoningPieces } from './answers.mjs'
 import { parseOptionsPrefix, rng } from './options.mjs'
 import { REFUSALS, nativeChunk, nativeErrorBody, nativeEvent, nativeUsage, openAiChunk, openAiErrorBody, openAiEvent, openAiUsageChunk } from './wire.mjs'
 
@@ -99,13 +99,18 @@ async function handle(req, res, ctx) {
   if (status && REFUSALS[status]) return refuse(status, ...REFUSALS[status])
 
   const question = String(messages.filter((m) => m?.role === 'user').at(-1)?.content ?? '')
+  if (options.summaryStatus && REFUSALS[options.summaryStatus] && isSummaryRequest(question)) return refuse(options.summaryStatus, ...REFUSALS[options.summaryStatus])
   const inputTokens = estimateTokens(messages.map((m) => String(m?.content ?? '')).join('\n'))
   const params = protocol === 'native' ? (body.parameters ?? {}) : body
   const think = options.think || params.enable_thinking === true || body.model.startsWith('qwq')
   // `repair=`: the answer to a follow-up turn (a request that carries an assistant message).
   const followUp = messages.some((m) => m?.role === 'assistant')
   const mapped = messages.filter((m) => m?.role === 'user').map((m) => ctx.answerMap.get(String(m?.content ?? '').trim())).findLast(Boolean)
-  const given = followUp && options.repair !== undefined ? options.repair : options.answer ?? (followUp && mapped?.repair !== undefined ? mapped.repair : mapped?.answer)
+  // The service's summary request (the rows explained) is answered with `summary=` or a summary
+  // composed from the rows it carries — never with `answer=`, which is the question's answer.
+  const given = isSummaryRequest(question)
+    ? options.summary
+    : followUp && options.repair !== undefined ? options.repair : options.answer ?? (followUp && mapped?.repair !== undefined ? mapped.repair : mapped?.answer)
   const answer = composeAnswer(question, { tokens: options.tokens, answer: given, piece: options.piece })
   const model = options.model ?? body.model
 

@@ -1,0 +1,31 @@
+import type { Config } from '../config'
+import { withDb } from '../db/connect'
+import { checkAndRun, type DbIdentity, type SqlCheck, type SqlRun } from '../db/guarded-sql'
+
+/** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
+const SESSION_GRACE_MS = 2000
+
+export type Checked = { check: SqlCheck; run?: SqlRun; relations: string[] }
+export type Guarded = Checked | { unavailable: string }
+
+/**
+ * SQL checked by Postgres — and run, when `execute` — on the read-only session, under the service's
+ * timeouts and caps (src/db/guarded-sql.ts). The model's SQL and a caller's (`POST /v1/sql`) take
+ * this same path, as the caller's role (`as`) when a JWT named one. Throws an AppError when the
+ * database cannot be asked.
+ */
+export function guardSql(config: Config, sql: string, execute: boolean, as?: DbIdentity): Promise<Checked> {
+  return withDb({ ...config.database, url: config.sql.url }, (db) =>
+    checkAndRun(db, sql, {
+      schemas: config.database.schemas,
+      checkTimeoutMs: config.sql.checkTimeoutMs,
+      executeTimeoutMs: config.sql.executeTimeoutMs,
+      maxRows: config.sql.maxRows,
+      maxBytes: config.sql.maxResultBytes,
+      execute,
+      ...(as ? { as } : {}),
+    }),
+    // Postgres bounds each statement; this bounds a server that stops answering altogether.
+    config.sql.checkTimeoutMs + (execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,
+  )
+}

@@ -1,0 +1,46 @@
+import { Hono } from 'hono/tiny'
+import * as z from 'zod/mini'
+import type { AppEnv } from '../app-env'
+import { guardSql } from '../answer/guard-sql'
+import { resultOf, sqlData } from '../answer/verify-answer'
+import { AppError } from '../errors'
+import type { SqlRunResponse } from '../mcp/tools'
+import { dbIdentityOf } from '../auth/caller'
+import { requireCaller } from '../middleware/auth'
+import { jsonBody } from '../middleware/json-body'
+import { validJson } from '../middleware/valid-json'
+import { limitCaller } from './limit-caller'
+import '../zod-locale'
+
+export const SqlRequestSchema = z.object({
+  sql: z.string({ error: '"sql" must be a string' }).check(z.trim(), z.minLength(1, '"sql" must not be empty'), z.maxLength(100_000)),
+  /** Run it read-only and return the rows (when SQL_EXECUTE allows it); only checked otherwise. */
+  execute: z.optional(z.boolean({ error: '"execute" must be true or false' })),
+})
+
+export const sqlRoutes = new Hono<AppEnv>()
+
+/**
+ * SQL the caller wrote (or edited), through the guard of the model's SQL: checked by Postgres in a
+ * read-only transaction, and run there when asked — one statement, the plan inspected, timeouts,
+ * row and byte caps, the read-only role, the caller's own role. The MCP server's `run_sql` tool is
+ * this route.
+ */
+sqlRoutes.post('/v1/sql', requireCaller, limitCaller, jsonBody((config) => config.maxBodyBytes), validJson(SqlRequestSchema, 'request'), async (c) => {
+  const { sql, execute = false } = c.req.valid('json')
+  const config = c.var.config
+  if (!config.sql.check || config.sql.url === undefined) {
+    throw new AppError(503, 'database_not_configured', 'Checking SQL needs a database: set DATABASE_URL (and SQL_CHECK)')
+  }
+  if (execute && !config.sql.allowExecute) throw new AppError(403, 'execute_not_allowed', 'Running the SQL is not enabled on this service (SQL_EXECUTE)')
+  // The database unreachable is this request's failure (503/504 with its code), not "unchecked".
+  // As the caller's role when a JWT named one: its grants and row policies decide, as for model SQL.
+  const outcome = await guardSql(config, sql, execute, dbIdentityOf(c.var.caller))
+  const body: SqlRunResponse = { sql, check: sqlData(sql, outcome, false) }
+  // Asked for rows: the result says what became of them, with the codes of /v1/ask's `result`.
+  if (execute) body.result = resultOf(outcome)
+  const run = outcome.run
+  if (run?.ok) Object.assign(body, { columns: run.columns, rows: run.rows })
+  c.var.log.set({ sql_ok: body.check.ok })
+  return c.json(body)
+})

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest'
+import { SqlRunResponseSchema } from '../src/openapi/event-schemas'
+import { call, dbEnv, type Overrides } from './support/app'
+
+// POST /v1/sql: SQL the caller gives, through the guard of the model's SQL (the MCP run_sql tool).
+/** Every 200 of the route, as the OpenAPI document describes it (strictly: no field undocumented). */
+async function documented(res: Response): Promise<unknown> {
+  const body = await res.json()
+  expect(SqlRunResponseSchema.safeParse(body).error).toBeUndefined()
+  return body
+}
+
+const post = (body: unknown, overrides: Overrides = {}, headers: Record<string, string> = {}) =>
+  call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }, overrides)
+const EXEC = () => ({ ...dbEnv('guardReadonly'), SQL_EXECUTE: 'true' })
+
+describe('POST /v1/sql', () => {
+  it('checks a query by default: the verdict with the plan\'s estimates, no rows', async () => {
+    const res = await post({ sql: 'SELECT name FROM stations' }, dbEnv('guardReadonly'))
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await documented(res)).toEqual({ sql: 'SELECT name FROM stations', check: { sql: 'SELECT name FROM stations', ok: true, checked: true, plan_rows: expect.any(Number), plan_cost: expect.any(Number) } })
+  })
+
+  it('runs it read-only with "execute": the columns, the rows and the result', async () => {
+    const res = await post({ sql: 'SELECT id, name FROM stations ORDER BY id LIMIT 3', execute: true }, EXEC())
+    const body = (await documented(res)) as { result: unknown; columns: unknown; rows: unknown[][] }
+    expect(body.result).toEqual({ ok: true, row_count: 3, truncated: false, elapsed_ms: expect.any(Number) })
+    expect(body.columns).toEqual([{ name: 'id', type: 'integer' }, { name: 'name', type: 'character varying' }])
+    expect(body.rows).toHaveLength(3)
+  })
+
+  it('answers Postgres\'s refusal with its message and position, and says the rows were not run', async () => {
+    const res = await post({ sql: 'SELECT nme FROM stations', execute: true }, EXEC())
+    expect(res.status).toBe(200)
+    expect(await documented(res)).toEqual({
+      sql: 'SELECT nme FROM stations',
+      check: { sql: 'SELECT nme FROM stations', ok: false, checked: true, error: 'column "nme" does not exist', position: 8, pg_code: '42703' },
+      result: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nme" does not exist' },
+    })
+  })
+
+  it('refuses writes like the model\'s SQL', async () => {
+    const body = (await (await post({ sql: "UPDATE canary SET note = 'x'", execute: true }, EXEC())).json()) as { check: { ok: boolean } }
+    expect(body.check.ok).toBe(false)
+  })
+
+  it('is 403 execute_not_allowed for a run unless SQL_EXECUTE is on; a check is allowed', async () => {
+    const res = await post({ sql: 'SELECT 1', execute: true }, dbEnv('guardReadonly'))
+    expect(res.status).toBe(403)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('execute_not_allowed')
+  })
+
+  it('is 503 database_not_configured without a database, and 502 database_unreachable when it cannot be reached', async () => {
+    expect(((await (await post({ sql: 'SELECT 1' }, { DATABASE_URL: undefined })).json()) as { error: { code: string } }).error.code).toBe('database_not_configured')
+    const dead = await post({ sql: 'SELECT 1' }, dbEnv('dead'))
+    expect(dead.status).toBe(502)
+    expect(((await dead.json()) as { error: { code: string } }).error.code).toBe('database_unreachable')
+  })
+
+  it('is 400 for a body without SQL, and 401 without the key when API_KEYS is set', async () => {
+    expect((await post({ sql: '  ' }, dbEnv('guardReadonly'))).status).toBe(400)
+    expect((await post({ query: 'SELECT 1' }, dbEnv('guardReadonly'))).status).toBe(400)
+    expect((await post({ sql: 'SELECT 1' }, { ...dbEnv('guardReadonly'), API_KEYS: 'k' })).status).toBe(401)
+    expect((await post({ sql: 'SELECT 1' }, { ...dbEnv('guardReadonly'), API_KEYS: 'k' }, { authorization: 'Bearer k' })).status).toBe(200)
+  })
+
+  it('a GET is 405 naming POST', async () => {
+    const res = await call('/v1/sql')
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('POST')
+  })
+})
