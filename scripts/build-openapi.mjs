@@ -27,6 +27,9 @@ export async function buildOpenApiJson() {
     bundle: true,
     format: 'esm',
     platform: 'node',
+    // The document reads the routes' schemas and never opens a database: no driver in this build
+    // (node-postgres's CommonJS would not even load from an ES module bundle).
+    alias: Object.fromEntries(['pg', 'pg-cloudflare', '@neondatabase/serverless'].map((name) => [name, './src/db/drivers/not-in-this-build.ts'])),
     write: false,
     logLevel: 'silent',
   })

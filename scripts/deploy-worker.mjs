@@ -184,7 +184,7 @@ async function dryRun({ root, args, way, log }) {
     return 1
   }
   const size = measureBundle(outdir)
-  log(`Built what wrangler deploy would upload into ${outdir}: ${size.modules.join(', ')}, ${describeSize(size)}${size.withinBudget ? '' : ' — over the budget (BENCHMARKS.md, P7)'}.`)
+  log(`Built what wrangler deploy would upload into ${outdir}: ${size.modules.join(', ')}, ${describeSize(size)}${size.withinCeiling ? '' : ' — over the ceiling (BENCHMARKS.md, P7)'}.`)
   log(`A real deploy would next check the secrets (${requiredSecrets(way.way).join(', ')}) with wrangler secret list${way.way === 'hyperdrive' ? ', find or create the Hyperdrive configurations' : ''}, deploy, and run the first schema refresh.`)
   if (!args.outdir) rmSync(outdir, { recursive: true, force: true })
   // The budget is ours (a deploy is not refused over it): a build that worked is a dry run that worked.

@@ -222,7 +222,9 @@ describe('GET /v1/admin/schema', () => {
     expect(body.snapshot).toMatchObject({ version: expect.stringMatching(/^pg-/), source: 'introspection', tables: 6, views: 1, encoding: 'gzip', parts: 1 })
     expect(body.snapshot.body).toBeUndefined()
     expect(body.last_refresh).toMatchObject({ ok: true, trigger: 'admin', version: body.snapshot.version })
-    expect(body.database).toEqual({ configured: true, schemas: ['public'] })
+    // The database the snapshot describes is the configured one (docs/SNAPSHOT.md).
+    expect(body.database).toEqual({ configured: true, schemas: ['public'], fingerprint: expect.stringMatching(/^db-[0-9a-f]{16}$/) })
+    expect(body.snapshot.database).toBe(body.database.fingerprint)
   })
 })
 

@@ -8,7 +8,7 @@ import { OverlaySchema } from '../schema/overlay'
 import { SnapshotSchema } from '../schema/snapshot-schema'
 import type { AnswerEventName } from '../stream/events'
 import { ErrorBodySchema, EVENT_DATA, EVENT_DESCRIPTIONS, SqlRunResponseSchema } from './event-schemas'
-import { SqlRequestSchema } from '../routes/sql'
+import { SqlRequestSchema } from '../routes/sql-body'
 
 /**
  * The OpenAPI 3.1 document of the service, built from the very schemas the routes validate with.

@@ -10,6 +10,7 @@ import { loadOverlay, OVERLAY_KEY, OverlaySchema } from '../schema/overlay'
 import { lastRefresh, refreshSnapshot } from '../schema/refresh'
 import { checkRoleViews } from '../schema/role-view'
 import { loadSynonyms } from '../linking/load-synonyms'
+import { databaseFingerprint } from '../schema/database-fingerprint'
 import { parseSnapshot, readPointerFrom, saveSnapshot } from '../schema/snapshot-store'
 
 export const adminRoutes = new Hono<AppEnv>()
@@ -26,7 +27,8 @@ adminRoutes.get('/v1/admin/schema', async (c) => {
     last_refresh: last,
     overlay: overlay ? { tables: Object.keys(overlay.tables).length } : null,
     glossary: glossary ? { terms: glossary.terms.length } : null,
-    database: { configured: c.var.config.database.url !== undefined, schemas: c.var.config.database.schemas },
+    // The configured database's fingerprint beside the snapshot's: different, and the snapshot is not served.
+    database: { configured: c.var.config.database.url !== undefined, schemas: c.var.config.database.schemas, fingerprint: (await databaseFingerprint(c.var.config.database.url)) ?? null },
   })
 })
 
@@ -49,8 +51,14 @@ adminRoutes.put(
     const roleProblems = checkRoleViews(body)
     if (roleProblems.length) throw new AppError(400, 'invalid_request', `Invalid snapshot: its roles name what its tables lack (${roleProblems.slice(0, 5).join('; ')})`)
     const glossary = body.glossary ?? fitGlossary(await loadGlossary(c.env.SCHEMA_KV), body.tables).terms
-    const { glossary: _given, ...content } = body
-    const { pointer } = await saveSnapshot(c.env.SCHEMA_KV, { ...content, source: body.source ?? 'upload', ...(glossary.length ? { glossary } : {}) }, { linking: { synonyms: await loadSynonyms(c.env.ASSETS) } })
+    const { glossary: _given, database: _claimed, ...content } = body
+    // Uploaded to this service, it describes the database this service is configured for.
+    const database = await databaseFingerprint(c.var.config.database.url)
+    const { pointer } = await saveSnapshot(
+      c.env.SCHEMA_KV,
+      { ...content, source: body.source ?? 'upload', ...(database ? { database } : {}), ...(glossary.length ? { glossary } : {}) },
+      { linking: { synonyms: await loadSynonyms(c.env.ASSETS) } },
+    )
     return c.json({ version: pointer.version, tables: body.tables.length, examples: body.examples.length })
   },
 )

@@ -2,8 +2,7 @@ import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { executeRefusal } from '../answer/execute-refusal'
 import { toAppError } from '../errors'
-import { loadSnapshot } from '../schema/snapshot-store'
-import { runInBackground } from './run-in-background'
+import { loadServedSnapshot } from './served-snapshot'
 
 export const healthRoutes = new Hono<AppEnv>()
 
@@ -16,7 +15,8 @@ export const healthRoutes = new Hono<AppEnv>()
 healthRoutes.get('/healthz', async (c) => {
   const config = c.var.config
   const reasons: { code: string; message: string }[] = []
-  const snapshot = await loadSnapshot(c.env.SCHEMA_KV, { cacheTtlSeconds: config.schemaCacheTtlSeconds, background: (work) => runInBackground(c, work) }).catch((err: unknown) => {
+  // Only a snapshot of the configured database makes the service ready (and a stale one starts its refresh).
+  const snapshot = await loadServedSnapshot(c).catch((err: unknown) => {
     const { code, message } = toAppError(err)
     reasons.push({ code, message })
     return null

@@ -1,5 +1,4 @@
 import { Hono } from 'hono/tiny'
-import * as z from 'zod/mini'
 import type { AppEnv } from '../app-env'
 import { guardSql } from '../answer/guard-sql'
 import { resultOf, sqlData } from '../answer/verify-answer'
@@ -9,14 +8,9 @@ import { dbIdentityOf } from '../auth/caller'
 import { requireCaller } from '../middleware/auth'
 import { jsonBody } from '../middleware/json-body'
 import { validJson } from '../middleware/valid-json'
+import { SqlRequestSchema } from './sql-body'
 import { limitCaller } from './limit-caller'
-import '../zod-locale'
 
-export const SqlRequestSchema = z.object({
-  sql: z.string({ error: '"sql" must be a string' }).check(z.trim(), z.minLength(1, '"sql" must not be empty'), z.maxLength(100_000)),
-  /** Run it read-only and return the rows (when SQL_EXECUTE allows it); only checked otherwise. */
-  execute: z.optional(z.boolean({ error: '"execute" must be true or false' })),
-})
 
 export const sqlRoutes = new Hono<AppEnv>()
 

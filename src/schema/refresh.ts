@@ -10,6 +10,7 @@ import { applyOverlay, loadOverlay } from './overlay'
 import type { Snapshot } from './snapshot-schema'
 import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
 import { contentVersion } from './snapshot-version'
+import { databaseFingerprint } from './database-fingerprint'
 
 export const LAST_REFRESH_KEY = 'schema:last-refresh'
 /**
@@ -50,6 +51,9 @@ export type RefreshResult = {
   timings: { catalog_ms: number; sampling_ms: number; store_ms: number }
 }
 
+/** What started a refresh: an admin, the Cron Trigger, an example change, or a request that found the cache for another database. */
+export type RefreshTrigger = 'admin' | 'cron' | 'examples' | 'database_changed'
+
 export type LastRefresh = { ok: boolean; at: string; trigger: string; version?: string; duration_ms: number; error?: { code: string; message: string } }
 
 /**
@@ -57,7 +61,7 @@ export type LastRefresh = { ok: boolean; at: string; trigger: string; version?: 
  * validates, stores. Anything failing leaves the stored snapshot as it was; the outcome (either
  * way) is kept under LAST_REFRESH_KEY for GET /v1/admin/schema.
  */
-export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 'admin' | 'cron' | 'examples', assets?: Fetcher): Promise<RefreshResult> {
+export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: RefreshTrigger, assets?: Fetcher): Promise<RefreshResult> {
   const started = Date.now()
   const at = new Date(started).toISOString()
   try {
@@ -83,6 +87,8 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
     const glossary = fitGlossary(storedGlossary, overlaid.tables)
     const content = {
       source: 'introspection' as const,
+      // The database this describes: the worker serves it to no other (src/routes/served-snapshot.ts).
+      database: await databaseFingerprint(db.url),
       dialect: 'postgresql' as const,
       tables: overlaid.tables,
       examples,

@@ -69,6 +69,12 @@ export const SnapshotSchema = z.object({
   version: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u, 'no control or invisible format characters')),
   refreshed_at: z.optional(z.string()),
   source: z.optional(z.enum(['upload', 'introspection', 'demo'])),
+  /**
+   * The database it describes (src/schema/database-fingerprint.ts): set by a refresh, and by an
+   * upload to a service with a database. The worker serves a snapshot only to the database it
+   * names; one without (stored by an older version) is served as before until a refresh.
+   */
+  database: z.optional(z.string().check(z.regex(/^db-[0-9a-f]{16}$/))),
   dialect: z._default(z.literal('postgresql'), 'postgresql'),
   tables: z.array(TableSchema).check(z.minLength(1)),
   examples: z._default(z.array(ExampleSchema), []),

@@ -34,6 +34,8 @@ export type SnapshotPointer = {
   examples: number
   /** The roles of DB_ROLES whose views the snapshot records (src/schema/role-view.ts). */
   roles?: string[]
+  /** The database it describes (src/schema/database-fingerprint.ts), when it records one. */
+  database?: string
   previous?: { body: string; parts: number }
 }
 
@@ -132,6 +134,7 @@ export async function saveSnapshot(
     columns: snapshot.tables.reduce((n, t) => n + t.columns.length, 0),
     examples: snapshot.examples.length,
     ...(snapshot.roles ? { roles: snapshot.roles.map((r) => r.name) } : {}),
+    ...(snapshot.database ? { database: snapshot.database } : {}),
   }
   if (current?.body === body) {
     const pointer: SnapshotPointer = { ...current, ...base, parts: current.parts, stored_bytes: current.stored_bytes }

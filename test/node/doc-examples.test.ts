@@ -145,3 +145,12 @@ describe('x-request-id (docs/API.md): on every response of the Worker, on no sta
 afterAll(() => {
   expect(existsSync(join(root, 'talk.json'))).toBe(false)
 })
+
+describe('how documented output is compared (test/node/doc-examples/match-output.ts)', () => {
+  it('a bare … in documented JSON stands for any further elements, and a wrong kind still fails', () => {
+    expect(matchOutput('{"rows": [["…", 1], …]}', '{"rows": [["近江", 2], ["西湖", 3], ["武林", 4]]}')).toEqual([])
+    expect(matchOutput('{"rows": [["…", 1], …]}', '{"rows": [[true, 2]]}')).not.toEqual([])
+    expect(matchOutput('{"ok": true, "…": …}', '{"ok": true, "more": 1}')).toEqual([])
+    expect(matchOutput('{"ok": true, "…": …}', '{"ok": false}')).not.toEqual([])
+  })
+})

@@ -71,7 +71,7 @@ describe('the MCP server of npm start, as an AI app meets it', () => {
 
 describe('the README\'s app configurations, as written', () => {
   const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
-  const jsonBlocks = [...readme.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1]!) as { mcpServers?: Record<string, any> })
+  const jsonBlocks = [...readme.matchAll(/```jsonc\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1]!) as { mcpServers?: Record<string, any> })
 
   it('Claude Desktop\'s: mcp-remote started as the app starts it bridges stdio to /mcp with the key', async () => {
     const entry = jsonBlocks.map((b) => b.mcpServers?.txt2sql).find((e) => e?.command === 'npx')

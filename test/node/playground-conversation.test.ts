@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevServer, type DevServer } from './dev-server'
-import { API_KEY, ask, eventually, lastTurn, placement, problemsOf, shot, usePlayground, waitSettled, waitState } from './playground-harness'
+import { API_KEY, ask, eventually, lastQuestionRecord, lastTurn, placement, questionRecords, problemsOf, shot, usePlayground, waitSettled, waitState } from './playground-harness'
 
 const pw = usePlayground()
 const fence = (text: string, sql: string) => `answer=${encodeURIComponent(`${text}\n\`\`\`sql\n${sql}\n\`\`\``)}`
@@ -86,15 +86,15 @@ describe('a conversation, turn after turn', { timeout: 180_000 }, () => {
     await waitSettled(page)
     expect(await page.locator('.turn').count()).toBe(1)
     expect(await lastTurn(page).getAttribute('data-state')).toBe('done')
-    expect(pw.fake.records('double-send')).toHaveLength(1)
-    expect(pw.fake.record('double-send')!.completed).toBe(true)
+    expect(questionRecords(pw.fake, 'double-send')).toHaveLength(1)
+    expect(lastQuestionRecord(pw.fake, 'double-send')!.completed).toBe(true)
     await page.locator('#question').fill('1号线有哪些站点？')
     await page.locator('#question').press('Enter')
     await page.keyboard.press('Enter')
     await waitSettled(page)
     expect(await page.locator('.turn').count()).toBe(2)
     expect(await lastTurn(page).getAttribute('data-state')).toBe('done')
-    expect(pw.fake.records('double-send')).toHaveLength(2)
+    expect(questionRecords(pw.fake, 'double-send')).toHaveLength(2)
   })
 })
 

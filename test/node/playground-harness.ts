@@ -166,5 +166,11 @@ export const examples = (pg: Pg) =>
   JSON.parse(pg.psql("SELECT json_agg(json_build_object('question', question, 'sql', sql, 'source', source, 'approved', approved) ORDER BY id) FROM txt2sql_examples", 'metro')) as unknown[]
 
 /** The user/assistant turns the fake received, without the system prompt. */
+/** A request of the service's summary call (the rows in words), not of a question. */
+const isSummaryRequest = (record: FakeRecord) => JSON.stringify(record.body).includes('【查询结果】')
+/** The question requests the fake saw under `tag` (each run with rows adds its summary request: left out). */
+export const questionRecords = (fake: Fake, tag: string) => fake.records(tag).filter((r) => !isSummaryRequest(r))
+export const lastQuestionRecord = (fake: Fake, tag: string) => questionRecords(fake, tag).at(-1)
+
 export const dialogue = (record: FakeRecord) =>
   (record.body.input.messages as { role: string; content: string }[]).filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content }))

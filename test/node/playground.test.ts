@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript tool
 import { composeAnswer } from '../../tools/fake-dashscope/answers.mjs'
-import { API_KEY, KEY_STORAGE, dialogue, eventually, examples, lastTurn, problemsOf, shot, usePlayground, waitForRecord, waitSettled, waitState } from './playground-harness'
+import { API_KEY, KEY_STORAGE, dialogue, lastQuestionRecord, eventually, examples, lastTurn, problemsOf, shot, usePlayground, waitForRecord, waitSettled, waitState } from './playground-harness'
 
 const pw = usePlayground()
 const open = pw.open
@@ -266,12 +266,12 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     await page.keyboard.press('Enter')
     await waitSettled(page)
     const firstAnswer = (Array.from(composeAnswer('沈塘桥地铁站的信息').text()) as string[]).join('')
-    expect(dialogue(pw.fake.record('pg-follow')!)).toHaveLength(1)
+    expect(dialogue(lastQuestionRecord(pw.fake, 'pg-follow')!)).toHaveLength(1)
 
     await page.locator('#question').fill('它在哪个区？')
     await page.keyboard.press('Enter')
     await waitSettled(page)
-    const sent = dialogue(pw.fake.record('pg-follow')!)
+    const sent = dialogue(lastQuestionRecord(pw.fake, 'pg-follow')!)
     expect(sent.slice(0, 2)).toEqual([
       { role: 'user', content: '沈塘桥地铁站的信息' },
       { role: 'assistant', content: firstAnswer.trim() },
@@ -284,7 +284,7 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     await page.locator('#question').fill('客流量最高的十个站点')
     await page.keyboard.press('Enter')
     await waitSettled(page)
-    expect(dialogue(pw.fake.record('pg-follow')!)).toHaveLength(1)
+    expect(dialogue(lastQuestionRecord(pw.fake, 'pg-follow')!)).toHaveLength(1)
   })
 
   it('shows an upstream refusal as a readable message with its code, and an error mid-stream too', async () => {

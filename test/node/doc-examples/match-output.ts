@@ -58,7 +58,7 @@ export function parseDocJson(text: string): unknown {
     } else if (ch === '"') {
       inString = true
       out += ch
-    } else out += ch === '…' ? '"\u0000ANY"' : ch
+    } else out += ch === '…' ? '"\\u0000ANY"' : ch // JSON's own escape: a raw NUL is no JSON text
   }
   return JSON.parse(out, (_key, value: unknown) => (value === '\u0000ANY' ? ANY : value))
 }

@@ -59,7 +59,10 @@ export function readExamples(path: string, doc: string): { examples: Example[]; 
   return { examples, loose }
 }
 
-/** A request or response: JSON, HTTP, an event stream. Trees, SQL and prompts are illustrations. */
+/**
+ * A request or response: JSON, HTTP, an event stream. Trees, SQL and prompts are illustrations, and
+ * an app's configuration file (```jsonc) is tested where that app is stood in for (test/node/mcp-npm-start.test.ts).
+ */
 function looksLikeExample(lang: string, content: string): boolean {
   if (lang === 'json' || lang === 'http') return true
   return lang === '' && /^\s*(\{|\[|event:|HTTP\/)/.test(content)
