@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import stringWidth from 'string-width'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { freePort, startDevServer, type DevServer } from './dev-server'
@@ -21,7 +20,6 @@ const KEY = 'cli-test-key'
 const ESC = '\x1b['
 
 type Fake = { url: string; setDefaultOptions: (o: string) => void; record: (tag: string) => any; records: (tag: string) => any[]; close: () => Promise<void> }
-type LocalPostgres = { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
 
 let pg: LocalPostgres
 let fake: Fake

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 import { readEvents } from '../support/streams'
 import { freePort } from './dev-server'
 
@@ -13,7 +12,7 @@ import { freePort } from './dev-server'
 // the second start, from the first moment its port answers, is about the demo database: never A's
 // snapshot, which the local KV still holds.
 const root = join(import.meta.dirname, '..', '..')
-let pg: { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
+let pg: LocalPostgres
 let stateDir: string
 
 beforeAll(async () => {

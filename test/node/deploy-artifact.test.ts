@@ -5,8 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript script, no type declarations
 import { BUNDLE_CEILING_BYTES, describeSize, measureBundle } from '../../scripts/bundle-size.mjs'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript script, no type declarations
 import { startBuiltWorker } from '../../scripts/run-built-worker.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
@@ -24,8 +23,7 @@ const root = join(import.meta.dirname, '..', '..')
 const DERIVED = join(root, '.wrangler-deploy.hyperdrive.jsonc')
 const KEY = 'artifact-key'
 
-type Pg = { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
-let pg: Pg
+let pg: LocalPostgres
 let fake: { url: string; close: () => Promise<void> }
 let relay: { proxy: string; close: () => Promise<void> }
 

@@ -3,8 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { readEvents } from '../support/streams'
@@ -36,7 +35,7 @@ const CASES: { q: Q; answer: string | { answer: string; repair: string }; correc
   { q: pick('明天杭州会下雨吗'), answer: fence('SELECT 1'), correct: true },
 ]
 
-let pg: { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
+let pg: LocalPostgres
 let fake: { url: string; close: () => Promise<void> }
 let server: DevServer
 let dir: string

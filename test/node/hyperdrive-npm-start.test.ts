@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { HOSTILE } from '../fixtures/hostile-sql'
@@ -24,7 +23,7 @@ const answers = {
   ...Object.fromEntries(HOSTILE.map((h, i) => [hostileQuestion(i), fence(h.sql)])),
 }
 
-let pg: { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
+let pg: LocalPostgres
 let fake: { url: string; close: () => Promise<void> }
 
 const ask = async (server: DevServer, question: string, execute = false): Promise<ParsedEvent[]> => {

@@ -1,12 +1,11 @@
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 import { readEvents } from '../support/streams'
 import { startDevServer, type DevServer } from './dev-server'
 
-let pg: { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
+let pg: LocalPostgres
 let server: DevServer
 
 beforeAll(async () => {

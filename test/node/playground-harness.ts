@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { launchChromium } from './chromium'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { startDevServer, type DevServer } from './dev-server'
@@ -23,12 +22,11 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
 export type FakeRecord = { seen: boolean; closed_early: boolean; completed: boolean; events_sent: number; body: any }
 export type Fake = { url: string; setDefaultOptions: (o: string) => void; record: (tag: string) => FakeRecord | undefined; records: (tag: string) => FakeRecord[]; close: () => Promise<void> }
-export type Pg = { url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, db?: string) => string; stop: () => void }
 export type OpenOptions = { locale?: string; width?: number; height?: number; key?: string | null; colorScheme?: 'light' | 'dark'; touch?: boolean; url?: string; wait?: boolean }
 
 export type Playground = {
   fake: Fake
-  pg: Pg
+  pg: LocalPostgres
   server: DevServer
   browser: Browser
   /** The environment `server` runs with: start another service with some of it changed. */
@@ -162,7 +160,7 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 }
 
 /** The examples table of the demo database, oldest first. */
-export const examples = (pg: Pg) =>
+export const examples = (pg: LocalPostgres) =>
   JSON.parse(pg.psql("SELECT json_agg(json_build_object('question', question, 'sql', sql, 'source', source, 'approved', approved) ORDER BY id) FROM txt2sql_examples", 'metro')) as unknown[]
 
 /** The user/assistant turns the fake received, without the system prompt. */

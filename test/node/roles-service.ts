@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sign } from 'hono/jwt'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { startDevServer, type DevServer } from './dev-server'

@@ -3,8 +3,7 @@
 import { readFileSync } from 'node:fs'
 // Node's URL: with @types/node 24 the global one in this project is the Workers URL type.
 import { URL } from 'node:url'
-// @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { startLocalPostgres } from '../../scripts/local-postgres.mjs'
+import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startLocalPgBouncer } from '../../scripts/local-pgbouncer.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
@@ -20,7 +19,6 @@ export type TestDatabases = {
   close: () => Promise<void>
 }
 
-type LocalPostgres = { port: number; url: (user?: string, password?: string, database?: string) => string; psql: (sql: string, database?: string) => string; stop: () => void }
 
 export async function startTestDatabases(): Promise<TestDatabases> {
   const pg: LocalPostgres = await startLocalPostgres()
