@@ -10,9 +10,10 @@ export default {
   fetch: app.fetch,
   /** The Cron Trigger (wrangler.toml `[triggers]`): refresh the schema cache from the database. */
   async scheduled(controller, env) {
-    const config = readConfig(env)
-    if (!config.database.url) return console.log(JSON.stringify({ cron: controller.cron, refresh: 'skipped', reason: 'no DATABASE_URL' }))
     try {
+      // A bad setting is logged as a failed refresh with its code, as the API answers it — not thrown.
+      const config = readConfig(env)
+      if (!config.database.url) return console.log(JSON.stringify({ cron: controller.cron, refresh: 'skipped', reason: 'no DATABASE_URL' }))
       const r = await refreshSnapshot(env.SCHEMA_KV, config, 'cron', env.ASSETS)
       console.log(JSON.stringify({ cron: controller.cron, refresh: 'ok', version: r.version, changed: r.changed, tables: r.tables, duration_ms: r.duration_ms }))
     } catch (err) {

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import worker from '../src/index'
@@ -241,5 +241,18 @@ describe('the Cron Trigger', () => {
     const bindings = { ...env, ...dbEnv('introspectWrongPassword') }
     await worker.scheduled!({ cron: '17 * * * *', scheduledTime: Date.now(), type: 'scheduled', noRetry() {} } as ScheduledController, bindings)
     expect((await stored()).version).toBe('demo-1')
+  })
+
+  it('logs a bad setting as a failed refresh with its code and keeps the cached snapshot', async () => {
+    await putDemoSnapshot()
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const bindings = { ...env, ...dbEnv('metro'), SCHEMA_CACHE_TTL_SECONDS: 'soon' }
+    await expect(
+      worker.scheduled!({ cron: '17 * * * *', scheduledTime: Date.now(), type: 'scheduled', noRetry() {} } as ScheduledController, bindings),
+    ).resolves.toBeUndefined()
+    const lines = errors.mock.calls.map(([line]) => JSON.parse(String(line)))
+    expect(lines).toEqual([{ cron: '17 * * * *', refresh: 'failed', code: 'server_misconfigured', message: 'SCHEMA_CACHE_TTL_SECONDS must be a non-negative integer' }])
+    expect((await stored()).version).toBe('demo-1')
+    errors.mockRestore()
   })
 })
