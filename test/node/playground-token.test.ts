@@ -95,7 +95,8 @@ describe('the playground with a token (JWT)', { timeout: 120_000 }, () => {
     expect(bearers.at(-1)).toBe(`Bearer ${alpha}`)
     await page.locator('#key-button').click()
     await page.locator('#key-form button[value=clear]').click()
-    expect(await page.evaluate(() => [localStorage.getItem('txt2sql-edge.token'), localStorage.getItem('txt2sql-edge.api-key')])).toEqual([null, null])
+    // The dialog's `close` event, which forgets them, is a task queued after the click.
+    await expect.poll(() => page.evaluate(() => [localStorage.getItem('txt2sql-edge.token'), localStorage.getItem('txt2sql-edge.api-key')])).toEqual([null, null])
   })
 
   it('another tenant\'s token sees only its rows; a token naming an unlisted role is told so', async () => {
