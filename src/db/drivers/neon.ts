@@ -1,6 +1,6 @@
 import { Client } from '@neondatabase/serverless'
 import type { DatabaseConfig } from '../../config'
-import type { Db } from '../connect'
+import type { Db } from '../db'
 import { queryUnnamed } from './neon-unnamed-statement'
 import { openPgSession } from './pg-session'
 import { invalidUrl } from './invalid-url'

@@ -1,7 +1,7 @@
 import { Client, type ClientConfig, type QueryArrayConfig } from 'pg'
 import * as pgCloudflare from 'pg-cloudflare'
 import type { DatabaseConfig } from '../../config'
-import type { Db } from '../connect'
+import type { Db } from '../db'
 import { openPgSession } from './pg-session'
 
 // node-postgres's socket for Workers (cloudflare:sockets). Its package types describe the empty

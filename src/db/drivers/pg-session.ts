@@ -1,5 +1,5 @@
 import { AppError } from '../../errors'
-import type { Db } from '../connect'
+import type { Db } from '../db'
 import { toDatabaseError } from '../database-error'
 import { withTimeout } from '../with-timeout'
 
