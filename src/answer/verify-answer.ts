@@ -1,7 +1,6 @@
-import type { DbIdentity } from '../db/guarded-sql'
 import type { Config } from '../config'
 import type { ChatMessage } from '../dashscope/build-request'
-import type { SqlRows } from '../db/guarded-sql'
+import type { DbIdentity, SqlRows } from '../db/guarded-sql'
 import type { RequestLogFields } from '../request-log'
 import { guardSql, type Guarded } from './guard-sql'
 import type { ExtractedSql } from '../sql/extract-sql'

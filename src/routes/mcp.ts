@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
+import { executeRefusal } from '../answer/execute-refusal'
 import { toAppError } from '../errors'
 import { readAnswer } from '../mcp/read-answer'
 import type { McpTools, RunOutcome, SchemaOutcome, SqlRunResponse, ToolError } from '../mcp/tools'
@@ -33,7 +34,7 @@ export function mcpRoutes(serveApp: ServeApp): Hono<AppEnv> {
       maxHistoryTurns: config.maxHistoryTurns,
       maxRows: config.mcpMaxRows,
       maxBodyBytes: config.maxBodyBytes,
-      executeAllowed: config.sql.allowExecute && config.sql.check && config.sql.url !== undefined,
+      executeAllowed: !executeRefusal(config.sql),
     }, VERSION)
   })
   return routes

@@ -1,5 +1,6 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
+import { executeRefusal } from '../answer/execute-refusal'
 import { guardSql } from '../answer/guard-sql'
 import { resultOf, sqlData } from '../answer/verify-answer'
 import { AppError } from '../errors'
@@ -10,7 +11,6 @@ import { jsonBody } from '../middleware/json-body'
 import { validJson } from '../middleware/valid-json'
 import { SqlRequestSchema } from './sql-body'
 import { limitCaller } from './limit-caller'
-
 
 export const sqlRoutes = new Hono<AppEnv>()
 
@@ -26,7 +26,9 @@ sqlRoutes.post('/v1/sql', requireCaller, limitCaller, jsonBody((config) => confi
   if (!config.sql.check || config.sql.url === undefined) {
     throw new AppError(503, 'database_not_configured', 'Checking SQL needs a database: set DATABASE_URL (and SQL_CHECK)')
   }
-  if (execute && !config.sql.allowExecute) throw new AppError(403, 'execute_not_allowed', 'Running the SQL is not enabled on this service (SQL_EXECUTE)')
+  // The database is there (above): what is left of /v1/ask's refusal of a run is SQL_EXECUTE.
+  const refusal = execute ? executeRefusal(config.sql) : undefined
+  if (refusal) throw refusal
   // The database unreachable is this request's failure (503/504 with its code), not "unchecked".
   // As the caller's role when a JWT named one: its grants and row policies decide, as for model SQL.
   const outcome = await guardSql(config, sql, execute, dbIdentityOf(c.var.caller))
