@@ -9,6 +9,16 @@ import { sha256Hex } from './bytes'
  */
 export async function databaseFingerprint(url: string | undefined): Promise<string | undefined> {
   if (!url) return undefined
+  // Every request asks (served-snapshot.ts) and the answer only changes with the setting: hashed
+  // once per isolate and setting. The value is kept, not the promise: a promise is not shared
+  // between requests in workerd.
+  if (last?.url !== url) last = { url, fingerprint: await fingerprintOf(url) }
+  return last.fingerprint
+}
+
+let last: { url: string; fingerprint: string } | undefined
+
+async function fingerprintOf(url: string): Promise<string> {
   // Not a URL (libpq's `host=… password=…` form): the text without what may be a password.
   let identity = `unparsed:${url.replace(/:[^:@/]*@/, ':@').replace(/password\s*=\s*\S*/gi, '')}`
   try {
