@@ -1,5 +1,7 @@
-// Talking to the service: the API key or token kept in this browser, JSON calls, and /v1/ask's
-// event stream parsed by eventsource-parser (bundled into /vendor by scripts/build-assets.mjs).
+// Talking to the service: the API key or token kept in this browser (the playground's), and a
+// client per view — the service's origin and where its bearer comes from are the caller's, so the
+// page and each <txt2sql-chat> on a host page talk to their own service as their own user. /v1/ask's
+// event stream is parsed by eventsource-parser (bundled into /vendor by scripts/build-assets.mjs).
 import { EventSourceParserStream } from '../vendor/eventsource-parser.js'
 
 const KEY_STORAGE = 'txt2sql-edge.api-key'
@@ -42,14 +44,6 @@ export class ApiError extends Error {
   }
 }
 
-function headers(json = true) {
-  const h = {}
-  if (json) h['content-type'] = 'application/json'
-  const bearer = readBearer()
-  if (bearer) h.authorization = `Bearer ${bearer}`
-  return h
-}
-
 /** Turns a refused response (JSON `{error:{code,message}}`, or anything else) into an ApiError. */
 async function toApiError(res) {
   const text = await res.text().catch(() => '')
@@ -67,37 +61,88 @@ async function toApiError(res) {
   return new ApiError(code, message, { status: res.status, retryAfter: res.headers.get('retry-after'), requestId: res.headers.get('x-request-id') })
 }
 
-async function send(path, init) {
-  let res
-  try {
-    res = await fetch(path, init)
-  } catch (err) {
-    if (err?.name === 'AbortError') throw err
-    throw new ApiError('network_error', String(err?.message ?? err))
-  }
-  if (!res.ok) throw await toApiError(res)
-  return res
-}
-
-export async function getHealth() {
-  const res = await send('/healthz', { headers: headers(false) })
-  return res.json()
-}
-
-/** POST /v1/feedback → `{status, body}` (201 stored as an example, 202 noted). */
-export async function sendFeedback(body) {
-  const res = await send('/v1/feedback', { method: 'POST', headers: headers(), body: JSON.stringify(body) })
-  return { status: res.status, body: await res.json() }
-}
-
 /**
- * POST /v1/ask and calls `onEvent(name, data)` for each event as it arrives. Resolves when the
- * stream ends; rejects with ApiError before the stream (HTTP refusals, network), or with the
- * AbortError when `signal` aborts — which closes the connection, and the service then cancels
- * its DashScope request.
+ * A client of one service. `service`: its origin ('' for the page's own); `bearer()`: what goes out
+ * as the bearer ('' for none), asked before each request; `retryUnauthorized`: after a 401 ask
+ * `bearer()` once more and send again (a host's token that expired is refreshed there).
  */
-export async function askStream(body, { signal, onEvent }) {
-  const res = await send('/v1/ask', { method: 'POST', headers: headers(), body: JSON.stringify(body), signal })
+export function createClient({ service = '', bearer = readBearer, retryUnauthorized = false } = {}) {
+  const base = service.replace(/\/+$/, '')
+
+  async function headers(json) {
+    const h = {}
+    if (json) h['content-type'] = 'application/json'
+    const value = await bearer()
+    if (value) h.authorization = `Bearer ${value}`
+    return h
+  }
+
+  async function attempt(path, init, json) {
+    try {
+      return await fetch(base + path, { ...init, headers: await headers(json) })
+    } catch (err) {
+      if (err?.name === 'AbortError') throw err
+      throw new ApiError('network_error', String(err?.message ?? err))
+    }
+  }
+
+  async function send(path, init = {}, json = false) {
+    let res = await attempt(path, init, json)
+    if (res.status === 401 && retryUnauthorized) {
+      await res.body?.cancel()
+      res = await attempt(path, init, json)
+    }
+    if (!res.ok) throw await toApiError(res)
+    return res
+  }
+
+  return {
+    service: base,
+    async getHealth() {
+      const res = await send('/healthz')
+      return res.json()
+    },
+
+    /** GET /v1/examples/questions: a few approved example questions the caller's role may ask. */
+    async getExampleQuestions(limit = 6) {
+      const res = await send(`/v1/examples/questions?limit=${limit}`)
+      return (await res.json()).questions
+    },
+
+    /** POST /v1/feedback → `{status, body}` (201 stored as an example, 202 noted). */
+    async sendFeedback(body) {
+      const res = await send('/v1/feedback', { method: 'POST', body: JSON.stringify(body) }, true)
+      return { status: res.status, body: await res.json() }
+    },
+
+    /**
+     * POST /v1/ask and calls `onEvent(name, data)` for each event as it arrives. Resolves when the
+     * stream ends; rejects with ApiError before the stream (HTTP refusals, network), or with the
+     * AbortError when `signal` aborts — which closes the connection, and the service then cancels
+     * its DashScope request.
+     */
+    async askStream(body, { signal, onEvent }) {
+      const res = await send('/v1/ask', { method: 'POST', body: JSON.stringify(body), signal }, true)
+      return readEvents(res, signal, onEvent)
+    },
+
+    /**
+     * Why a request to the service failed at the network level, as far as a browser can tell: a
+     * no-cors request (it needs no permission from the service) that arrives means the service is
+     * up and refused this page's origin ('cors'); one that fails too means it is unreachable ('network').
+     */
+    async diagnoseNetwork() {
+      try {
+        await fetch(`${base}/healthz`, { mode: 'no-cors', cache: 'no-store' })
+        return 'cors'
+      } catch {
+        return 'network'
+      }
+    },
+  }
+}
+
+async function readEvents(res, signal, onEvent) {
   if (!res.body || !/text\/event-stream/.test(res.headers.get('content-type') ?? '')) {
     throw new ApiError('bad_response', `Expected an event stream, got ${res.headers.get('content-type') ?? 'no content type'}`, { status: res.status })
   }

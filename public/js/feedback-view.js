@@ -1,15 +1,17 @@
 // Correct/wrong under an answer's SQL (POST /v1/feedback), with an optional corrected SQL.
-import { sendFeedback } from './api.js'
-import { t } from './i18n.js'
-
-/** @param {HTMLElement} box @param {{requestId: string, sql: string | null}} answer */
-export function renderFeedback(box, answer) {
+/**
+ * @param {HTMLElement} box @param {{requestId: string, sql: string | null}} answer
+ * @param {{t: object, client: {sendFeedback: (body: object) => Promise<{status: number, body: any}>}}} ctx
+ */
+export function renderFeedback(box, answer, { t, client }) {
   box.hidden = false
+  // The document's, or the shadow root's the box lives in (<txt2sql-chat>): where the focus is.
+  const focused = () => box.getRootNode().activeElement
   const prompt = document.createElement('span')
   prompt.className = 'feedback-question'
   prompt.textContent = t.feedbackQuestion
-  const good = button(t.correct, 'good')
-  const bad = button(t.wrong, 'bad')
+  const good = makeButton(t.correct, 'good')
+  const bad = makeButton(t.wrong, 'bad')
   const status = document.createElement('p')
   status.className = 'feedback-status'
   status.setAttribute('role', 'status')
@@ -22,13 +24,13 @@ export function renderFeedback(box, answer) {
   if (answer.sql === null) good.disabled = true
 
   const submit = async (body, pressed) => {
-    const hadFocus = box.contains(document.activeElement)
+    const hadFocus = box.contains(focused())
     if (hadFocus) status.focus({ preventScroll: true })
     for (const b of box.querySelectorAll('button, textarea')) b.disabled = true
     status.className = 'feedback-status'
     status.textContent = '…'
     try {
-      const res = await sendFeedback({ request_id: answer.requestId, ...body })
+      const res = await client.sendFeedback({ request_id: answer.requestId, ...body })
       status.textContent = res.body.stored ? t.feedbackStored : t.feedbackNoted
       status.classList.add('ok')
       box.dataset.sent = body.correct ? 'correct' : 'wrong'
@@ -38,7 +40,7 @@ export function renderFeedback(box, answer) {
       status.classList.add('failed')
       for (const b of box.querySelectorAll('button, textarea')) b.disabled = false
       if (answer.sql === null) good.disabled = true
-      if (hadFocus && document.activeElement === status) pressed.focus()
+      if (hadFocus && focused() === status) pressed.focus()
     }
   }
   good.addEventListener('click', () => submit({ correct: true }, good))
@@ -55,8 +57,8 @@ export function renderFeedback(box, answer) {
     area.rows = 4
     area.spellcheck = false
     area.value = answer.sql ?? ''
-    const send = button(t.sendFeedback, 'primary')
-    const cancel = button(t.cancel)
+    const send = makeButton(t.sendFeedback, 'primary')
+    const cancel = makeButton(t.cancel)
     send.addEventListener('click', () => {
       const sql = area.value.trim()
       submit({ correct: false, ...(sql && sql !== answer.sql ? { sql } : {}) }, send)
@@ -74,7 +76,7 @@ export function renderFeedback(box, answer) {
   })
 }
 
-function button(text, kind = '') {
+function makeButton(text, kind = '') {
   const b = document.createElement('button')
   b.type = 'button'
   b.className = `button small ${kind}`.trim()

@@ -1,5 +1,6 @@
-// Interface text in Chinese and English; the language follows the browser (navigator.languages).
-// Questions, answers and data stay as they are: the demo database is Chinese.
+// Interface text in Chinese and English. Which one is the caller's choice (the page follows the
+// browser, <txt2sql-chat> its `lang` attribute): nothing here is chosen at import, so two views in
+// two languages can live on one page. Questions, answers and data stay as they are.
 
 const TEXT = {
   zh: {
@@ -248,15 +249,14 @@ export function pickLanguage(languages = navigator.languages?.length ? navigator
   return 'en'
 }
 
-export const lang = pickLanguage()
-export const t = TEXT[lang]
-/** The locale numbers are written in (thousands separators). */
-export const numberLocale = lang === 'zh' ? 'zh-CN' : 'en-US'
+/** The texts of `lang` ('zh' or 'en') and the locale numbers are written in (thousands separators). */
+export function textFor(lang) {
+  const key = lang === 'zh' ? 'zh' : 'en'
+  return { lang: key, t: TEXT[key], numberLocale: key === 'zh' ? 'zh-CN' : 'en-US' }
+}
 
-/** Fills every [data-i18n] element's text, and [data-i18n-<attr>] attributes, from the table. */
-export function translatePage(root = document) {
-  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'
-  document.title = t.title
+/** Fills every [data-i18n] element's text, and [data-i18n-<attr>] attributes, from the table `t`. */
+export function translate(root, t) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t[el.dataset.i18n]
   for (const attr of ['placeholder', 'aria-label', 'title']) {
     const key = `i18n${attr.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())}`

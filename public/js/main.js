@@ -1,10 +1,11 @@
 // The playground: ask, watch the answer stream in, see the checked SQL and its rows, give
 // feedback, follow up. A question is never thrown away: too long, refused, failed or stopped, it
 // stays in (or goes back to) the question box.
-import { ApiError, askStream, getHealth, readApiKey, readBearer, readToken, saveApiKey, saveToken } from './api.js'
+import { ApiError, createClient, readApiKey, readBearer, readToken, saveApiKey, saveToken } from './api.js'
+import { askTurn, retryable } from './ask-turn.js'
 import { renderFeedback } from './feedback-view.js'
 import { createFollower } from './follow-scroll.js'
-import { numberLocale, t, translatePage } from './i18n.js'
+import { pickLanguage, textFor, translate } from './i18n.js'
 import { createTurn, turnView } from './turn-view.js'
 
 /** The service accepts at most MAX_HISTORY_TURNS (default 10) history entries; keep whole pairs. */
@@ -43,9 +44,16 @@ const state = {
   maxQuestionChars: 2000,
 }
 const follower = createFollower($('scroller'))
+// The page's language follows the browser; its bearer is the key or token kept in this browser.
+const { lang, t, numberLocale } = textFor(pickLanguage())
+const client = createClient({ bearer: readBearer })
+/** What the shared views (turn-view.js, feedback-view.js) draw with. */
+const ctx = { t, numberLocale, client }
 const count = (n) => n.toLocaleString(numberLocale)
 
-translatePage()
+document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'
+document.title = t.title
+translate(document, t)
 if (readBearer()) keyButton.hidden = false
 loadHealth()
 setInterval(() => document.visibilityState === 'visible' && loadHealth(), HEALTH_EVERY_MS)
@@ -132,7 +140,7 @@ function focusIsUsable() {
 async function loadHealth() {
   const wasUp = state.health?.ok === true
   try {
-    const health = await getHealth()
+    const health = await client.getHealth()
     state.health = health
     service.textContent = `${t.modelLabel}: ${health.model}${health.schema_version ? ` · ${t.schemaLabel}: ${health.schema_version}` : ''}`
     service.classList.toggle('down', !health.ok)
@@ -177,12 +185,9 @@ function setBusy(controller) {
   stopButton.hidden = controller === null
 }
 
-/** A refusal that a second try can get past: the network, a busy or unready service. */
-const retryable = (err) => err.status === 0 || err.status === 429 || err.status >= 500
-
 async function ask(text, turn = null) {
   if (!turn) {
-    turn = createTurn(text)
+    turn = createTurn(text, ctx)
     $('empty').hidden = true
     conversation.append(turn)
   }
@@ -192,7 +197,7 @@ async function ask(text, turn = null) {
     question.value = ''
     showLength()
   }
-  const view = turnView(turn)
+  const view = turnView(turn, ctx)
   view.reset()
   follower.start(turn)
   // A chip or Retry that was clicked is gone: the question's heading takes the focus (it does not
@@ -200,79 +205,19 @@ async function ask(text, turn = null) {
   if (!focusIsUsable()) turn.querySelector('.question-text').focus({ preventScroll: true })
   const history = state.history.slice()
   const execute = !executeOption.hidden && executeBox.checked
-  const started = performance.now()
-  const answer = { requestId: null, text: '', sql: null, sqlSeen: false, verdict: '', rows: null, error: null, done: null, approxTokens: 0 }
-  const tick = setInterval(() => view.elapsed(performance.now() - started, null), 100)
   const retry = () => state.controller || ask(text, turn)
-  let outcome = 'done'
-  view.state('streaming', t.streaming)
-  try {
+  const { outcome, answer } = await askTurn({
+    client,
+    view,
+    t,
     // With the rows, the answer in words (one more call on the service): shown above the table.
-    await askStream({ question: text, ...(history.length ? { history } : {}), ...(execute ? { execute: true, summarize: true } : {}) }, {
-      signal: controller.signal,
-      onEvent: (event, data) => {
-        switch (event) {
-          case 'meta':
-            answer.requestId = data.request_id
-            view.model(data.model)
-            break
-          case 'reasoning':
-            answer.approxTokens++
-            view.reasoning(data.text)
-            break
-          case 'delta':
-            answer.approxTokens++
-            answer.text += data.text
-            view.delta(data.text)
-            break
-          case 'repair':
-            answer.text = ''
-            view.repair(data)
-            break
-          case 'unanswerable':
-            view.unanswerable(data)
-            answer.verdict = t.cannotAnswer
-            break
-          case 'sql':
-            answer.sqlSeen = true
-            answer.sql = data.sql
-            answer.verdict = view.sql(data)
-            // Runs are off on this service: say why where the rows would be, instead of nothing.
-            if (data.sql !== null && data.ok && executeOption.hidden && state.health?.execute_reason) view.noRun(state.health.execute_reason)
-            break
-          case 'rows':
-            view.rows(data)
-            break
-          case 'result':
-            answer.rows = data.ok ? (data.row_count ?? null) : null
-            // A result that only says why nothing ran (check refused, no SQL, cannot answer…) adds
-            // nothing to what the answer above already shows.
-            if (data.ok || data.code === 'query_failed' || data.code === 'execution_refused') view.result(data, answer.requestId)
-            break
-          case 'summary':
-            view.summary(data)
-            break
-          case 'usage':
-            view.usage(data)
-            break
-          case 'error':
-            answer.error = data
-            view.error(new ApiError(data.code, data.message, { requestId: answer.requestId }), { retry: data.retryable ? retry : undefined })
-            break
-          case 'done':
-            answer.done = data
-            break
-        }
-        if (event !== 'usage') view.approxTokens(answer.approxTokens)
-      },
-    })
-    if (answer.error) outcome = 'failed'
-  } catch (err) {
-    if (err?.name === 'AbortError') outcome = 'stopped'
-    else {
-      outcome = 'failed'
-      let apiError = err instanceof ApiError ? err : new ApiError('bad_response', String(err?.message ?? err))
-      apiError.requestId ??= answer.requestId
+    body: { question: text, ...(history.length ? { history } : {}), ...(execute ? { execute: true, summarize: true } : {}) },
+    signal: controller.signal,
+    health: state.health,
+    runsOff: executeOption.hidden,
+    retry,
+    onFailure: (err) => {
+      let apiError = err
       const limit = /"question" must be at most (\d+) characters/.exec(apiError.message)
       if (apiError.code === 'invalid_request' && limit) {
         state.maxQuestionChars = Number(limit[1])
@@ -285,17 +230,12 @@ async function ask(text, turn = null) {
         keyButton.dataset.needed = 'true'
         openKeyDialog(retry, apiError)
       }
-    }
-  } finally {
-    clearInterval(tick)
-    view.finish()
-    view.elapsed(performance.now() - started, answer.done)
-    view.state(outcome, t[outcome])
-    if (state.controller === controller) setBusy(null)
-  }
+    },
+  })
+  if (state.controller === controller) setBusy(null)
   if (outcome === 'done') {
     remember(text, answer)
-    if (answer.requestId && answer.sqlSeen) renderFeedback(turn.querySelector('.feedback'), answer)
+    if (answer.requestId && answer.sqlSeen) renderFeedback(turn.querySelector('.feedback'), answer, ctx)
     announce(t.answered([answer.verdict, answer.rows !== null && t.rowsCount(answer.rows)].filter(Boolean)))
   } else {
     if (outcome === 'stopped') announce(t.stopped)

@@ -1,32 +1,12 @@
 // The rows of an executed query: a table that fills as `rows` events arrive (sticky header,
 // numbers right-aligned with thousands separators), then — at `result` — the summary, a chart when
-// one fits, and CSV export.
+// one fits, and CSV export. Its caller (turn-view.js) holds the view: nothing is kept here.
 import { drawChart } from './chart.js'
-import { numberLocale, t } from './i18n.js'
 import { chooseChart, formatCell, formatNumber, isNumericType, toCsv } from './result-data.js'
 
-const views = new WeakMap()
-
-/** The view of one answer's result box (created at its first rows event). */
-export function renderResult(box) {
-  let view = views.get(box)
-  if (!view) {
-    view = createView(box)
-    views.set(box, view)
-  }
-  return view
-}
-
-/** Empties the box and forgets its rows (a retried answer starts over). */
-export function clearResult(box) {
-  views.get(box)?.close()
-  views.delete(box)
-  box.replaceChildren()
-}
-
 /** Instead of rows: why none are shown (runs are off on this service). */
-export function explainNoRun(box, reason) {
-  clearResult(box)
+export function explainNoRun(box, reason, { t }) {
+  box.replaceChildren()
   box.hidden = false
   const note = document.createElement('p')
   note.className = 'result-note'
@@ -34,7 +14,11 @@ export function explainNoRun(box, reason) {
   box.append(note)
 }
 
-function createView(box) {
+/**
+ * The view of one answer's result box (created at its first rows event).
+ * @param {HTMLElement} box @param {{t: object, numberLocale: string}} ctx
+ */
+export function createResultView(box, { t, numberLocale }) {
   const columns = []
   const rows = []
   const head = document.createElement('div')
@@ -130,10 +114,10 @@ function createView(box) {
       // A cut result says so on the button and in the file's name: the file is not the whole answer.
       csv.textContent = result.truncated ? t.exportCsvFirst(rows.length) : t.exportCsv
       const name = `txt2sql-${requestId ?? 'result'}${result.truncated ? `-first-${rows.length}-rows` : ''}.csv`
-      csv.addEventListener('click', () => download(toCsv(columns, rows), name))
+      csv.addEventListener('click', () => download(box, toCsv(columns, rows), name))
       head.append(csv)
       const spec = chooseChart(columns, rows)
-      if (spec) drawInto(chartBox, columns, rows, spec, chartBox.clientWidth || box.clientWidth)
+      if (spec) drawInto(chartBox, columns, rows, spec, chartBox.clientWidth || box.clientWidth, t)
     },
     close() {
       resized.disconnect()
@@ -141,7 +125,7 @@ function createView(box) {
   }
 }
 
-function drawInto(chartBox, columns, rows, spec, width) {
+function drawInto(chartBox, columns, rows, spec, width, t) {
   chartBox.hidden = false
   const { svg, shown, total } = drawChart(columns, rows, spec, { width })
   const caption = document.createElement('figcaption')
@@ -169,12 +153,14 @@ function drawInto(chartBox, columns, rows, spec, width) {
   chartBox.replaceChildren(svg, readout, caption)
 }
 
-function download(text, name) {
+/** The link is clicked inside `near` (the result's own box): the page's <body> may not be ours. */
+function download(near, text, name) {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }))
   const a = document.createElement('a')
   a.href = url
   a.download = name
-  document.body.append(a)
+  a.hidden = true
+  near.append(a)
   a.click()
   a.remove()
   setTimeout(() => URL.revokeObjectURL(url), 1000)

@@ -1,28 +1,63 @@
 // One turn of the conversation — the question and everything drawn into its answer as the events
-// arrive. Everything from the API is written as text (textContent), never as HTML.
+// arrive. Everything from the API is written as text (textContent), never as HTML. Shared by the
+// playground and <txt2sql-chat>: it draws only inside the turn it is given, with the texts and
+// client it is given (`ctx`), and keeps nothing outside the view it returns.
 import { createAnswerWriter, foldSqlBlock } from './answer-text.js'
-import { t } from './i18n.js'
-import { clearResult, explainNoRun, renderResult } from './result-view.js'
+import { createResultView, explainNoRun } from './result-view.js'
 import { renderSql } from './sql-highlight.js'
 
-/** A new turn for `text`, from the page's template. */
-export function createTurn(text) {
-  const turn = document.getElementById('turn-template').content.firstElementChild.cloneNode(true)
-  turn.querySelector('.who').textContent = t.you
-  turn.querySelector('.question-text').textContent = text
-  turn.querySelector('.reasoning summary').textContent = t.reasoning
-  turn.querySelector('.sql-title').textContent = t.sql
-  return turn
+/** An element: `h('p.a.b', {hidden: true}, ...children)` (strings are text, never HTML). */
+function h(spec, props = {}, ...children) {
+  const [tag, ...classes] = spec.split('.')
+  const el = document.createElement(tag)
+  if (classes.length) el.className = classes.join(' ')
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'hidden' || k === 'tabIndex' || k === 'type') el[k] = v
+    else el.setAttribute(k, v)
+  }
+  el.append(...children)
+  return el
 }
 
-/** Everything that draws into one turn's answer. */
-export function turnView(turn) {
+/**
+ * A new turn for `text`, not yet in any document (the caller places it): the question, then the
+ * answer's parts, each filled (and shown) as its events arrive. Built here, not from a template
+ * of the page, so that a view inside a host page's shadow root has it too.
+ * @param {string} text @param {{t: object}} ctx
+ */
+export function createTurn(text, { t }) {
+  return h('article.turn', {},
+    h('div.question-bubble', {}, h('span.who', {}, t.you), h('h2.question-text', { tabIndex: -1 }, text)),
+    h('section.answer', {},
+      h('div.status-line', {}, h('span.state'), h('span.elapsed'), h('span.tokens'), h('span.model')),
+      h('details.reasoning', { hidden: true }, h('summary', {}, t.reasoning), h('div.reasoning-text')),
+      h('div.answer-text'),
+      h('div.error', { role: 'alert', hidden: true }),
+      h('div.sql-block', { hidden: true },
+        h('div.sql-head', {}, h('h3.sql-title', {}, t.sql), h('span.check'), h('button.button.small.copy', { type: 'button' })),
+        h('pre.sql', { tabIndex: 0 }, h('code')),
+        h('p.check-detail')),
+      h('section.summary', { hidden: true }, h('h3.summary-title'), h('p.summary-text')),
+      h('div.result', { hidden: true }),
+      h('div.feedback', { hidden: true })))
+}
+
+/**
+ * Everything that draws into one turn's answer.
+ * @param {HTMLElement} turn from createTurn
+ * @param {{t: object, numberLocale: string}} ctx the texts and number locale of this view
+ */
+export function turnView(turn, ctx) {
+  const { t } = ctx
   const q = (sel) => turn.querySelector(sel)
   const answerText = q('.answer-text')
   const reasoning = q('.reasoning')
   let reasoningText = q('.reasoning-text')
   let writer = createAnswerWriter(answerText)
   let exactTokens = false
+  /** The rows' table and chart, from the first rows event on. */
+  let result = null
+  const resultView = () => (result ??= createResultView(q('.result'), ctx))
   /** The repair notice while the second attempt is written; it says so once that attempt is in. */
   let repairHead = null
   const settleRepair = () => {
@@ -38,7 +73,9 @@ export function turnView(turn) {
       for (const extra of turn.querySelectorAll('.repair-reasoning')) extra.remove()
       reasoningText = q('.reasoning-text')
       reasoningText.replaceChildren()
-      clearResult(q('.result'))
+      result?.close()
+      result = null
+      q('.result').replaceChildren()
       q('.feedback').replaceChildren()
       q('.tokens').textContent = ''
       exactTokens = false
@@ -155,7 +192,7 @@ export function turnView(turn) {
       foldSqlBlock(answerText, data.sql, t.sqlBelow, pre)
       const copy = q('.copy')
       copy.textContent = t.copy
-      copy.onclick = () => copyText(data.sql, copy)
+      copy.onclick = () => copyText(data.sql, copy, t)
       if (data.checked && data.ok) {
         check.className = 'check ok'
         check.textContent = t.checked
@@ -186,12 +223,12 @@ export function turnView(turn) {
     rows(data) {
       const box = q('.result')
       box.hidden = false
-      renderResult(box).addRows(data)
+      resultView().addRows(data)
     },
     result(data, requestId) {
       const box = q('.result')
       box.hidden = false
-      renderResult(box).finish(data, requestId)
+      resultView().finish(data, requestId)
     },
     /** The rows in words, as the service writes them; a skipped summary shows nothing (the result says why). */
     summary(data) {
@@ -205,7 +242,9 @@ export function turnView(turn) {
     },
     /** Runs are off on the service: say so where the rows would be. */
     noRun(reason) {
-      explainNoRun(q('.result'), reason)
+      result?.close()
+      result = null
+      explainNoRun(q('.result'), reason, ctx)
     },
     /**
      * @param {{code: string, message: string, retryAfter?: string, requestId?: string}} err
@@ -248,7 +287,7 @@ function smallButton(text, onClick) {
   return b
 }
 
-async function copyText(text, button) {
+async function copyText(text, button, t) {
   try {
     await navigator.clipboard.writeText(text)
     button.textContent = t.copied
