@@ -45,7 +45,9 @@ export async function startDemoDatabase(options = {}) {
     const { rows } = await db.query("SELECT to_regclass('public.stations') IS NOT NULL AS loaded")
     if (!rows[0]?.loaded) {
       await db.exec(readFileSync(join(root, 'db', 'demo', 'metro.sql'), 'utf8'))
-      log('[demo-db] loaded the demo metro database (db/demo/metro.sql)')
+      // Its approved examples: the example buttons of the page and the embed on the demo.
+      await db.exec(readFileSync(join(root, 'db', 'demo', 'examples.sql'), 'utf8'))
+      log('[demo-db] loaded the demo metro database (db/demo/metro.sql, db/demo/examples.sql)')
     }
     await db.exec(readFileSync(join(root, 'db', 'demo', 'read-only-role.sql'), 'utf8'))
     // What the demo database enforces (the process's limit), stated where a session can see it.

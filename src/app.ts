@@ -10,6 +10,7 @@ import { adminExampleRoutes } from './routes/admin-examples'
 import { adminGlossaryRoutes } from './routes/admin-glossary'
 import { adminUsageRoutes } from './routes/admin-usage'
 import { askRoutes } from './routes/ask'
+import { exampleRoutes } from './routes/examples'
 import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
 import { LEGACY_PATH, legacyErrorFormat, legacyRoutes } from './routes/legacy'
@@ -58,6 +59,7 @@ app.route('/', adminExampleRoutes)
 app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
 app.route('/', feedbackRoutes)
+app.route('/', exampleRoutes)
 app.route('/', sqlRoutes)
 // The MCP tools call the routes above in process, through the whole app (middleware included).
 app.route('/', mcpRoutes(async (request, c) => app.fetch(request, c.env, executionCtxOf(c))))

@@ -17,6 +17,8 @@ export type Config = {
   dbRoles: string[]
   adminToken: string | undefined
   corsOrigins: string[]
+  /** PAGE_TITLE: the playground's title (and /healthz `page_title`); unset, a generic one. */
+  pageTitle: string | undefined
   upstreamIdleTimeoutMs: number
   heartbeatIntervalMs: number
   maxBodyBytes: number
@@ -143,6 +145,7 @@ export function readConfig(env: Bindings): Config {
     dbRoles: [...new Set(list(env.DB_ROLES))],
     adminToken: nonEmpty(env.ADMIN_TOKEN),
     corsOrigins: list(env.CORS_ORIGINS),
+    pageTitle: nonEmpty(env.PAGE_TITLE),
     upstreamIdleTimeoutMs: int(env.UPSTREAM_IDLE_TIMEOUT_MS, 60_000, 'UPSTREAM_IDLE_TIMEOUT_MS'),
     heartbeatIntervalMs: int(env.HEARTBEAT_INTERVAL_MS, 15_000, 'HEARTBEAT_INTERVAL_MS'),
     maxBodyBytes: int(env.MAX_BODY_BYTES, 65_536, 'MAX_BODY_BYTES'),

@@ -102,3 +102,17 @@ export async function askTurn({ client, view, t, body, signal, health, runsOff, 
 
 /** A refusal that a second try can get past: the network, a busy or unready service. */
 export const retryable = (err) => err.status === 0 || err.status === 429 || err.status >= 500
+
+/** The service accepts at most MAX_HISTORY_TURNS (default 10) history entries; keep whole pairs. */
+const MAX_HISTORY = 10
+/** History content is limited to 4 × MAX_QUESTION_CHARS (default 8000): a long answer goes as its SQL. */
+const MAX_HISTORY_CONTENT = 6000
+
+/** A finished answer joins the conversation (`history`, changed in place) the next question is asked in. */
+export function rememberTurn(history, text, answer) {
+  let content = answer.text.trim()
+  if (content.length > MAX_HISTORY_CONTENT) content = answer.sql ? `\`\`\`sql\n${answer.sql}\n\`\`\`` : content.slice(-MAX_HISTORY_CONTENT)
+  if (!content) return
+  history.push({ role: 'user', content: text }, { role: 'assistant', content })
+  while (history.length > MAX_HISTORY) history.splice(0, 2)
+}

@@ -4,7 +4,8 @@
 
 const TEXT = {
   zh: {
-    title: 'txt2sql-edge 演示',
+    title: 'txt2sql-edge',
+    embedLabel: '数据问答',
     subtitle: '用中文提问，看着带校验的 SQL 与结果流式返回',
     apiReference: 'API 文档',
     newConversation: '新对话',
@@ -19,7 +20,7 @@ const TEXT = {
     send: '发送',
     stop: '停止',
     execute: '执行 SQL 并显示结果',
-    examples: '示例问题（演示数据库）',
+    examples: '示例问题',
     emptyState: '提出一个关于数据库的问题，或点击下面的示例。',
     you: '你',
     reading: '理解与回答',
@@ -103,6 +104,7 @@ const TEXT = {
       role_not_allowed: '令牌中的数据库角色不被这个服务允许。',
       auth_unavailable: '暂时无法验证令牌，请稍后重试。',
       network_error: '无法连接服务，请检查网络后重试。',
+      cors_refused: '服务拒绝了这个页面的来源（CORS）。',
       stream_interrupted: '连接在回答结束前中断了。',
       bad_response: '服务返回了无法识别的响应。',
       upstream_content_rejected: '问题未通过内容审核。',
@@ -119,9 +121,12 @@ const TEXT = {
       payload_too_large: '请求太大。',
     },
     retryAfter: (s) => `${s} 秒后可重试。`,
+    corsRefused: (service, origin) => `服务 ${service} 可以访问，但不接受来自 ${origin} 的页面的请求：请服务管理员把 ${origin} 加入 CORS_ORIGINS。`,
+    unreachable: (service) => `无法连接服务 ${service}：它没有应答（地址有误、服务未运行或网络不通）。`,
   },
   en: {
-    title: 'txt2sql-edge playground',
+    title: 'txt2sql-edge',
+    embedLabel: 'Questions about the data',
     subtitle: 'Ask in plain words; watch checked SQL and its rows stream in',
     apiReference: 'API reference',
     newConversation: 'New conversation',
@@ -136,7 +141,7 @@ const TEXT = {
     send: 'Send',
     stop: 'Stop',
     execute: 'Run the SQL and show the rows',
-    examples: 'Example questions (demo database)',
+    examples: 'Example questions',
     emptyState: 'Ask a question about the database, or pick an example below.',
     you: 'You',
     reading: 'Reading and answer',
@@ -220,6 +225,7 @@ const TEXT = {
       role_not_allowed: 'Your token names no database role this service allows.',
       auth_unavailable: 'Tokens cannot be verified right now; retry shortly.',
       network_error: 'Could not reach the service; check the connection and retry.',
+      cors_refused: 'The service refused this page’s origin (CORS).',
       stream_interrupted: 'The connection broke before the answer ended.',
       bad_response: 'The service sent a response the page does not understand.',
       upstream_content_rejected: 'The question did not pass content inspection.',
@@ -236,6 +242,8 @@ const TEXT = {
       payload_too_large: 'The request is too large.',
     },
     retryAfter: (s) => `Retry in ${s} s.`,
+    corsRefused: (service, origin) => `The service at ${service} is reachable but does not accept requests from pages at ${origin}: its operator adds ${origin} to CORS_ORIGINS.`,
+    unreachable: (service) => `Could not reach the service at ${service}: it did not answer (a wrong address, the service not running, or the network).`,
   },
 }
 

@@ -2,16 +2,14 @@
 // feedback, follow up. A question is never thrown away: too long, refused, failed or stopped, it
 // stays in (or goes back to) the question box.
 import { ApiError, createClient, readApiKey, readBearer, readToken, saveApiKey, saveToken } from './api.js'
-import { askTurn, retryable } from './ask-turn.js'
+import { askTurn, rememberTurn, retryable } from './ask-turn.js'
 import { renderFeedback } from './feedback-view.js'
 import { createFollower } from './follow-scroll.js'
 import { pickLanguage, textFor, translate } from './i18n.js'
 import { createTurn, turnView } from './turn-view.js'
 
-/** The service accepts at most MAX_HISTORY_TURNS (default 10) history entries; keep whole pairs. */
-const MAX_HISTORY = 10
-/** History content is limited to 4 × MAX_QUESTION_CHARS (default 8000): a long answer goes as its SQL. */
-const MAX_HISTORY_CONTENT = 6000
+/** How many example questions the empty page offers. */
+const EXAMPLES = 6
 /** How often the header re-reads /healthz while the page is in view. */
 const HEALTH_EVERY_MS = 60_000
 /** Stop takes Send's place: a click on it this soon is the second half of a double-click (or tap) on Send. */
@@ -56,11 +54,11 @@ document.title = t.title
 translate(document, t)
 if (readBearer()) keyButton.hidden = false
 loadHealth()
+loadExamples()
 setInterval(() => document.visibilityState === 'visible' && loadHealth(), HEALTH_EVERY_MS)
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && loadHealth())
 addEventListener('online', () => loadHealth())
 
-for (const chip of document.querySelectorAll('.chip')) chip.addEventListener('click', () => state.controller || ask(chip.textContent))
 form.addEventListener('submit', (e) => {
   e.preventDefault()
   const text = question.value.trim()
@@ -106,6 +104,7 @@ keyDialog.addEventListener('close', () => {
   keyButton.hidden = !readBearer() && keyButton.dataset.needed !== 'true'
   const retry = state.pendingRetry
   state.pendingRetry = null
+  if (action === 'save' || action === 'clear') loadExamples()
   if (action === 'save' && readBearer() && retry) retry()
   else if (!focusIsUsable()) question.focus()
 })
@@ -146,12 +145,35 @@ async function loadHealth() {
     service.classList.toggle('down', !health.ok)
     if (!health.ok) service.textContent = `${t.serviceDown} · ${service.textContent}`
     executeOption.hidden = health.execute !== true
+    showTitle(health.page_title)
   } catch (err) {
     state.health = null
     service.textContent = `${t.serviceDown} (${err.code ?? 'network_error'})`
     service.classList.add('down')
   }
   if (wasUp && state.health?.ok !== true) announce(service.textContent)
+}
+
+/** PAGE_TITLE, when the operator set one: their words for their data, in the tab and the heading. */
+function showTitle(title) {
+  document.title = title || t.title
+  $('title').textContent = title || t.title
+}
+
+/** The approved examples this caller may ask, as buttons (none: no buttons); asked again after a key is entered. */
+async function loadExamples() {
+  const box = $('examples')
+  const questions = await client.getExampleQuestions(EXAMPLES).catch(() => [])
+  for (const chip of box.querySelectorAll('.chip')) chip.remove()
+  for (const text of questions) {
+    const chip = document.createElement('button')
+    chip.type = 'button'
+    chip.className = 'chip'
+    chip.textContent = text
+    chip.addEventListener('click', () => state.controller || ask(text))
+    box.append(chip)
+  }
+  box.hidden = questions.length === 0
 }
 
 function openKeyDialog(retry = null, refusal = null) {
@@ -234,7 +256,7 @@ async function ask(text, turn = null) {
   })
   if (state.controller === controller) setBusy(null)
   if (outcome === 'done') {
-    remember(text, answer)
+    rememberTurn(state.history, text, answer)
     if (answer.requestId && answer.sqlSeen) renderFeedback(turn.querySelector('.feedback'), answer, ctx)
     announce(t.answered([answer.verdict, answer.rows !== null && t.rowsCount(answer.rows)].filter(Boolean)))
   } else {
@@ -248,13 +270,4 @@ async function ask(text, turn = null) {
   }
   follower.settle()
   if (!keyDialog.open && !focusIsUsable()) question.focus({ preventScroll: true })
-}
-
-/** A finished answer joins the conversation the next question is asked in. */
-function remember(text, answer) {
-  let content = answer.text.trim()
-  if (content.length > MAX_HISTORY_CONTENT) content = answer.sql ? `\`\`\`sql\n${answer.sql}\n\`\`\`` : content.slice(-MAX_HISTORY_CONTENT)
-  if (!content) return
-  state.history.push({ role: 'user', content: text }, { role: 'assistant', content })
-  while (state.history.length > MAX_HISTORY) state.history.splice(0, 2)
 }

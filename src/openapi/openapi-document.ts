@@ -2,6 +2,7 @@ import * as z from 'zod/mini'
 import type { Config } from '../config'
 import { PairListSchema, WrappedSchema } from '../examples/example-input'
 import { askBodySchema } from '../routes/ask-body'
+import { MAX_EXAMPLE_QUESTIONS } from '../routes/examples'
 import { FeedbackSchema } from '../routes/feedback'
 import { GlossarySchema } from '../schema/glossary'
 import { OverlaySchema } from '../schema/overlay'
@@ -131,6 +132,20 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             201: { description: 'Stored as an unapproved example.', content: json(ref('FeedbackStored')) },
             202: { description: 'Acknowledged; nothing stored (`correct: false` without `sql`).', content: json(ref('FeedbackStored')) },
             ...errors(400, 401, 403, 404, 413, 415, 502, 503, 504),
+          },
+        },
+      },
+      '/v1/examples/questions': {
+        get: {
+          tags: ['feedback'],
+          operationId: 'exampleQuestions',
+          summary: 'A few approved example questions the caller may ask',
+          description: "The approved examples' questions (as the last refresh read them), within the caller's role view: a JWT caller gets none whose SQL names a table or column its role may not read. The playground's and <txt2sql-chat>'s example buttons.",
+          security: CALLER_SECURITY,
+          parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_EXAMPLE_QUESTIONS, default: 6 } }],
+          responses: {
+            200: { description: 'The questions, at most `limit`, in the examples\' order.', content: json({ type: 'object', required: ['questions'], properties: { questions: { type: 'array', items: { type: 'string' } } } }) },
+            ...errors(400, 401, 403, 503),
           },
         },
       },
@@ -306,6 +321,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             schema_version: { type: ['string', 'null'] },
             model: { type: 'string' },
             execute: { type: 'boolean', description: 'Whether `"execute": true` would be accepted on /v1/ask (SQL_EXECUTE on, and the SQL checked against a database).' },
+            page_title: { type: ['string', 'null'], description: 'PAGE_TITLE: the title the playground shows; null when unset (a generic one).' },
             execute_reason: {
               type: 'object',
               description: 'Only when `execute` is false: why, with the code `/v1/ask` would refuse `"execute": true` with (`execute_not_allowed`: SQL_EXECUTE is off; `database_not_configured`: no database to check and run on).',

@@ -30,6 +30,8 @@ healthRoutes.get('/healthz', async (c) => {
     schema_version: snapshot?.version ?? null,
     model: config.dashscope.model,
     execute: refusal === undefined,
+    // The playground's title: the operator's words for their data, not the code's (docs/API.md).
+    page_title: config.pageTitle ?? null,
     ...(refusal ? { execute_reason: { code: refusal.code, message: refusal.message } } : {}),
   }
   if (reasons.length === 0) return c.json(body)

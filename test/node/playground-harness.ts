@@ -45,6 +45,8 @@ export function usePlayground(): Playground {
     pw.pg = await startLocalPostgres()
     pw.pg.psql('CREATE DATABASE metro')
     pw.pg.psql(readFileSync(join(root, 'db', 'demo', 'metro.sql'), 'utf8'), 'metro')
+    // The demo's approved examples, as `npm start` loads them: the page's example buttons.
+    pw.pg.psql(readFileSync(join(root, 'db', 'demo', 'examples.sql'), 'utf8'), 'metro')
     pw.pg.psql('ANALYZE', 'metro')
     // Runs need a read-only role (docs/SECURITY.md): the service refuses to run model SQL as a superuser.
     pw.pg.psql(`CREATE ROLE txt2sql_ro LOGIN PASSWORD 'ro';
@@ -159,9 +161,9 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   })
 }
 
-/** The examples table of the demo database, oldest first. */
+/** The examples table of the demo database, oldest first, without the demo's own (db/demo/examples.sql). */
 export const examples = (pg: LocalPostgres) =>
-  JSON.parse(pg.psql("SELECT json_agg(json_build_object('question', question, 'sql', sql, 'source', source, 'approved', approved) ORDER BY id) FROM txt2sql_examples", 'metro')) as unknown[]
+  JSON.parse(pg.psql("SELECT coalesce(json_agg(json_build_object('question', question, 'sql', sql, 'source', source, 'approved', approved) ORDER BY id), '[]') FROM txt2sql_examples WHERE source <> 'demo'", 'metro')) as unknown[]
 
 /** The user/assistant turns the fake received, without the system prompt. */
 /** A request of the service's summary call (the rows in words), not of a question. */
