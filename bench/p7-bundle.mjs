@@ -1,7 +1,9 @@
 // P7: the deployable bundle's gzip size (wrangler deploy --dry-run) and what it is made of — the
 // default build (the Neon driver) and the Hyperdrive build (node-postgres), each as deployed.
 import { build } from 'esbuild'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { buildBundles, EMBED } from '../scripts/build-assets.mjs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildWorker, measureBundle as measureBuilt } from '../scripts/bundle-size.mjs'
@@ -17,6 +19,13 @@ function measureBuild(config) {
   } finally {
     rmSync(outdir, { recursive: true, force: true })
   }
+}
+
+/** /embed.js (<txt2sql-chat>, issue 33) as scripts/build-assets.mjs builds it: host pages download it. */
+export async function measureEmbed() {
+  await buildBundles()
+  const raw = readFileSync(join(root, 'public', EMBED.script))
+  return { rawKB: raw.length / 1024, gzipKB: gzipSync(raw, { level: 9 }).length / 1024, gzipBytes: gzipSync(raw, { level: 9 }).length }
 }
 
 export async function measureBundle() {
@@ -37,5 +46,5 @@ export async function measureBundle() {
     byPackage.set(key, (byPackage.get(key) ?? 0) + info.bytesInOutput)
   }
   const contributors = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
-  return { ...neon, hyperdrive, contributors }
+  return { ...neon, hyperdrive, contributors, embed: await measureEmbed() }
 }

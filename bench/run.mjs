@@ -187,6 +187,7 @@ function writeReport(r, seconds) {
     ...abortRows(r.dev, 'wrangler dev'), ...abortRows(r.mf, 'Miniflare'),
     soakRow(r.soak.worker, 'ours'), soakRow(r.soak.passthrough, 'pass-through Worker'),
     ['P7', 'bundle (`wrangler deploy --dry-run`): the default build (Neon driver); the Hyperdrive build (node-postgres)', `${fmt(r.p7.rawKB, 1)} KiB raw; Hyperdrive build ${fmt(r.p7.hyperdrive.rawKB, 1)} KiB raw`, `${fmt(r.p7.gzipKB, 1)} KiB gzip (${r.p7.gzipBytes.toLocaleString('en')} bytes); Hyperdrive build ${fmt(r.p7.hyperdrive.gzipKB, 1)} KiB gzip (${r.p7.hyperdrive.gzipBytes.toLocaleString('en')} bytes)`, '≤ 100 KB gzip each (KiB, as every P7 since the first)', verdict(r.p7.gzipKB <= 100 && r.p7.hyperdrive.gzipKB <= 100)],
+    ['P7 (embed.js)', '`/embed.js`, the `<txt2sql-chat>` script host pages load (scripts/build-assets.mjs)', `${fmt(r.p7.embed.rawKB, 1)} KiB raw`, `${fmt(r.p7.embed.gzipKB, 1)} KiB gzip (${r.p7.embed.gzipBytes.toLocaleString('en')} bytes)`, '≤ 30 KB gzip', verdict(r.p7.embed.gzipBytes <= 30 * 1024)],
     coldStartRow(r.p7cold),
     ['P8', `before the upstream call: KV read + parse/validate + prompt, ${r.p8.tables} tables vs 6`, `6 tables: cold ${spread(r.p8.small.cold)}, warm ${spread(r.p8.small.warm)}; ${r.p8.tables} tables: cold ${spread(r.p8.big.cold)}, warm ${spread(r.p8.big.warm)}`, `added warm p50 ${fmt(r.p8.big.warm.p50 - r.p8.small.warm.p50)} ms, cold p50 ${fmt(r.p8.big.cold.p50 - r.p8.small.cold.p50)} ms`, '≤ 2 ms added', verdict(r.p8.big.warm.p50 - r.p8.small.warm.p50 <= 2)],
     sqlCheckRow(r.sqlcheck),

@@ -10,7 +10,10 @@
 //    with a source map pointing at them).
 // 3. Writes their links into public/index.html, each URL carrying the file's content hash:
 //    public/_headers lets browsers keep those URLs for a year, since a changed file is a new URL.
-import { build } from 'esbuild'
+// 4. Bundles <txt2sql-chat> (public/js/embed.js, the same view modules as the page) into
+//    public/embed.js: one classic script with its stylesheets inside as text (they become
+//    constructable stylesheets), at a URL host pages keep — so it is revalidated, not hashed.
+import { build, transform } from 'esbuild'
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -27,6 +30,17 @@ export const VENDORED = {
 
 /** What index.html loads: built from the sources by buildBundles(). */
 export const PAGE = { script: '/vendor/playground.js', stylesheet: '/vendor/app.css' }
+
+/** What host pages load (docs/EMBED.md): built from public/js/embed.js by buildBundles(). */
+export const EMBED = { script: '/embed.js' }
+
+/** `import css from '../app.css'` in the embed: the stylesheet minified, as a string. */
+const cssAsText = {
+  name: 'css-as-text',
+  setup(b) {
+    b.onLoad({ filter: /\.css$/ }, async (args) => ({ contents: (await transform(readFileSync(args.path, 'utf8'), { loader: 'css', minify: true })).code, loader: 'text' }))
+  },
+}
 
 const BEGIN = /<!-- assets: [^\n]*-->\n/
 const END = '  <!-- /assets -->'
@@ -54,6 +68,8 @@ export async function buildBundles() {
   }
   await build({ ...common, entryPoints: [join(publicDir, 'js', 'main.js')], format: 'esm', platform: 'browser', sourcemap: 'linked', sourcesContent: false, outfile: join(publicDir, PAGE.script) })
   await build({ ...common, entryPoints: [join(publicDir, 'app.css')], outfile: join(publicDir, PAGE.stylesheet) })
+  // An IIFE: a classic script needs no CORS to load from another origin, and leaves no globals.
+  await build({ ...common, entryPoints: [join(publicDir, 'js', 'embed.js')], format: 'iife', platform: 'browser', plugins: [cssAsText], outfile: join(publicDir, EMBED.script) })
 }
 
 /** public/index.html with its asset block rewritten for the built files as they are now. */

@@ -63,8 +63,9 @@ async function toApiError(res) {
 
 /**
  * A client of one service. `service`: its origin ('' for the page's own); `bearer()`: what goes out
- * as the bearer ('' for none), asked before each request; `retryUnauthorized`: after a 401 ask
- * `bearer()` once more and send again (a host's token that expired is refreshed there).
+ * as the bearer ('' for none), asked before each request; `retryUnauthorized` (or a function
+ * saying so at the time): after a 401 ask `bearer()` once more and send again, once (a host's token
+ * that expired is refreshed there).
  */
 export function createClient({ service = '', bearer = readBearer, retryUnauthorized = false } = {}) {
   const base = service.replace(/\/+$/, '')
@@ -88,7 +89,7 @@ export function createClient({ service = '', bearer = readBearer, retryUnauthori
 
   async function send(path, init = {}, json = false) {
     let res = await attempt(path, init, json)
-    if (res.status === 401 && retryUnauthorized) {
+    if (res.status === 401 && (typeof retryUnauthorized === 'function' ? retryUnauthorized() : retryUnauthorized)) {
       await res.body?.cancel()
       res = await attempt(path, init, json)
     }

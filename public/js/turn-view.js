@@ -3,21 +3,9 @@
 // playground and <txt2sql-chat>: it draws only inside the turn it is given, with the texts and
 // client it is given (`ctx`), and keeps nothing outside the view it returns.
 import { createAnswerWriter, foldSqlBlock } from './answer-text.js'
+import { h } from './dom.js'
 import { createResultView, explainNoRun } from './result-view.js'
 import { renderSql } from './sql-highlight.js'
-
-/** An element: `h('p.a.b', {hidden: true}, ...children)` (strings are text, never HTML). */
-function h(spec, props = {}, ...children) {
-  const [tag, ...classes] = spec.split('.')
-  const el = document.createElement(tag)
-  if (classes.length) el.className = classes.join(' ')
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'hidden' || k === 'tabIndex' || k === 'type') el[k] = v
-    else el.setAttribute(k, v)
-  }
-  el.append(...children)
-  return el
-}
 
 /**
  * A new turn for `text`, not yet in any document (the caller places it): the question, then the
