@@ -251,8 +251,13 @@ describe('GET /healthz', () => {
       schema_version: 'demo-1',
       model: 'qwen-plus',
       execute: false,
+      page_title: null,
       execute_reason: { code: 'execute_not_allowed', message: 'Running the SQL is not enabled on this service (SQL_EXECUTE)' },
     })
+  })
+  it('gives the playground the title PAGE_TITLE sets, the operator\'s words for their data', async () => {
+    expect(((await (await call('/healthz', {}, { PAGE_TITLE: '  销售数据问答 ' })).json()) as { page_title: unknown }).page_title).toBe('销售数据问答')
+    expect(((await (await call('/healthz', {}, { PAGE_TITLE: ' ' })).json()) as { page_title: unknown }).page_title).toBe(null)
   })
   it('answers 503 naming the missing DashScope key', async () => {
     const res = await call('/healthz', {}, { DASHSCOPE_API_KEY: undefined })
@@ -269,6 +274,7 @@ describe('GET /healthz', () => {
       schema_version: null,
       model: 'qwen-plus',
       execute: false,
+      page_title: null,
       execute_reason: { code: 'execute_not_allowed', message: expect.any(String) },
       reasons: [{ code: 'schema_unavailable', message: expect.stringContaining('No schema snapshot is cached yet') }],
     })

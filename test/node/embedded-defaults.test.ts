@@ -53,7 +53,7 @@ afterAll(async () => {
 describe('npm start on embedded defaults', () => {
   it('answers from a live introspection of the embedded demo database, with the fake DashScope', async () => {
     const health = await (await fetch(`${server.url}/healthz`)).json()
-    expect(health).toEqual({ ok: true, schema_version: expect.stringMatching(/^pg-[0-9a-f]{12}$/), model: 'fake-qwen-plus', execute: true })
+    expect(health).toEqual({ ok: true, schema_version: expect.stringMatching(/^pg-[0-9a-f]{12}$/), model: 'fake-qwen-plus', execute: true, page_title: null })
     expect(server.output()).toContain('embedded demo database')
     const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥地铁站的信息' }) })
     expect(res.status).toBe(200)

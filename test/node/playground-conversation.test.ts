@@ -361,14 +361,17 @@ describe('the page’s own files', { timeout: 60_000 }, () => {
 describe('on a service where runs are off (and questions shorter)', { timeout: 120_000 }, () => {
   let off: DevServer
   beforeAll(async () => {
-    off = await startDevServer({ ...pw.env, SQL_EXECUTE: 'false', MAX_QUESTION_CHARS: '50' })
+    off = await startDevServer({ ...pw.env, SQL_EXECUTE: 'false', MAX_QUESTION_CHARS: '50', PAGE_TITLE: '地铁数据问答' })
   }, 120_000)
   afterAll(async () => {
     await off?.stop()
   })
 
   it('says where the rows would be that this service does not run SQL, and why', async () => {
+    expect(await (await pw.open()).title()).toBe('txt2sql-edge')
     const page = await pw.open({ url: off.url })
+    // This service's PAGE_TITLE, in the tab and the heading (the other service has none: a generic title).
+    expect([await page.title(), await page.locator('h1').textContent()]).toEqual(['地铁数据问答', '地铁数据问答'])
     expect(await page.locator('#execute-option').isHidden()).toBe(true)
     await page.locator('.chip', { hasText: '客流量最高的十个站点' }).click()
     await waitSettled(page)
