@@ -18,15 +18,20 @@ import { createTurn, turnView } from './turn-view.js'
 const SCRIPT_ORIGIN = originOf(document.currentScript?.src) ?? location.origin
 /** How many example questions the empty conversation offers. */
 const EXAMPLES = 6
+/** The font size the element's text is set in (the page's 1rem when its root is left at the default). */
+const ROOT_PX = 16
 /** Stop takes Send's place: a click on it this soon is the second half of a double-click on Send. */
 const STOP_GRACE_MS = 150
 
 let sheet = null
-/** One stylesheet for every element: the page's (its :root variables scoped to our root) and the embed's own. */
+/**
+ * One stylesheet for every element: the page's and the embed's own. The page's :root rules apply
+ * to our root, and its rem sizes become pixels: a rem is the HOST's root font size, which is theirs.
+ */
 function styles() {
   if (!sheet) {
     sheet = new CSSStyleSheet()
-    sheet.replaceSync(pageCss.replaceAll(':root', '.t2s') + embedCss)
+    sheet.replaceSync((pageCss.replaceAll(':root', '.t2s') + embedCss).replace(/(\d*\.?\d+)rem\b/g, (_, n) => `${+(n * ROOT_PX).toFixed(2)}px`))
   }
   return sheet
 }

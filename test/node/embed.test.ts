@@ -18,6 +18,8 @@ import { startRolesService, type RolesService } from './roles-service'
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const ADMIN = 'embed-admin-token'
+/** An API key of the service, as a demo page would put it in the element's `api-key` attribute. */
+const DEMO_KEY = 'embed-demo-key'
 /** The ceiling BENCHMARKS.md states for /embed.js (P7). */
 const EMBED_GZIP_CEILING = 30 * 1024
 
@@ -104,7 +106,7 @@ beforeAll(async () => {
   allowed = await startHost()
   other = await startHost()
   closedPort = await freePort()
-  service = await startRolesService({ [STAFF]: answer(STAFF_SQL), [ORDERS]: answer(ORDERS_SQL) }, { CORS_ORIGINS: allowed.origin, ADMIN_TOKEN: ADMIN })
+  service = await startRolesService({ [STAFF]: answer(STAFF_SQL), [ORDERS]: answer(ORDERS_SQL) }, { CORS_ORIGINS: allowed.origin, ADMIN_TOKEN: ADMIN, API_KEYS: DEMO_KEY })
   // The company's approved examples (one per table), then a refresh: the example buttons come from them.
   const res = await fetch(`${service.server.url}/v1/admin/examples?refresh=true`, {
     method: 'POST',
@@ -126,19 +128,21 @@ afterAll(async () => {
   for (const h of [allowed, other]) h?.server.close()
 })
 
-async function open(url: string, { width = 1200, locale = 'zh-CN' } = {}): Promise<{ page: Page; problems: string[]; bearers: string[] }> {
+async function open(url: string, { width = 1200, locale = 'zh-CN' } = {}): Promise<{ page: Page; problems: string[]; bearers: string[]; paths: string[] }> {
   context = await browser.newContext({ locale, viewport: { width, height: 900 } })
   const page = await context.newPage()
   const problems: string[] = []
   const bearers: string[] = []
+  const paths: string[] = []
   page.on('pageerror', (err) => problems.push(err.message))
   // A CSP violation is a console error; refused requests are what some tests are about.
   page.on('console', (m) => m.type() === 'error' && !/status of 401|CORS|ERR_CONNECTION_REFUSED|ERR_FAILED/.test(m.text()) && problems.push(m.text()))
   page.on('request', (req) => {
+    paths.push(new URL(req.url()).pathname)
     if (req.url().endsWith('/v1/ask')) bearers.push(req.headers().authorization ?? '')
   })
   await page.goto(url)
-  return { page, problems, bearers }
+  return { page, problems, bearers, paths }
 }
 
 /** Inside the element: playwright's locators pierce open shadow roots. */
@@ -174,8 +178,11 @@ describe('<txt2sql-chat> on another origin', { timeout: 120_000 }, () => {
     const style = await el.locator('.question-text').first().evaluate((q) => {
       const s = getComputedStyle(q)
       const b = getComputedStyle(q.getRootNode() instanceof ShadowRoot ? (q.getRootNode() as ShadowRoot).querySelector('button[type=submit]')! : q)
-      return { color: s.color, font: s.fontFamily, letterSpacing: s.letterSpacing, transform: s.textTransform, direction: s.direction, size: s.fontSize, buttonBg: b.backgroundColor, buttonBorder: b.borderStyle }
+      const status = (q.getRootNode() as ShadowRoot).querySelector('.status-line')!
+      return { statusSize: getComputedStyle(status).fontSize, color: s.color, font: s.fontFamily, letterSpacing: s.letterSpacing, transform: s.textTransform, direction: s.direction, size: s.fontSize, buttonBg: b.backgroundColor, buttonBorder: b.borderStyle }
     })
+    // Sizes too: the page's .8rem is 12.8 px here, whatever the host's root font size (22 px).
+    expect(style.statusSize).toBe('12.8px')
     expect(style.color).not.toBe('rgb(255, 0, 0)')
     expect(style.font).not.toMatch(/Comic|fantasy/)
     expect(style.letterSpacing).toBe('normal')
@@ -270,6 +277,20 @@ describe('<txt2sql-chat> on another origin', { timeout: 120_000 }, () => {
     expect(violations.violations).toEqual([])
     // It looked inside the element: these rules found something there to pass.
     expect(violations.passed).toEqual(expect.arrayContaining(['button-name', 'color-contrast', 'label', 'aria-allowed-attr']))
+  })
+
+  it('works without getToken on a demo page through its api-key attribute, and shows no examples when told examples="off"', async () => {
+    issued['/demo'] = {}
+    const { page, bearers, paths } = await open(hostPage(allowed, '/demo', [{ id: 'k', attrs: { lang: 'en', 'api-key': DEMO_KEY, examples: 'off' } }]))
+    const k = inside(page, 'k')
+    await askIn(k, ORDERS)
+    await settled(k)
+    expect(await lastTurn(k).getAttribute('data-state')).toBe('done')
+    expect(bearers).toEqual([`Bearer ${DEMO_KEY}`])
+    // By now the element has long read /healthz (and would have read the examples): none were asked for.
+    expect(paths).toContain('/healthz')
+    expect(paths).not.toContain('/v1/examples/questions')
+    expect(await k.locator('.chip').count()).toBe(0)
   })
 
   it('is one classic script under 30 KB gzip, cached briefly and revalidated, loadable from any origin', async () => {
