@@ -45,9 +45,15 @@ export async function startDemoDatabase(options = {}) {
     const { rows } = await db.query("SELECT to_regclass('public.stations') IS NOT NULL AS loaded")
     if (!rows[0]?.loaded) {
       await db.exec(readFileSync(join(root, 'db', 'demo', 'metro.sql'), 'utf8'))
-      // Its approved examples: the example buttons of the page and the embed on the demo.
+      log('[demo-db] loaded the demo metro database (db/demo/metro.sql)')
+    }
+    // Its approved examples (the example buttons of the page and the embed on the demo): into a
+    // fresh database, and into one kept from before they existed — never again once the examples
+    // table is there, so what an admin removed stays removed.
+    const { rows: examples } = await db.query("SELECT to_regclass('public.txt2sql_examples') IS NULL AS missing")
+    if (examples[0]?.missing) {
       await db.exec(readFileSync(join(root, 'db', 'demo', 'examples.sql'), 'utf8'))
-      log('[demo-db] loaded the demo metro database (db/demo/metro.sql, db/demo/examples.sql)')
+      log('[demo-db] added the demo\'s approved examples (db/demo/examples.sql)')
     }
     await db.exec(readFileSync(join(root, 'db', 'demo', 'read-only-role.sql'), 'utf8'))
     // What the demo database enforces (the process's limit), stated where a session can see it.
