@@ -114,3 +114,18 @@ describe('public/index.html', () => {
     expect(withAssetLinks(html)).toBe(html)
   })
 })
+
+describe('the answer view the page and <txt2sql-chat> share', () => {
+  // Each view draws inside the root it is given (a shadow root for the embed), with the texts and
+  // client it is given: a second element on a page, or the page itself, must not see its state.
+  it.each(['ask-turn.js', 'answer-text.js', 'api.js', 'chart.js', 'dom.js', 'feedback-view.js', 'i18n.js', 'result-view.js', 'sql-highlight.js', 'turn-view.js'])(
+    '%s reaches nothing of the document but createElement, and keeps no state of its own',
+    (file) => {
+      const source = readFileSync(new URL(`../../public/js/${file}`, import.meta.url), 'utf8')
+      expect([...source.matchAll(/\bdocument\.(\w+)/g)].map((m) => m[1]!).filter((name) => !/^create(Element|ElementNS|DocumentFragment)$/.test(name))).toEqual([])
+      expect(source).not.toMatch(/^(let|var) /m)
+      // Per-element state keyed by element (the old result views), or variables at module level.
+      expect(source).not.toMatch(/^(export )?const \w+ = new WeakMap\(/m)
+    },
+  )
+})
