@@ -66,7 +66,7 @@ describe('building the prompt', () => {
     expect(messages.map((m) => m.role)).toEqual(['system', 'user'])
     const system = messages[0]!.content
     expect(system).toContain('您的问题是：')
-    expect(system).toContain('```sql')
+    expect(system).toContain('sql 代码块')
     expect(system).toContain('PostgreSQL')
     expect(system).toContain(renderSchema(demoSnapshot))
     for (const example of demoSnapshot.examples) expect(system).toContain(`问题：${example.question}\nSQL：${example.sql}`)
