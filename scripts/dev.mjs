@@ -161,9 +161,11 @@ async function main() {
   ready = true
   console.log(`[dev] schema cache: ${outcome.schemaVersion}`)
   const cli = ['npx txt2sql-edge ask', port !== 8787 ? ` --url ${base}` : '', vars.API_KEYS ? ' --key <key>' : '', outcome.execute ? ' --execute' : ''].join('')
+  // The demo's questions on the demo; on a database of yours, a question of yours (the code knows no domain).
+  const [first = '<你的问题>', second = first] = database.questions
   console.log(`[dev] txt2sql-edge is ready on ${base} — open it in a browser for the playground, or try:
-  ${cli} "客流量最高的十个站点"
-  curl -N ${base}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"沈塘桥地铁站的信息"}'`)
+  ${cli} "${first}"
+  curl -N ${base}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"${second}"}'`)
 }
 
 main().catch((err) => refuse(`could not start: ${err?.message ?? err}`))

@@ -89,6 +89,17 @@ describe('building the prompt', () => {
     expect(buildPrompt({ question: 'q', snapshot: demoSnapshot, examples: [] }).messages[0]!.content).not.toContain('参考示例')
   })
 
+  it("knows no domain of its own: the instructions name no metro word, and the operator's PROMPT_HINTS come after them, before the schema", () => {
+    const chinook = snapshot({ version: 'v1', tables: [{ name: 'artist', comment: '艺术家', columns: [{ name: 'name', type: 'text', comment: '艺术家名' }] }], examples: [] })
+    const plain = buildPrompt({ question: '有多少位艺术家？', snapshot: chinook }).messages[0]!.content
+    expect(plain).not.toMatch(/地铁|站|metro|station/i)
+    expect(plain).not.toContain('补充说明')
+    const hinted = buildPrompt({ question: '有多少位艺术家？', snapshot: chinook, hints: '艺术家名一律用英文原名。' }).messages[0]!.content
+    expect(hinted.indexOf('补充说明')).toBeGreaterThan(hinted.indexOf('请按以下格式回答'))
+    expect(hinted.indexOf('艺术家名一律用英文原名。')).toBeLessThan(hinted.indexOf('数据库结构（PostgreSQL）：'))
+    expect(buildPrompt({ question: 'x', snapshot: chinook, hints: '  \n ' }).messages[0]!.content).toBe(buildPrompt({ question: 'x', snapshot: chinook }).messages[0]!.content)
+  })
+
   it('is deterministic', () => {
     expect(buildPrompt({ question: 'q', snapshot: demoSnapshot })).toEqual(buildPrompt({ question: 'q', snapshot: demoSnapshot }))
   })
