@@ -45,6 +45,29 @@ afterAll(async () => {
   pg?.stop()
 })
 
+const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }
+
+type Refresh = { unsampled_tables: { table: string; reason: string }[]; sampled_columns: number; indexed_columns: number }
+async function refresh(): Promise<Refresh> {
+  const res = await fetch(`${server.url}/v1/admin/schema/refresh`, { method: 'POST', headers: admin })
+  expect(res.status).toBe(200)
+  return (await res.json()) as Refresh
+}
+
+/** The system prompt DashScope received for a question. */
+async function promptFor(question: string): Promise<string> {
+  const tag = `prompt-${Date.now()}-${Math.random()}`
+  fake.setDefaultOptions(`tag=${tag}`)
+  const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })
+  await readEvents(res.body!)
+  return fake.record(tag)?.body?.input?.messages?.[0]?.content ?? ''
+}
+
+/** The prompt's line for a column (its CREATE TABLE line). */
+function lineOf(prompt: string, column: string): string {
+  return prompt.split('\n').find((line) => line.trimStart().startsWith(column)) ?? `(no line for ${column})`
+}
+
 describe('npm start on a database that is not the demo', () => {
   it('introspects it: the schema cache holds its tables', async () => {
     const state = (await (await fetch(`${server.url}/v1/admin/schema`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { snapshot?: { tables?: number } }
@@ -75,6 +98,41 @@ describe('npm start on a database that is not the demo', () => {
       expect(events.find((e) => e.event === 'sql')?.data).toMatchObject({ sql: 'SELECT name FROM artist ORDER BY name', checked: true, ok: true })
       expect(events.find((e) => e.event === 'result')?.data).toMatchObject({ ok: true, row_count: 4 })
     }
+  })
+
+  it('names the table row-level security keeps from sampling and why; with BYPASSRLS for the introspection role the next refresh samples it', async () => {
+    const first = await refresh()
+    expect(first.unsampled_tables).toEqual([{ table: 'public.invoice', reason: expect.stringContaining('BYPASSRLS') }])
+    expect(lineOf(await promptFor('有哪些艺术家'), 'billing_country')).not.toContain("'Brazil'")
+
+    pg.psql('ALTER ROLE txt2sql BYPASSRLS')
+    const second = await refresh()
+    expect(second.unsampled_tables).toEqual([])
+    expect(second.sampled_columns).toBeGreaterThan(first.sampled_columns)
+    expect(lineOf(await promptFor('有哪些艺术家'), 'billing_country')).toContain("'Brazil'")
+  })
+
+  it('keeps a column\'s or a whole table\'s values out of the prompt and the link index when the overlay says samples: false', async () => {
+    const before = await refresh()
+    const prompt = await promptFor('有哪些艺术家')
+    expect(lineOf(prompt, 'email')).toContain('@')
+    expect(lineOf(prompt, 'country text')).toContain("'Brazil'")
+    const overlay = { tables: { customer: { columns: { email: { samples: false }, phone: { comment: '联系电话', samples: false } } }, 'public.invoice': { samples: false } } }
+    const put = await fetch(`${server.url}/v1/admin/schema/overlay?refresh=true`, { method: 'PUT', headers: admin, body: JSON.stringify(overlay) })
+    expect(put.status).toBe(200)
+    const after = (await put.json()) as { refresh: { indexed_columns: number; overlay_unmatched: string[] } }
+    expect(after.refresh.overlay_unmatched).toEqual([])
+    expect(after.refresh.indexed_columns).toBeLessThan(before.indexed_columns)
+    const hidden = await promptFor('有哪些艺术家')
+    expect(hidden).not.toContain('@')
+    expect(hidden).not.toContain('+55')
+    expect(lineOf(hidden, 'phone')).toContain('联系电话')
+    expect(lineOf(hidden, 'billing_country')).not.toContain("'Brazil'")
+    // What the overlay does not name keeps its samples.
+    expect(lineOf(hidden, 'country text')).toContain("'Brazil'")
+    // A refresh later (the cron's) keeps them out.
+    await refresh()
+    expect(await promptFor('有哪些艺术家')).not.toContain('@')
   })
 
   it('lists MCP tools that say nothing of the metro', async () => {
