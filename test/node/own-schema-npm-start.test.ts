@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalPostgres, type LocalPostgres } from '../../scripts/local-postgres.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../../tools/fake-dashscope/server.mjs'
 import { readEvents } from '../support/streams'
-import { startDevServer, type DevServer } from './dev-server'
+import { freePort, startDevServer, type DevServer } from './dev-server'
 
 // `npm start` on a team's own database, not the metro demo: a small Chinook (test/fixtures/db/
 // chinook.sql) in a real Postgres, reached with the roles docs/DATABASE.md and docs/SECURITY.md
@@ -86,6 +87,20 @@ describe('npm start on a database that is not the demo', () => {
     expect(startup).not.toMatch(METRO_WORDS)
   })
 
+  it("shows a first screen of the lines a person needs — database, refresh, ready, try — with wrangler's output in a log file", () => {
+    const startup = server.output()
+    const screen = startup.slice(0, startup.indexOf('\n', startup.indexOf('"question"')) + 1).split('\n').filter(Boolean)
+    expect(screen.length).toBeLessThanOrEqual(10)
+    expect(startup).toContain('[dev] database: postgres://txt2sql@127.0.0.1')
+    expect(startup).toMatch(/"refresh":"ok"/)
+    expect(startup).toContain('[dev] schema cache: pg-')
+    expect(startup).not.toContain('Your Worker has access to the following bindings')
+    expect(startup).not.toContain('env.DB_SCHEMAS')
+    const log = /its output goes to (\S+)/.exec(startup)?.[1]
+    expect(readFileSync(join(server.stateDir, 'wrangler.log'), 'utf8')).toContain('Your Worker has access to the following bindings')
+    expect(log).toBeDefined()
+  })
+
   it('sends DashScope a prompt without a metro word, and answers from this database (first and second question)', async () => {
     for (const tag of [`own-1-${Date.now()}`, `own-2-${Date.now()}`]) {
       fake.setDefaultOptions(`tag=${tag}`)
@@ -140,5 +155,47 @@ describe('npm start on a database that is not the demo', () => {
     const text = await res.text()
     expect(text).toContain('describe_schema')
     expect(text).not.toMatch(METRO_WORDS)
+  })
+})
+
+describe("npm start on that database without a DashScope key: the fake answers with the SQL you give it (README, \"What npm start does\")", () => {
+  let keyless: DevServer
+  let scratch: string
+  let fakePort: number
+  let relayPort: number
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'own-answers-'))
+    // As README writes it: the whole answer, the SQL last (here without a fence).
+    writeFileSync(join(scratch, 'answers.json'), JSON.stringify({ 有哪些专辑: '您的问题是：有哪些专辑？\n\nSQL：SELECT title FROM album ORDER BY title' }))
+    ;[fakePort, relayPort] = [await freePort(), await freePort()]
+    keyless = await startDevServer({
+      DASHSCOPE_API_KEY: undefined,
+      DASHSCOPE_BASE_URL: undefined,
+      DASHSCOPE_MODEL: undefined,
+      FAKE_DASHSCOPE_ANSWERS: join(scratch, 'answers.json'),
+      FAKE_DASHSCOPE_PORT: String(fakePort),
+      WS_RELAY_PORT: String(relayPort),
+      DATABASE_URL: pg.url('txt2sql', 'txt2sql-pw', 'chinook'),
+      DATABASE_URL_READONLY: pg.url('txt2sql_ro', 'txt2sql-ro-pw', 'chinook'),
+      NEON_WS_PROXY: undefined,
+      API_KEYS: undefined,
+      SQL_EXECUTE: 'true',
+    })
+  }, 120_000)
+  afterAll(async () => {
+    await keyless?.stop()
+    if (scratch) rmSync(scratch, { recursive: true, force: true })
+  })
+
+  it('runs the fake and the relay on the ports named, and answers the question with that SQL, run on this database (twice)', async () => {
+    expect(keyless.output()).toContain(`fake DashScope at http://127.0.0.1:${fakePort}`)
+    expect(keyless.output()).toContain(`WebSocket relay the Neon driver needs at 127.0.0.1:${relayPort}`)
+    expect(await (await fetch(`http://127.0.0.1:${fakePort}/__fake/health`)).json()).toEqual({ ok: true })
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${keyless.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '有哪些专辑', execute: true }) })
+      const events = await readEvents(res.body!)
+      expect(events.find((e) => e.event === 'sql')?.data).toMatchObject({ sql: 'SELECT title FROM album ORDER BY title', checked: true, ok: true })
+      expect(events.find((e) => e.event === 'result')?.data).toMatchObject({ ok: true, row_count: 4 })
+    }
   })
 })
