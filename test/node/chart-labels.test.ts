@@ -40,7 +40,7 @@ async function draw(page: Page, width: number, result: { columns: unknown[]; row
       box.append(svg)
       const rect = (e: Element) => e.getBoundingClientRect()
       const s = rect(svg)
-      const ticks = [...svg.querySelectorAll('text.tick')]
+      const ticks = Array.from(svg.querySelectorAll('text.tick'))
       return {
         svg: { top: s.top, bottom: s.bottom, left: s.left, right: s.right },
         labels: ticks.filter((t) => t.getAttribute('transform')).map((t) => ({ ...rect(t).toJSON(), text: t.textContent ?? '' })),
