@@ -26,6 +26,7 @@ import { startDevDatabase } from './dev/database.mjs'
 import { watchParent } from './dev/parent-watch.mjs'
 import { refreshSchemaOnce } from './dev/readiness.mjs'
 import { readDevSettings, SettingError } from './dev/settings.mjs'
+import { approvedQuestions } from './dev/try-questions.mjs'
 import { startWrangler } from './dev/wrangler.mjs'
 import { wranglerOutput } from './dev/wrangler-output.mjs'
 import { holdPort } from './free-port.mjs'
@@ -174,8 +175,10 @@ async function main() {
   output.markReady()
   console.log(`[dev] schema cache: ${outcome.schemaVersion}`)
   const cli = ['npx txt2sql-edge ask', port !== 8787 ? ` --url ${base}` : '', vars.API_KEYS ? ' --key <key>' : '', outcome.execute ? ' --execute' : ''].join('')
-  // The demo's questions on the demo; on a database of yours, a question of yours (the code knows no domain).
-  const [first = '<你的问题>', second = first] = database.questions
+  // The demo's questions on the demo; on a database of yours, its approved examples, else a question
+  // of yours (the code knows no domain).
+  const questions = database.questions.length ? database.questions : await approvedQuestions(base, vars.ADMIN_TOKEN)
+  const [first = '<你的问题>', second = first] = questions
   console.log(`[dev] txt2sql-edge is ready on ${base} — open it in a browser for the playground, or try:
   ${cli} "${first}"
   curl -N ${base}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"${second}"}'`)

@@ -168,6 +168,10 @@ describe("npm start on that database without a DashScope key: the fake answers w
     // As README writes it: the whole answer, the SQL last (here without a fence).
     writeFileSync(join(scratch, 'answers.json'), JSON.stringify({ 有哪些专辑: '您的问题是：有哪些专辑？\n\nSQL：SELECT title FROM album ORDER BY title' }))
     ;[fakePort, relayPort] = [await freePort(), await freePort()]
+    // An approved example of this database (imported through the first service, same database):
+    // what the next start suggests trying.
+    const imported = await fetch(`${server.url}/v1/admin/examples`, { method: 'POST', headers: admin, body: JSON.stringify({ examples: [{ question: '每个国家有多少位客户', sql: 'SELECT country, count(*) FROM customer GROUP BY country' }] }) })
+    expect(imported.status).toBe(201)
     keyless = await startDevServer({
       DASHSCOPE_API_KEY: undefined,
       DASHSCOPE_BASE_URL: undefined,
@@ -179,12 +183,19 @@ describe("npm start on that database without a DashScope key: the fake answers w
       DATABASE_URL_READONLY: pg.url('txt2sql_ro', 'txt2sql-ro-pw', 'chinook'),
       NEON_WS_PROXY: undefined,
       API_KEYS: undefined,
+      ADMIN_TOKEN: ADMIN,
       SQL_EXECUTE: 'true',
     })
   }, 120_000)
   afterAll(async () => {
     await keyless?.stop()
     if (scratch) rmSync(scratch, { recursive: true, force: true })
+  })
+
+  it("suggests trying this database's approved example questions, not the demo's", () => {
+    const ready = keyless.output().slice(keyless.output().indexOf('is ready on'))
+    expect(ready).toMatch(/npx txt2sql-edge ask [^\n]*"每个国家有多少位客户"/)
+    expect(ready).toContain('{"question":"每个国家有多少位客户"}')
   })
 
   it('runs the fake and the relay on the ports named, and answers the question with that SQL, run on this database (twice)', async () => {
