@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyOverlay, columnsWithoutSamples, OverlaySchema } from '../src/schema/overlay'
+import { applyOverlay, columnsWithoutSamples, OverlaySchema, privateColumnKey } from '../src/schema/overlay'
 import type { Table } from '../src/schema/snapshot-schema'
 
 const customer = (): Table => ({
@@ -31,7 +31,7 @@ describe('the overlay: curated comments and which columns keep their values', ()
       { name: 'email', type: 'text', nullable: false, comment: '电子邮箱' },
       { name: 'phone', type: 'text', nullable: true, comment: '联系电话' },
     ])
-    expect([...columnsWithoutSamples([customer()], overlay)].sort()).toEqual(['public.customer.email', 'public.customer.phone'])
+    expect([...columnsWithoutSamples([customer()], overlay)].sort()).toEqual([privateColumnKey('public', 'customer', 'email'), privateColumnKey('public', 'customer', 'phone')].sort())
   })
 
   it('a table that says samples: false drops them all, except a column that says samples: true back', () => {
@@ -39,7 +39,7 @@ describe('the overlay: curated comments and which columns keep their values', ()
     const tables = applyOverlay([customer(), invoice()], overlay).tables
     expect(tables[0]!.columns.map((c) => c.samples)).toEqual([['Brazil', 'Canada'], undefined, undefined])
     expect(tables[1]!.columns[0]!.samples).toBeUndefined()
-    expect([...columnsWithoutSamples([customer(), invoice()], overlay)].sort()).toEqual(['public.customer.email', 'public.customer.phone', 'sales.invoice.billing_country'])
+    expect([...columnsWithoutSamples([customer(), invoice()], overlay)].sort()).toEqual([privateColumnKey('public', 'customer', 'email'), privateColumnKey('public', 'customer', 'phone'), privateColumnKey('sales', 'invoice', 'billing_country')].sort())
   })
 
   it('a comment-only overlay changes no samples, and none means no column is held back', () => {

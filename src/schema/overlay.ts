@@ -75,14 +75,17 @@ function samplesAllowed(table: TableOverlay, column: string): boolean {
   return table.samples ?? true
 }
 
-/** The columns (`schema.table.column`) whose values the overlay keeps out of prompts and the link index. */
+/** The key of a column in `columnsWithoutSamples` (names may hold dots). */
+export const privateColumnKey = (schema: string, table: string, column: string): string => JSON.stringify([schema, table, column])
+
+/** The columns (by `privateColumnKey`) whose values the overlay keeps out of prompts and the link index. */
 export function columnsWithoutSamples(tables: Table[], overlay: Overlay | null): Set<string> {
   const out = new Set<string>()
   if (!overlay) return out
   for (const [key, entry] of Object.entries(overlay.tables)) {
     const [schema, name] = key.includes('.') ? [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)] : ['public', key]
     const table = tables.find((t) => t.schema === schema && t.name === name)
-    for (const c of table?.columns ?? []) if (!samplesAllowed(entry, c.name)) out.add(`${schema}.${name}.${c.name}`)
+    for (const c of table?.columns ?? []) if (!samplesAllowed(entry, c.name)) out.add(privateColumnKey(schema!, name!, c.name))
   }
   return out
 }

@@ -6,7 +6,7 @@ import { readRoleViews } from '../db/role-privileges'
 import { AppError, toAppError } from '../errors'
 import { loadSynonyms } from '../linking/load-synonyms'
 import { fitGlossary, loadGlossary } from './glossary'
-import { applyOverlay, columnsWithoutSamples, loadOverlay } from './overlay'
+import { applyOverlay, columnsWithoutSamples, loadOverlay, privateColumnKey } from './overlay'
 import type { Snapshot } from './snapshot-schema'
 import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
 import { contentVersion } from './snapshot-version'
@@ -88,7 +88,7 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
     const overlaid = applyOverlay(tables, overlay)
     // Columns the overlay keeps private: their values are not indexed for linking either.
     const noSamples = columnsWithoutSamples(tables, overlay)
-    const indexed = values.filter((v) => !noSamples.has(`${v.schema}.${v.table}.${v.column}`))
+    const indexed = values.filter((v) => !noSamples.has(privateColumnKey(v.schema, v.table, v.column)))
     const glossary = fitGlossary(storedGlossary, overlaid.tables)
     const content = {
       source: 'introspection' as const,
