@@ -14,6 +14,17 @@ import { lockDirectory } from './dir-lock.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
+/**
+ * The demo's own operator settings, as a team would set theirs (PROMPT_HINTS): the code carries no
+ * knowledge of the metro; `npm start` on the demo database sets these unless given.
+ */
+export const DEMO_SETTINGS = {
+  PROMPT_HINTS: "站名按模糊匹配查找：问到某站（如“沈塘桥地铁站”）时用 name LIKE '%沈塘桥%'，不带“站”“地铁站”字样。",
+}
+
+/** Questions `npm start` suggests trying on the demo database (its start-up lines). */
+export const DEMO_QUESTIONS = ['客流量最高的十个站点', '沈塘桥地铁站的信息']
+
 /** The login the worker checks and runs model SQL as (db/demo/read-only-role.sql). */
 export const READ_ONLY_ROLE = 'txt2sql_ro'
 

@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import { parse } from 'smol-toml'
 import { HYPERDRIVE_BINDINGS } from '../src/database-bindings.ts'
 import { SECRET_NAMES } from '../src/secret-names.ts'
@@ -57,7 +58,7 @@ export async function deployWorker({ root, argv, env, wrangler, fetch = globalTh
   // 1. Everything the first request needs, checked before anything is deployed.
   const secrets = await listSecrets(wrangler)
   if (secrets.error) {
-    log(`✘ could not list the worker's secrets: ${secrets.error}\n  Logged in? npx wrangler login (or CLOUDFLARE_API_TOKEN); docs/DEPLOY.md`)
+    log(`✘ could not list the worker's secrets: ${secrets.error}\n  ${nextStepAfter(secrets.error)}`)
     return 1
   }
   const missing = requiredSecrets(way.way)
@@ -267,8 +268,25 @@ function workerName(root) {
   return parse(readFileSync(join(root, 'wrangler.toml'), 'utf8')).name
 }
 
+/**
+ * Wrangler's own reason for a failure: its `[ERROR]` lines, without colours, the blank lines and
+ * the "Logs were written to …" pointer that ends every failure (a path says nothing of the cause).
+ * Without an `[ERROR]` line, its last words.
+ */
 function lastLines(text) {
-  return text.trim().split('\n').slice(-3).join(' ').slice(0, 500)
+  const lines = stripVTControlCharacters(text)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/Logs were written to/i.test(line))
+  const errors = lines.filter((line) => line.includes('[ERROR]'))
+  return (errors.length > 0 ? errors : lines.slice(-3)).join(' ').slice(0, 500)
+}
+
+/** What to do next after wrangler could not reach the account. */
+function nextStepAfter(reason) {
+  if (/non-interactive|CLOUDFLARE_API_TOKEN/i.test(reason))
+    return 'Next: create an API token with the "Edit Cloudflare Workers" template and export CLOUDFLARE_API_TOKEN=… in this shell (or run npx wrangler login in a terminal), then npm run deploy again; docs/DEPLOY.md.'
+  return 'Next: if you are not logged in, npx wrangler login (or export CLOUDFLARE_API_TOKEN=…), then npm run deploy again; docs/DEPLOY.md.'
 }
 
 function scrub(text) {

@@ -17,8 +17,8 @@
 // `npm start` holds, or a port in use stop it at once, in one line. It stops everything it started
 // on SIGINT, SIGTERM or SIGHUP, when the process that started it (npm) is gone, or when wrangler
 // ends.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
 import { DirectoryInUse, lockDirectory } from './dir-lock.mjs'
@@ -26,7 +26,9 @@ import { startDevDatabase } from './dev/database.mjs'
 import { watchParent } from './dev/parent-watch.mjs'
 import { refreshSchemaOnce } from './dev/readiness.mjs'
 import { readDevSettings, SettingError } from './dev/settings.mjs'
+import { approvedQuestions } from './dev/try-questions.mjs'
 import { startWrangler } from './dev/wrangler.mjs'
+import { wranglerOutput } from './dev/wrangler-output.mjs'
 import { holdPort } from './free-port.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -106,7 +108,13 @@ async function main() {
   running.push(heldPort.release)
 
   if (!vars.DASHSCOPE_API_KEY) {
-    const fake = await startFakeDashScope({ port: Number(process.env.FAKE_DASHSCOPE_PORT || 0), apiKey: 'fake-key' })
+    let answers
+    try {
+      answers = fakeAnswers(process.env.FAKE_DASHSCOPE_ANSWERS)
+    } catch (err) {
+      return refuse(`cannot start: FAKE_DASHSCOPE_ANSWERS: ${err?.message ?? err}`)
+    }
+    const fake = await startFakeDashScope({ port: Number(process.env.FAKE_DASHSCOPE_PORT || 0), apiKey: 'fake-key', answers })
     running.push(fake.close)
     vars.DASHSCOPE_API_KEY = 'fake-key'
     vars.DASHSCOPE_BASE_URL = fake.url
@@ -136,8 +144,12 @@ async function main() {
   chmodSync(envFile, 0o600)
   running.push(() => rmSync(envFile, { force: true }))
 
+  const verbose = process.argv.includes('--verbose')
+  const logFile = join(stateDir, 'wrangler.log')
+  const output = wranglerOutput({ file: logFile, verbose, print: (line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`) })
+  if (!verbose) console.log(`[dev] starting wrangler dev; its output goes to ${shown(logFile)} (npm start -- --verbose shows it here)`)
   await heldPort.release()
-  const wrangler = startWrangler({ root, port, stateDir, envFile, args: database.wranglerArgs, env: database.wranglerEnv })
+  const wrangler = startWrangler({ root, port, stateDir, envFile, args: database.wranglerArgs, env: database.wranglerEnv, onLine: output.onLine })
   running.push(wrangler.stop)
   let wranglerLeft = false
   let ready = false
@@ -146,7 +158,8 @@ async function main() {
     if (stopping) return
     if (portInUse) return refuse(portTaken(port))
     const how = signal ? `by ${signal}` : `with exit code ${code}`
-    return refuse(ready ? `wrangler ended ${how}; stopping` : `wrangler could not start: it ended ${how} (its output above says why)`)
+    if (!ready && !verbose) for (const line of output.tail()) console.error(`  ${line}`)
+    return refuse(ready ? `wrangler ended ${how}; stopping` : `wrangler could not start: it ended ${how} (its last lines above say why; all of it in ${shown(logFile)})`)
   })
   await Promise.race([wrangler.ready, wrangler.exited])
   if (stopping || wranglerLeft) return
@@ -155,15 +168,32 @@ async function main() {
   const outcome = await refreshSchemaOnce(base, { alive: () => !wranglerLeft })
   if (stopping || wranglerLeft) return
   if (!outcome.ready) {
-    console.log(`[dev] not ready — ${outcome.reason}. The schema refresh may have failed (see the worker log above): fix DATABASE_URL and POST /v1/admin/schema/refresh, or PUT /v1/admin/schema; /healthz turns 200 when ready`)
+    console.log(`[dev] not ready — ${outcome.reason}. The schema refresh may have failed (see its line above, or ${shown(logFile)}): fix DATABASE_URL and POST /v1/admin/schema/refresh, or PUT /v1/admin/schema; /healthz turns 200 when ready`)
     return
   }
   ready = true
+  output.markReady()
   console.log(`[dev] schema cache: ${outcome.schemaVersion}`)
   const cli = ['npx txt2sql-edge ask', port !== 8787 ? ` --url ${base}` : '', vars.API_KEYS ? ' --key <key>' : '', outcome.execute ? ' --execute' : ''].join('')
+  // The demo's questions on the demo; on a database of yours, its approved examples, else a question
+  // of yours (the code knows no domain).
+  const questions = database.questions.length ? database.questions : await approvedQuestions(base, vars.ADMIN_TOKEN)
+  const [first = '<你的问题>', second = first] = questions
   console.log(`[dev] txt2sql-edge is ready on ${base} — open it in a browser for the playground, or try:
-  ${cli} "客流量最高的十个站点"
-  curl -N ${base}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"沈塘桥地铁站的信息"}'`)
+  ${cli} "${first}"
+  curl -N ${base}/v1/ask -H 'content-type: application/json'${vars.API_KEYS ? " -H 'authorization: Bearer <key>'" : ''} -d '{"question":"${second}"}'`)
+}
+
+/**
+ * FAKE_DASHSCOPE_ANSWERS: a JSON file mapping a question to the fake's whole answer (text with a
+ * sql code block), or to `{"answer", "repair"}` — how to try a schema of your own without a key
+ * (tools/fake-dashscope/README.md). Unset: the fake's canned answers about the demo.
+ */
+function fakeAnswers(file) {
+  if (!file) return {}
+  const answers = JSON.parse(readFileSync(resolve(process.cwd(), file), 'utf8'))
+  if (!answers || typeof answers !== 'object' || Array.isArray(answers)) throw new Error('must be a JSON object: {"question": "answer text", …}')
+  return answers
 }
 
 main().catch((err) => refuse(`could not start: ${err?.message ?? err}`))

@@ -34,6 +34,8 @@ export type Config = {
   wideTableColumns: number
   examplesTopK: number
   examplesTokenBudget: number
+  /** PROMPT_HINTS: the operator's hints about their data, added to the system prompt ('' = none). */
+  promptHints: string
   /** Below this best-table linking score a question is answered `unanswerable` without the model (0: never). */
   unanswerableMinScore: number
   database: DatabaseConfig
@@ -159,6 +161,7 @@ export function readConfig(env: Bindings): Config {
     wideTableColumns: int(env.SCHEMA_WIDE_TABLE_COLUMNS, 20, 'SCHEMA_WIDE_TABLE_COLUMNS'),
     examplesTopK: int(env.EXAMPLES_TOP_K, 5, 'EXAMPLES_TOP_K'),
     examplesTokenBudget: int(env.EXAMPLES_TOKEN_BUDGET, 800, 'EXAMPLES_TOKEN_BUDGET'),
+    promptHints: (env.PROMPT_HINTS ?? '').trim(),
     unanswerableMinScore: decimal(env.UNANSWERABLE_MIN_SCORE, 0.5, 'UNANSWERABLE_MIN_SCORE'),
     database: {
       driver: way.driver,

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { repairMessages } from '../src/answer/verify-answer'
+import { demoSnapshot } from '../src/demo/metro-snapshot'
+import { buildPrompt } from '../src/prompt/build-prompt'
 import { extractSql, NO_SQL } from '../src/sql/extract-sql'
 import { SqlTracker } from '../src/sql/sql-tracker'
 
@@ -71,6 +74,47 @@ describe('extracting the final SQL from an answer', () => {
   it('copes with a megabyte of backticks and SELECTs (a catastrophic regex would hit the test timeout)', () => {
     const hostile = '```'.repeat(100_000) + 'SELECT '.repeat(50_000) + '\n```sql\nSELECT 1 FROM t'
     expect(extractSql(hostile)).toEqual({ ok: true, sql: 'SELECT 1 FROM t' })
+  })
+})
+
+// What a model answered on Chinook in the repair round (issue 34): it restated the instruction,
+// which then held a fence mid-line, and the extractor took the prose after it as SQL.
+const ECHOED_OLD_REPAIR = '您的问题是：PostgreSQL 检查这条 SQL 时报错。请找出原因并改正：先用一两句话说明，然后只给出一个改正后的 ```sql 代码块。\n\n思考过程：\n- 数据库中没有地铁站的表。'
+
+const mentions: [string, string, string | null][] = [
+  ['an answer restating the old repair instruction opens no block', ECHOED_OLD_REPAIR, null],
+  ['the restated instruction, then the real block', ECHOED_OLD_REPAIR + '\n\n```sql\nSELECT name FROM artist\n```', 'SELECT name FROM artist'],
+  ['a fence followed by prose on a line of its own opens no block', '```sql 代码块。\n思考过程：…', null],
+  ['a fence mentioned in an English sentence', 'I will answer with a ```sql block as asked.\nSELECT is not possible here.', null],
+  ['a mentioned fence before a fence that opens on the same line', '按要求用 ```sql 代码块： ```sql SELECT 1 FROM t```', 'SELECT 1 FROM t'],
+  ['nested backticks: inline code holding a fence is prose', '用 `` ```sql `` 包住查询：\n```sql\nSELECT title FROM album\n```', 'SELECT title FROM album'],
+  ['nested backticks: a four-backtick fence quoting a three-backtick one', '````\n```sql 代码块。\n````', null],
+  ['a fence after prose followed by a comment is SQL', '最终SQL如下：```sql -- 按国家\nSELECT country FROM customer\n```', '-- 按国家\nSELECT country FROM customer'],
+  ['a fence after prose followed by a parenthesis is SQL', '最终SQL如下：```sql (SELECT 1 FROM t)```', '(SELECT 1 FROM t)'],
+]
+
+describe('a fence mentioned in prose is not a block', () => {
+  it.each(mentions)('%s', (_name, answer, expected) => {
+    const result = extractSql(answer)
+    if (expected === null) expect(result).toEqual({ ok: false, error: NO_SQL })
+    else expect(result).toEqual({ ok: true, sql: expected })
+  })
+
+  it('the system and repair instructions hold no fence a model could echo', () => {
+    const system = buildPrompt({ question: '有多少条记录？', snapshot: demoSnapshot }).messages[0]!.content
+    const repair = repairMessages([], 'SELECT 1', { error: 'relation "x" does not exist' }).at(-1)!.content
+    for (const text of [system, repair]) {
+      expect(text).toContain('sql 代码块')
+      expect(text).not.toMatch(/`{3}|~{3}/)
+    }
+  })
+
+  it('an answer that quotes the system and repair instructions word for word yields no SQL', () => {
+    const system = buildPrompt({ question: '有多少条记录？', snapshot: demoSnapshot }).messages[0]!.content
+    const instructions = system.slice(0, system.indexOf('数据库结构'))
+    const repair = repairMessages([], 'SELECT 1', { error: 'syntax error' }).at(-1)!.content
+    expect(extractSql(`您的问题是：${instructions}`)).toEqual({ ok: false, error: NO_SQL })
+    expect(extractSql(`您的问题是：${repair}\n\n思考过程：\n- 没有相关的表。`)).toEqual({ ok: false, error: NO_SQL })
   })
 })
 

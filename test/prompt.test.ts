@@ -66,7 +66,7 @@ describe('building the prompt', () => {
     expect(messages.map((m) => m.role)).toEqual(['system', 'user'])
     const system = messages[0]!.content
     expect(system).toContain('您的问题是：')
-    expect(system).toContain('```sql')
+    expect(system).toContain('sql 代码块')
     expect(system).toContain('PostgreSQL')
     expect(system).toContain(renderSchema(demoSnapshot))
     for (const example of demoSnapshot.examples) expect(system).toContain(`问题：${example.question}\nSQL：${example.sql}`)
@@ -87,6 +87,17 @@ describe('building the prompt', () => {
     const one = buildPrompt({ question: 'q', snapshot: demoSnapshot, examples: [demoSnapshot.examples[0]!] }).messages[0]!.content
     expect(one.match(/问题：/g)).toHaveLength(1)
     expect(buildPrompt({ question: 'q', snapshot: demoSnapshot, examples: [] }).messages[0]!.content).not.toContain('参考示例')
+  })
+
+  it("knows no domain of its own: the instructions name no metro word, and the operator's PROMPT_HINTS come after them, before the schema", () => {
+    const chinook = snapshot({ version: 'v1', tables: [{ name: 'artist', comment: '艺术家', columns: [{ name: 'name', type: 'text', comment: '艺术家名' }] }], examples: [] })
+    const plain = buildPrompt({ question: '有多少位艺术家？', snapshot: chinook }).messages[0]!.content
+    expect(plain).not.toMatch(/地铁|站|metro|station/i)
+    expect(plain).not.toContain('补充说明')
+    const hinted = buildPrompt({ question: '有多少位艺术家？', snapshot: chinook, hints: '艺术家名一律用英文原名。' }).messages[0]!.content
+    expect(hinted.indexOf('补充说明')).toBeGreaterThan(hinted.indexOf('请按以下格式回答'))
+    expect(hinted.indexOf('艺术家名一律用英文原名。')).toBeLessThan(hinted.indexOf('数据库结构（PostgreSQL）：'))
+    expect(buildPrompt({ question: 'x', snapshot: chinook, hints: '  \n ' }).messages[0]!.content).toBe(buildPrompt({ question: 'x', snapshot: chinook }).messages[0]!.content)
   })
 
   it('is deterministic', () => {

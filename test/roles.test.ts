@@ -155,7 +155,7 @@ describe('Postgres enforces the role: grants and row-level security apply to the
     // The repair request: the role's own prompt, the failing SQL, and Postgres's message — nothing more.
     expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user'])
     expect(messages[0]!.content).not.toContain('salary')
-    expect(messages[3]!.content).toBe('PostgreSQL 检查这条 SQL 时报错：permission denied for table employees。请找出原因并改正：先用一两句话说明，然后只给出一个改正后的 ```sql 代码块。')
+    expect(messages[3]!.content).toBe('PostgreSQL 检查这条 SQL 时报错：permission denied for table employees。请找出原因并改正：先用一两句话说明，然后只给出一个改正后的 sql 代码块。')
   })
 
   it('a column the role may not read: refused by Postgres (SELECT * too); the columns it may read run', async () => {

@@ -26,6 +26,27 @@ export function niceTicks(lo, hi, count = 5) {
   return ticks
 }
 
+/** Axis text size in the drawing's units (CSS pixels: the drawing is made at the width shown). */
+const TICK_PX = 11
+/** Never drawn narrower than this, so text is never scaled below TICK_PX × (shown / MIN_W). */
+const MIN_W = 300
+const SLANT = (35 * Math.PI) / 180
+/** Least space between two x labels: at a phone's width fewer labels, each readable. */
+const LABEL_GAP_PX = 56
+
+/**
+ * How wide a label is drawn, estimated from its characters (no layout in a module that also runs
+ * in Node): CJK and other wide characters take about 1 em, the rest about 0.6 em.
+ */
+export function labelWidth(text, px = TICK_PX) {
+  let ems = 0
+  for (const ch of text) ems += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{20000}-\u{3fffd}]/u.test(ch) ? 1 : 0.6
+  return ems * px
+}
+
+/** A label cut to `max` characters (fewer on a phone, where a long slanted label would eat the plot). */
+const cutLabel = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+
 const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 2 })
 const full = new Intl.NumberFormat(undefined, { maximumFractionDigits: 6 })
 
@@ -38,21 +59,34 @@ const full = new Intl.NumberFormat(undefined, { maximumFractionDigits: 6 })
  * @returns {{ svg: SVGSVGElement, shown: number, total: number }}
  */
 export function drawChart(columns, rows, spec, { width = 720 } = {}) {
-  const W = Math.round(Math.min(Math.max(width, 300), 1000))
-  const H = W < 500 ? 240 : 320
-  const M = { top: 16, right: 12, bottom: W < 500 ? 64 : 78, left: W < 500 ? 48 : 72 }
+  const W = Math.round(Math.min(Math.max(width, MIN_W), 1000))
   let data = rows
   if (spec.kind === 'line') data = [...rows].sort((a, b) => String(a[spec.label]).localeCompare(String(b[spec.label])))
   const cap = spec.kind === 'bar' ? MAX_BARS : MAX_POINTS
   const shown = data.slice(0, cap)
+  // The slanted x labels need room below the plot (and left of the first one) in proportion to the
+  // longest of them: reserved from their length, so Chinook's country names are not cut off.
+  const baseLeft = W < 500 ? 48 : 72
+  const shortLabel = (text) => cutLabel(text, W < 500 ? 10 : 14)
+  const longest = Math.max(0, ...shown.map((row) => labelWidth(shortLabel(formatCell(row[spec.label])))))
+  const plotBase = W < 500 ? 176 : 242
+  const bottom = Math.ceil(Math.min(Math.max(W < 500 ? 64 : 78, 14 + longest * Math.sin(SLANT) + TICK_PX * Math.cos(SLANT) + 6), plotBase))
+  const M = { top: 16, right: 12, bottom, left: baseLeft }
+  const H = M.top + plotBase + M.bottom
   const values = shown.flatMap((r) => spec.series.map((i) => toNumber(r[i]))).filter((v) => v !== null)
   const ticks = niceTicks(Math.min(0, ...values), Math.max(0, ...values))
   const [y0, y1] = [ticks[0], ticks.at(-1)]
   const plotW = W - M.left - M.right
-  const plotH = H - M.top - M.bottom
+  const plotH = plotBase
   const y = (v) => M.top + plotH - ((v - y0) / (y1 - y0)) * plotH
   const n = shown.length
-  const band = plotW / Math.max(n, 1)
+  let band = plotW / Math.max(n, 1)
+  // The first label reaches left of its bar by its slanted length and the slant of its height.
+  const firstLabel = n ? labelWidth(shortLabel(formatCell(shown[0][spec.label]))) * Math.cos(SLANT) + TICK_PX * Math.sin(SLANT) : 0
+  if (firstLabel - band / 2 + 4 > M.left) {
+    M.left = Math.min(Math.ceil(firstLabel - band / 2 + 4), Math.round(W * 0.3))
+    band = (W - M.left - M.right) / Math.max(n, 1)
+  }
   const x = (i) => M.left + band * (i + 0.5)
 
   const labelName = columns[spec.label].name
@@ -62,15 +96,16 @@ export function drawChart(columns, rows, spec, { width = 720 } = {}) {
   // Grid and y axis.
   for (const tick of ticks) {
     svg.append(el('line', { x1: M.left, x2: W - M.right, y1: y(tick), y2: y(tick), class: tick === 0 ? 'axis' : 'grid' }))
-    svg.append(el('text', { x: M.left - 8, y: y(tick) + 4, 'text-anchor': 'end', class: 'tick' }, compact.format(tick)))
+    svg.append(el('text', { x: M.left - 8, y: y(tick) + 4, 'text-anchor': 'end', class: 'tick', 'font-size': TICK_PX }, compact.format(tick)))
   }
 
-  // X labels: about one per 48 px, evenly skipped; slanted so long names fit.
-  const every = Math.max(1, Math.ceil(n / Math.max(4, Math.floor(plotW / 48))))
+  // X labels: at least LABEL_GAP_PX apart (on a phone, fewer labels rather than smaller ones),
+  // evenly skipped; slanted so long names fit. Their size is fixed in pixels (font-size below).
+  const every = Math.max(1, Math.ceil(n / Math.max(3, Math.floor((W - M.left - M.right) / LABEL_GAP_PX))))
   shown.forEach((row, i) => {
     if (i % every !== 0) return
     const text = formatCell(row[spec.label])
-    const label = el('text', { x: x(i), y: M.top + plotH + 14, 'text-anchor': 'end', class: 'tick', transform: `rotate(-35 ${x(i)} ${M.top + plotH + 14})` }, text.length > 14 ? `${text.slice(0, 13)}…` : text)
+    const label = el('text', { x: x(i), y: M.top + plotH + 14, 'text-anchor': 'end', class: 'tick', 'font-size': TICK_PX, transform: `rotate(-35 ${x(i)} ${M.top + plotH + 14})` }, shortLabel(text))
     svg.append(label)
   })
 

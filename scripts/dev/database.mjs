@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import { startWsRelay } from '../../tools/ws-relay/relay.mjs'
 import { chooseDatabaseRoute, localConnectionVariable, localHyperdrives, redact, writeDerivedConfig } from '../database-route.mjs'
-import { startDemoDatabase } from '../demo-database.mjs'
+import { DEMO_QUESTIONS, DEMO_SETTINGS, startDemoDatabase } from '../demo-database.mjs'
 
 /**
  * @typedef {{
@@ -19,10 +19,12 @@ import { startDemoDatabase } from '../demo-database.mjs'
  *   wranglerArgs: string[],
  *   wranglerEnv: Record<string, string>,
  *   description: string,
+ *   questions: string[],
  *   close: () => Promise<void>,
  * }} DevDatabase
  *   vars: the settings to lay over the given ones (undefined: remove it); wranglerArgs/Env: what
- *   wrangler dev is run with besides; description: the start banner's line on the way taken
+ *   wrangler dev is run with besides; description: the start banner's line on the way taken;
+ *   questions: what the start-up lines suggest asking (the demo's; none for a database of yours)
  */
 
 /**
@@ -33,7 +35,7 @@ import { startDemoDatabase } from '../demo-database.mjs'
  */
 export async function startDevDatabase({ root, vars, env, config, stateDir, log }) {
   const route = chooseDatabaseRoute(vars, env)
-  if (route.way === 'neon') return { vars: {}, wranglerArgs: [], wranglerEnv: {}, description: `the Neon driver to ${redact(route.url)}`, close: async () => {} }
+  if (route.way === 'neon') return { vars: {}, wranglerArgs: [], wranglerEnv: {}, description: `the Neon driver to ${redact(route.url)}`, questions: [], close: async () => {} }
   if (route.way === 'hyperdrive') {
     const bindings = Object.keys(route.connections)
     const derived = writeDerivedConfig(root, '.wrangler-dev.hyperdrive.jsonc', localHyperdrives(bindings), 'npm start (scripts/dev/database.mjs)')
@@ -48,6 +50,7 @@ export async function startDevDatabase({ root, vars, env, config, stateDir, log 
         `node-postgres through the Hyperdrive binding ${main}, which wrangler dev connects straight to ${redact(route.connections[main])}` +
         (readonly ? `, the read-only role through ${readonly} to ${redact(route.connections[readonly])}` : '') +
         ' (no WebSocket relay)',
+      questions: [],
       close: async () => {},
     }
   }
@@ -71,12 +74,14 @@ export async function startDevDatabase({ root, vars, env, config, stateDir, log 
       // Rows on the defaults: the demo's read-only role meets docs/SECURITY.md's rules. Production
       // keeps SQL_EXECUTE=false (wrangler.toml); a SQL_EXECUTE given here wins.
       added.SQL_EXECUTE = vars.SQL_EXECUTE ?? 'true'
+      for (const [name, value] of Object.entries(DEMO_SETTINGS)) added[name] = vars[name] ?? value
       what = `the embedded demo database (PGlite on 127.0.0.1:${demo.port}), model SQL checked and run as its read-only role txt2sql_ro${added.SQL_EXECUTE === 'true' ? '' : ' (runs are off: SQL_EXECUTE)'}`
     }
     const relay = await startWsRelay({ port: Number(env.WS_RELAY_PORT || 0), log })
     running.push(relay)
     added.NEON_WS_PROXY = relay.proxy
-    return { vars: added, wranglerArgs: [], wranglerEnv: {}, description: `${what}, through the WebSocket relay the Neon driver needs at ${relay.proxy}`, close }
+    const questions = route.way === 'demo' ? DEMO_QUESTIONS : []
+    return { vars: added, wranglerArgs: [], wranglerEnv: {}, description: `${what}, through the WebSocket relay the Neon driver needs at ${relay.proxy}`, questions, close }
   } catch (err) {
     await close()
     throw err

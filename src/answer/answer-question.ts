@@ -65,6 +65,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
     wideTableColumns: config.wideTableColumns,
     examplesTopK: config.examplesTopK,
     examplesTokenBudget: config.examplesTokenBudget,
+    hints: config.promptHints,
   })
   log.set({ model, protocol })
   const controller = new AbortController()

@@ -148,7 +148,7 @@ export function repairMessages(messages: ChatMessage[], sql: string, failed: { e
     { role: 'assistant', content: '```sql\n' + sql + '\n```' },
     {
       role: 'user',
-      content: `PostgreSQL 检查这条 SQL 时报错：${failed.error}${where}。请找出原因并改正：先用一两句话说明，然后只给出一个改正后的 \`\`\`sql 代码块。`,
+      content: `PostgreSQL 检查这条 SQL 时报错：${failed.error}${where}。请找出原因并改正：先用一两句话说明，然后只给出一个改正后的 sql 代码块。`,
     },
   ]
 }

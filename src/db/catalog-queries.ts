@@ -13,6 +13,9 @@ SELECT c.oid::int8 AS oid,
        obj_description(c.oid, 'pg_class') AS comment,
        c.reltuples::float8 AS reltuples,
        (c.relrowsecurity OR EXISTS (SELECT 1 FROM unnest(c.reloptions) o WHERE o ~* '^security_invoker=(t|tr|tru|true|y|ye|yes|on|1)$')) AS row_security,
+       -- Row-level security applies to the introspecting role itself (not the owner, no BYPASSRLS):
+       -- pg_stats hides the table's statistics from it and its policies filter the rows it reads.
+       (c.relrowsecurity AND row_security_active(c.oid)) AS rows_hidden,
        (SELECT json_agg(json_build_object(
                  'name', a.attname,
                  'type', format_type(a.atttypid, a.atttypmod),

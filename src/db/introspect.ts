@@ -31,6 +31,8 @@ export type IntrospectStats = {
   /** Columns and values kept for the link index (`ColumnValues`). */
   indexed_columns: number
   indexed_values: number
+  /** Tables whose text columns got no samples, and why (row-level security on the introspecting role). */
+  unsampled_tables: { table: string; reason: string }[]
   catalog_ms: number
   sampling_ms: number
 }
@@ -43,6 +45,7 @@ type RelationRow = {
   comment: string | null
   reltuples: number | null
   row_security: boolean
+  rows_hidden: boolean
   columns: RawColumn[] | null
 }
 type RawColumn = { name: string; type: string; nullable: boolean; default: string | null; comment: string | null; category: string; enum: string[] | null }
@@ -51,6 +54,9 @@ type StatsRow = { schema: string; name: string; column: string; vals: string[] |
 
 /** The distinct values of one low-cardinality text column, for the link index only. */
 export type ColumnValues = { schema: string; table: string; column: string; values: string[] }
+
+export const RLS_REASON =
+  'row-level security applies to the introspection role (it is not the owner and has no BYPASSRLS), so Postgres hides the statistics and the policies filter the rows: no samples or linked values; give the role ownership or BYPASSRLS to keep them (docs/DATABASE.md)'
 
 /** Longest value kept as a sample, in characters; longer text is not a label a question would quote. */
 export const MAX_SAMPLE_CHARS = 40
@@ -76,6 +82,7 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
   const byOid = new Map<string, Table>()
   const textColumns = new Map<string, { table: Table; column: Column }>()
   const rowsOf = new Map<Table, number>()
+  const hidden = new Set<Table>()
   for (const r of relations) {
     if (excluded.has(`${r.schema}.${r.name}`) || !r.columns?.length) continue
     const table: Table = {
@@ -89,6 +96,7 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
     }
     byOid.set(String(r.oid), table)
     rowsOf.set(table, r.reltuples ?? -1)
+    if (r.rows_hidden) hidden.add(table)
     r.columns.forEach((c, i) => {
       if (c.category === 'S' && !c.enum) textColumns.set(columnKey(r.schema, r.name, c.name), { table, column: table.columns[i]! })
     })
@@ -153,6 +161,13 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
     sampled++
   }
   const values = boundValues(candidates, opts.indexValuesTotal ?? Number.POSITIVE_INFINITY)
+  // Said, not silent: a table under row-level security the introspecting role is subject to gives
+  // it no statistics and only the rows its policies allow (none, with SECURITY.md's recipe).
+  const unsampled = readValues
+    ? [...hidden]
+        .filter((t) => t.columns.some((c) => textColumns.has(columnKey(t.schema, t.name, c.name)) && !c.samples))
+        .map((t) => ({ table: `${t.schema}.${t.name}`, reason: RLS_REASON }))
+    : []
 
   const tables = [...byOid.values()]
   return {
@@ -167,6 +182,7 @@ export async function introspect(db: Db, opts: IntrospectOptions): Promise<{ tab
       sampling_skipped: directResult.skipped,
       indexed_columns: values.length,
       indexed_values: values.reduce((n, v) => n + v.values.length, 0),
+      unsampled_tables: unsampled,
       catalog_ms: catalogMs,
       sampling_ms: now() - samplingStarted,
     },

@@ -42,7 +42,8 @@ function buildServer(tools: McpTools, limits: McpLimits, version: string): McpSe
     {
       title: 'Ask the database a question',
       description:
-        'Turns a business question (often Chinese, e.g. "客流量最高的十个站点") into PostgreSQL, checked by the database before it is returned. ' +
+        // No example question: the tool serves whatever database is configured (see describe_schema).
+        'Turns a business question about this database (in its asker\'s language, often Chinese) into PostgreSQL, checked by the database before it is returned. ' +
         `With execute=true the checked SQL is also run read-only and the first ${limits.maxRows} rows come back, with a short answer in words` +
         (limits.executeAllowed ? '.' : ' (this service does not run SQL: execute is refused).') +
         ' Pass earlier turns as history for a follow-up question.',

@@ -30,6 +30,15 @@ function jsonSchema(schema: z.core.$ZodType, io: 'input' | 'output' = 'input'): 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: Json) => ({ 'application/json': { schema } })
 
+/** An operation anyone may call: no credentials (stated, so tools do not read it as forgotten). */
+const PUBLIC: Json[] = []
+
+// Readiness reads nothing from the request, so it refuses none: the 4XX entry says so and gives the
+// error shape every route shares, because API tooling (Redocly's recommended rules) expects one.
+const NOT_FROM_HEALTH = {
+  '4XX': { description: 'Never answered by /healthz, which reads nothing from the request; any error of the Worker is `{"error": {"code", "message"}}`.', content: json(ref('Error')) },
+}
+
 const ERROR_STATUS: Record<string, string> = {
   400: 'Invalid JSON or request (`invalid_json`, `invalid_request`), or DashScope refused the question (`upstream_content_rejected`).',
   401: '`unauthorized`: missing, malformed or unknown key; or a JWT that is malformed, badly signed, expired, not yet valid, without `exp`, or for another issuer or audience.',
@@ -72,6 +81,9 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
     info: {
       title: 'txt2sql-edge',
       version: '1',
+      // The project is private (package.json) and grants no licence; Redocly's recommended rules
+      // ask that the document say so rather than leave a reader guessing.
+      license: { name: 'Proprietary (UNLICENSED): no licence is granted', identifier: 'LicenseRef-Proprietary' },
       summary: 'A business question in, the model\'s reasoning and checked SQL out, streamed as Server-Sent Events.',
       description:
         'Limits in this document are the defaults of wrangler.toml (MAX_QUESTION_CHARS, MAX_HISTORY_TURNS, MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES); a deployment may set others. Every response of the Worker (every route here, their errors and the 404 of an unknown path) carries `x-request-id`; static files (this document, /api/, the page) are served before the Worker and carry none. Errors before a stream begins are `{"error": {"code", "message"}}`; after it began they are `error` events followed by `done`. docs/API.md says the same at more length.',
@@ -116,6 +128,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           requestBody: { required: true, description: `JSON, at most ${limits.maxBodyBytes} bytes.`, content: json(ref('AskRequest')) },
           responses: {
             200: { description: 'The answer text, streamed (no SSE framing).', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            '4XX': { description: 'A refusal before the stream, with the status `/v1/ask` gives it (400, 401, 403, 413, 415, 429): `Error: <message>`.', content: { 'text/plain': { schema: { type: 'string' } } } },
             default: { description: 'An error before the stream: `Error: <message>`.', content: { 'text/plain': { schema: { type: 'string' } } } },
           },
         },
@@ -188,6 +201,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           tags: ['service'],
           operationId: 'health',
           summary: 'Readiness: can a question be answered now?',
+          security: PUBLIC,
           responses: {
             200: { description: 'Ready: a usable schema snapshot is cached and a DashScope key is configured.', content: json(ref('Health')) },
             503: {
@@ -195,16 +209,18 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
               headers: { 'retry-after': { description: 'Seconds to wait before asking again.', schema: { type: 'integer' } } },
               content: json(ref('Health')),
             },
+            ...NOT_FROM_HEALTH,
           },
         },
-        head: { tags: ['service'], operationId: 'healthHead', summary: 'Readiness from the status alone', responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } } },
+        head: { tags: ['service'], operationId: 'healthHead', summary: 'Readiness from the status alone', security: PUBLIC, responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' }, ...NOT_FROM_HEALTH } },
       },
       '/openapi.json': {
         get: {
           tags: ['service'],
           operationId: 'openapi',
           summary: 'This document (a static asset, served before the Worker: no x-request-id; /api/ renders it)',
-          responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
+          security: PUBLIC,
+          responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) }, 404: { description: 'A deployment built without it (`npm run openapi` writes it): the Worker answers `not_found`.', content: json(ref('Error')) } },
         },
       },
       '/v1/admin/schema': {

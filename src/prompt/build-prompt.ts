@@ -19,6 +19,8 @@ export type PromptInput = {
   /** At most this many examples (EXAMPLES_TOP_K) within this many tokens (EXAMPLES_TOKEN_BUDGET). */
   examplesTopK?: number
   examplesTokenBudget?: number
+  /** The operator's hints about their data (PROMPT_HINTS), shown after the instructions; none when empty. */
+  hints?: string
 }
 
 export const DEFAULT_SCHEMA_TOKEN_BUDGET = 3000
@@ -30,9 +32,9 @@ const INSTRUCTIONS = `你是一名精通 PostgreSQL 的数据分析师，负责�
 请按以下格式回答：
 1. 先用一句话复述问题，以“您的问题是：”开头；
 2. 然后写“思考过程：”，用几条简短的要点说明你如何理解问题、用到哪些表和字段、如何筛选与关联；
-3. 最后只给出一个 \`\`\`sql 代码块，包含一条 PostgreSQL 查询语句。
+3. 最后只给出一个 sql 代码块，包含一条 PostgreSQL 查询语句。
 要求：
-- 只能使用下面数据库结构中列出的表和字段，注释说明了它们的业务含义；按站名等文本查找时优先使用模糊匹配（LIKE '%…%'）；
+- 只能使用下面数据库结构中列出的表和字段，注释说明了它们的业务含义；按名称等文本查找时优先使用模糊匹配（LIKE '%…%'）；
 - 只写只读查询（SELECT 或 WITH … SELECT），绝不写任何修改数据或结构的语句；
 - 如果根据这些表无法回答问题（数据库中没有所需的表或字段），不要猜测、不要给出 SQL，而是单独一行写“无法回答：”加上原因，例如：无法回答：数据库中没有员工工资的数据。`
 
@@ -76,7 +78,10 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
   const examples =
     input.examples ??
     selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)
-  const sections = [INSTRUCTIONS, `数据库结构（PostgreSQL）：\n${schemaText}`]
+  const sections = [INSTRUCTIONS]
+  // Domain knowledge is the operator's (a setting), never the code's: the same code serves any database.
+  if (input.hints?.trim()) sections.push(`补充说明（本服务的运营方提供）：\n${input.hints.trim()}`)
+  sections.push(`数据库结构（PostgreSQL）：\n${schemaText}`)
   if (terms.length > 0) sections.push(`业务术语（本公司的说法、对应的表和字段及计算口径；问题中出现这些说法时按此理解和计算）：\n${terms.map(renderTerm).join('\n')}`)
   if (examples.length > 0) {
     sections.push(`参考示例：\n${examples.map((e) => `问题：${e.question}\nSQL：${e.sql.trim()}`).join('\n\n')}`)

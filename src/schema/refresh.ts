@@ -6,7 +6,7 @@ import { readRoleViews } from '../db/role-privileges'
 import { AppError, toAppError } from '../errors'
 import { loadSynonyms } from '../linking/load-synonyms'
 import { fitGlossary, loadGlossary } from './glossary'
-import { applyOverlay, loadOverlay } from './overlay'
+import { applyOverlay, columnsWithoutSamples, loadOverlay, privateColumnKey } from './overlay'
 import type { Snapshot } from './snapshot-schema'
 import { parseSnapshot, saveSnapshot, type SnapshotPointer } from './snapshot-store'
 import { contentVersion } from './snapshot-version'
@@ -31,6 +31,8 @@ export type RefreshResult = {
   examples: number
   sampled_columns: number
   sampling_skipped: number
+  /** Tables whose text columns could not be sampled, and why (e.g. row-level security on the introspection role). */
+  unsampled_tables: { table: string; reason: string }[]
   /** Columns whose distinct values were indexed for linking, and how many values in all. */
   indexed_columns: number
   indexed_values: number
@@ -84,6 +86,9 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
     const storeStarted = Date.now()
     const [overlay, storedGlossary] = await Promise.all([loadOverlay(kv), loadGlossary(kv)])
     const overlaid = applyOverlay(tables, overlay)
+    // Columns the overlay keeps private: their values are not indexed for linking either.
+    const noSamples = columnsWithoutSamples(tables, overlay)
+    const indexed = values.filter((v) => !noSamples.has(privateColumnKey(v.schema, v.table, v.column)))
     const glossary = fitGlossary(storedGlossary, overlaid.tables)
     const content = {
       source: 'introspection' as const,
@@ -99,10 +104,12 @@ export async function refreshSnapshot(kv: KVNamespace, config: Config, trigger: 
     if (!parsed.ok) throw new AppError(502, 'database_error', `The introspected schema is not a valid snapshot: ${parsed.error}`)
     const version = await contentVersion(parsed.snapshot)
     const synonyms = await loadSynonyms(assets)
-    const saved = await saveSnapshot(kv, { ...parsed.snapshot, version }, { refreshedAt: at, linking: { synonyms, values } })
+    const saved = await saveSnapshot(kv, { ...parsed.snapshot, version }, { refreshedAt: at, linking: { synonyms, values: indexed } })
     const storeMs = Date.now() - storeStarted
     const result = {
       ...toResult(saved.pointer, saved.changed, stats, overlaid.unmatched, glossary.unmatched, Date.now() - started, storeMs),
+      indexed_columns: indexed.length,
+      indexed_values: indexed.reduce((n, v) => n + v.values.length, 0),
       synonyms: synonyms.size,
       roles: roles.views.map((r) => ({ name: r.name, tables: r.tables.length, columns: r.tables.reduce((n, t) => n + (t.columns?.length ?? overlaid.tables.find((x) => x.schema === t.schema && x.name === t.name)!.columns.length), 0) })),
       roles_missing: roles.missing,
@@ -137,6 +144,7 @@ function toResult(p: SnapshotPointer, changed: boolean, stats: IntrospectStats, 
     examples: p.examples,
     sampled_columns: stats.sampled_columns,
     sampling_skipped: stats.sampling_skipped,
+    unsampled_tables: stats.unsampled_tables,
     indexed_columns: stats.indexed_columns,
     indexed_values: stats.indexed_values,
     overlay_unmatched: unmatched,

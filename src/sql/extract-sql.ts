@@ -6,6 +6,8 @@ export const NO_SQL = 'no SQL found in the answer'
 // whole answer.
 const SQL_LANGS = new Set(['sql', 'postgresql', 'postgres', 'pgsql', 'psql', 'plpgsql'])
 const STARTS_LIKE_SQL = /^\s*(select|with|values|table|explain)\b/i
+// What may follow an opening fence on its own line: a statement, a comment or a parenthesis.
+const OPENS_SQL = /^(?:--|\/\*|\(|(?:select|with|values|table|explain)\b)/i
 const STATEMENT_START = /(?:^|[:：]\s*)((?:select|with)\b)/i
 
 /**
@@ -28,14 +30,28 @@ export function extractSql(answer: string): ExtractedSql {
 
 // An opening fence anywhere on a line ("最终SQL如下：```sql SELECT …"): the fence, an optional
 // language word, then the rest of the line, which may already be SQL.
-const FENCE_ANYWHERE = /(`{3,}|~{3,})[ \t]*([A-Za-z-]*)(?=\s|$)/
+const FENCE_ANYWHERE = /(`{3,}|~{3,})[ \t]*([A-Za-z-]*)(?=\s|$)/g
+
+/**
+ * The first fence on this line that opens a block: one followed on its line by nothing or by SQL.
+ * A fence followed by prose ("请给出一个 ```sql 代码块。", a model restating its instructions, or
+ * inline code in a sentence) is a mention of a fence, not a block; the line is searched on.
+ */
+function openingFence(line: string): RegExpExecArray | null {
+  FENCE_ANYWHERE.lastIndex = 0
+  for (let m = FENCE_ANYWHERE.exec(line); m; m = FENCE_ANYWHERE.exec(line)) {
+    const rest = line.slice(m.index + m[0].length).trim()
+    if (rest === '' || OPENS_SQL.test(rest)) return m
+  }
+  return null
+}
 
 function fencedBlocks(lines: string[]): { lang: string; body: string }[] {
   const blocks: { lang: string; body: string }[] = []
   let open: { lang: string; body: string[]; scanner: FenceCloser; naive: { line: number; col: number } | null } | null = null
   for (let line of lines) {
     if (!open) {
-      const m = FENCE_ANYWHERE.exec(line)
+      const m = openingFence(line)
       if (!m) continue
       open = { lang: m[2] ?? '', body: [], scanner: new FenceCloser(m[1]![0]!), naive: null }
       line = line.slice(m.index + m[0].length).replace(/^[ \t]+/, '')

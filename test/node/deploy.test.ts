@@ -109,6 +109,21 @@ describe('npm run deploy checks what the first request needs before deploying an
     expect(w.calls).toHaveLength(1)
   })
 
+  it("says wrangler's own reason when it runs without a login in a non-interactive shell, and the next step, not a log path", async () => {
+    // wrangler 4.164's output verbatim (colours included) for `secret list` with no login and no token.
+    const stderr =
+      '\u001b[31m✘ \u001b[41;31m[\u001b[41;97mERROR\u001b[41;31m]\u001b[0m \u001b[1mIn a non-interactive environment, it\'s necessary to set a CLOUDFLARE_API_TOKEN environment variable for wrangler to work. Please go to https://developers.cloudflare.com/fundamentals/api/get-started/create-token/ for instructions on how to create an api token, and assign its value to CLOUDFLARE_API_TOKEN.\u001b[0m\n\n  \n  To continue without logging in, rerun this command with `--temporary`. Wrangler will use a temporary account and print a claim URL.\n\n\n🪵  Logs were written to "/root/.config/.wrangler/logs/wrangler-2026-12-08_01-33-45_107.log"\n'
+    const w = { calls: [] as Call[], wrangler: async (args: string[]) => (w.calls.push({ args }), { code: 1, stdout: '', stderr }) }
+    const { code, out } = await run([], { ADMIN_TOKEN: 'adm' }, w)
+    expect(code).toBe(1)
+    expect(out).toContain("could not list the worker's secrets: ✘ [ERROR] In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN environment variable")
+    expect(out).toContain('export CLOUDFLARE_API_TOKEN=')
+    expect(out).not.toContain('Logs were written')
+    expect(out).not.toContain('.log')
+    expect(out).not.toContain('\u001b[')
+    expect(w.calls).toHaveLength(1)
+  })
+
   it('refuses unknown arguments as a usage error', async () => {
     const { code, out } = await run(['--force'], {}, fakeWrangler())
     expect(code).toBe(2)

@@ -57,6 +57,8 @@ describe('the glossary and "cannot answer" under npm start', () => {
     const plain = await askTagged('沈塘桥地铁站的信息', `plain-${Date.now()}`)
     expect(plain.prompt).not.toBeNull()
     expect(plain.prompt).not.toContain('进站人次 + 出站人次')
+    // The demo's station-name hint is its operator setting (PROMPT_HINTS, set by npm start on the demo), not code.
+    expect(plain.prompt).toContain("补充说明（本服务的运营方提供）：\n站名按模糊匹配查找")
   })
 
   it('a question no table matches is answered `unanswerable` by linking, without calling the model', async () => {

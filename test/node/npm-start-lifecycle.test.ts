@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript script, no type declarations
 import { startDemoDatabase } from '../../scripts/demo-database.mjs'
@@ -171,7 +171,10 @@ describe('npm start fails fast and honestly', () => {
       }
       expect((await start.exited).code).not.toBe(0)
       clearInterval(record)
-      expect(start.output()).toContain('⛅️ wrangler') // it got as far as wrangler
+      // It got as far as wrangler, whose output is in the log file the start named, not on the screen.
+      const log = /its output goes to (\S+)/.exec(start.output())?.[1]
+      expect(readFileSync(resolve(root, log!), 'utf8')).toContain('⛅️ wrangler')
+      expect(start.output()).not.toContain('Your Worker has access to the following bindings')
       expect(start.devLines().at(-1)).toBe(`[dev] port ${port} is already in use (another npm start, or another program): stop it, or choose another port: PORT=${port + 1} npm start`)
       expect(start.output()).not.toMatch(/is ready on|Ready on/)
       expect(start.output()).not.toMatch(STACK_FRAME)
