@@ -2,6 +2,7 @@
 // answer text as it is, then the final SQL highlighted with Postgres's verdict, the rows as a
 // table, the answer in words, and what it cost.
 import stringWidth from 'string-width'
+import { cleanLine, cleanStrings } from './clean-terminal.mjs'
 import { formatTable } from './format-table.mjs'
 import { highlightSql } from './highlight-sql.mjs'
 
@@ -27,11 +28,14 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
 
   return {
     /** @param {{ event: string, data: any }} e */
-    render({ event, data }) {
+    render(e) {
+      // Everything below writes only cleaned text: each string of the event, whichever field.
+      const event = e.event
+      const data = cleanStrings(e.data)
       switch (event) {
         case 'meta':
           // No tables: linking declined the question before the model was asked.
-          line(style.dim(`${data.model} · schema ${data.schema_version} · ${data.tables.length ? `tables: ${data.tables.join(', ')}` : 'no tables'}`))
+          line(style.dim(`${data.model} · schema ${data.schema_version} · ${data.tables.length ? `tables: ${data.tables.map(cleanLine).join(', ')}` : 'no tables'}`))
           break
         case 'reasoning':
           if (phase !== 'reasoning') line(style.dim(style.italic('thinking…')))
@@ -53,7 +57,7 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
         }
         case 'unanswerable': {
           line()
-          const closest = data.closest_tables.length ? ` (closest tables: ${data.closest_tables.join(', ')})` : ''
+          const closest = data.closest_tables.length ? ` (closest tables: ${data.closest_tables.map(cleanLine).join(', ')})` : ''
           line(style.yellow(`cannot answer: ${data.reason}`) + style.dim(closest))
           break
         }
