@@ -31,7 +31,7 @@ describe('security headers on the Worker\'s responses', () => {
     expect(all.length).toBeGreaterThan(10)
     const seen = new Set<number>()
     for (const { method, path } of all) {
-      for (const headers of [{}, { authorization: 'Bearer admin-token' }]) {
+      for (const headers of [{}, { authorization: 'Bearer admin-token' }] as Record<string, string>[]) {
         const body = method === 'GET' || method === 'HEAD' ? undefined : '{}'
         const res = await call(path, { method, headers: { 'content-type': 'application/json', ...headers }, body }, { ADMIN_TOKEN: 'admin-token', API_KEYS: 'a-key' })
         await res.body?.cancel()
