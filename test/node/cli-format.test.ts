@@ -104,6 +104,11 @@ describe('parseCliArgs', () => {
 })
 
 describe('pointAt', () => {
+  it('puts the caret under the character Postgres named when control characters come before it (shown as escapes)', () => {
+    // nme is character 17 of the SQL; on the screen it stands after 19 columns ("\x1b" is 4 wide).
+    expect(pointAt("SELECT '\x1b[2J' + nme", 17)).toBe(`SELECT '\\x1b[2J' + nme\n${' '.repeat(19)}^`)
+  })
+
   it('puts the caret under the character Postgres named, counting display columns', () => {
     expect(pointAt('SELECT nme FROM stations', 8)).toBe('SELECT nme FROM stations\n       ^')
     expect(pointAt("SELECT *\nFROM 站点 WHERE nme = '桥'", 24)).toBe("FROM 站点 WHERE nme = '桥'\n                ^")

@@ -2,7 +2,7 @@
 // answer text as it is, then the final SQL highlighted with Postgres's verdict, the rows as a
 // table, the answer in words, and what it cost.
 import stringWidth from 'string-width'
-import { cleanLine, cleanStrings } from './clean-terminal.mjs'
+import { cleanLine, cleanStrings, cleanText } from './clean-terminal.mjs'
 import { formatTable } from './format-table.mjs'
 import { highlightSql } from './highlight-sql.mjs'
 
@@ -62,7 +62,7 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
           break
         }
         case 'sql':
-          renderSql(data)
+          renderSql(data, e.data.sql)
           break
         case 'rows':
           if (data.columns) columns = data.columns
@@ -106,7 +106,8 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
     },
   }
 
-  function renderSql(data) {
+  /** `rawSql`: as the service sent it, since Postgres's position counts its characters. */
+  function renderSql(data, rawSql) {
     line()
     if (data.sql === null) {
       line(style.yellow(`no SQL in the answer${data.error ? `: ${data.error}` : ''}`))
@@ -126,7 +127,7 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
     } else {
       const details = [data.pg_code && `SQLSTATE ${data.pg_code}`, data.position && `at character ${data.position}`].filter(Boolean).join(', ')
       line(style.red(`✗ refused by Postgres${repaired}: ${data.error}`) + (details ? style.dim(` (${details})`) : ''))
-      if (data.position) line(style.dim(pointAt(data.sql, data.position)))
+      if (data.position) line(style.dim(pointAt(rawSql, data.position)))
     }
   }
 
@@ -153,7 +154,8 @@ export function pointAt(sql, position) {
   const before = chars.slice(0, position - 1).join('')
   const start = before.lastIndexOf('\n') + 1
   const end = sql.indexOf('\n', before.length)
-  const text = sql.slice(start, end < 0 ? undefined : end)
-  // Display columns, so the caret stands under the right character after Chinese text.
-  return `${text}\n${' '.repeat(stringWidth(before.slice(start)))}^`
+  // Shown cleaned (a control character takes the width of its escape), the caret counted on the
+  // same cleaned text; display columns, so it stands under the right character after Chinese text.
+  const text = cleanText(sql.slice(start, end < 0 ? undefined : end))
+  return `${text}\n${' '.repeat(stringWidth(cleanText(before.slice(start))))}^`
 }
