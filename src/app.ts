@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import { cors } from 'hono/cors'
+import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './app-env'
 import { readConfig } from './config'
 import { AppError, toAppError, toErrorResponse } from './errors'
@@ -21,6 +22,22 @@ export const app = new Hono<AppEnv>()
 
 // First, so that even the errors of the next middleware (a setting it cannot read) are text there.
 app.use(LEGACY_PATH, legacyErrorFormat)
+
+// Security headers on every response of the Worker, its errors and streams included (the static
+// files get theirs from public/_headers). The Worker serves no page, so its CSP allows nothing and
+// no framing. No Cross-Origin-Resource-Policy / -Opener-Policy: the API and the embed are meant to
+// be used from other origins (CORS decides who reads them). HSTS without includeSubDomains: the
+// operator's other subdomains are not ours to commit. docs/SECURITY.md, "Security headers".
+app.use(
+  '*',
+  secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+    crossOriginResourcePolicy: false,
+    crossOriginOpenerPolicy: false,
+    strictTransportSecurity: 'max-age=31536000',
+    xFrameOptions: 'DENY',
+  }),
+)
 
 app.use('*', async (c, next) => {
   const startedAt = Date.now()

@@ -82,7 +82,7 @@ describe('a refresh records what each role of DB_ROLES may read', () => {
 
 describe('the model sees only what the caller\'s role may read', () => {
   // The schema section of the system message (the instructions' own example mentions 员工工资).
-  const schemaOf = (prompt: string) => prompt.slice(prompt.indexOf('数据库结构（PostgreSQL）：'))
+  const schemaOf = (prompt: string) => prompt.slice(prompt.indexOf('数据库结构（PostgreSQL）'))
   const tablesIn = (prompt: string) => [...prompt.matchAll(/CREATE (?:TABLE|VIEW) (\S+) \(/g)].map((m) => m[1])
 
   it('the service\'s own caller (an API key): every table and column, with sample values', async () => {

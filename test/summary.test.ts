@@ -51,7 +51,7 @@ describe('"summarize": true explains the rows in words after the result', () => 
     expect(user).toContain(`共 ${rows.length} 行`)
     expect(user).toContain('下面是前 3 行（不是全部）')
     const table = user.slice(user.indexOf('（不是全部）：') + '（不是全部）：'.length).trim().split('\n')
-    expect(table).toEqual(['id (integer) | name (character varying)', ...rows.slice(0, 3).map((r) => `${r[0]} | ${r[1]}`)])
+    expect(table).toEqual(['id (integer) | name (character varying)', ...rows.slice(0, 3).map((r) => `${r[0]} | ${r[1]}`), '⟦/数据⟧'])
   })
 
   it('counts the summary call\'s tokens in usage', async () => {

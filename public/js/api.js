@@ -8,27 +8,45 @@ const KEY_STORAGE = 'txt2sql-edge.api-key'
 // A JWT from the caller's identity provider (docs/API.md, Authentication): sent instead of the key.
 const TOKEN_STORAGE = 'txt2sql-edge.token'
 
-function readStored(name) {
+// Where they are kept (docs/SECURITY.md, "The key and the token in the browser"): this tab's
+// sessionStorage by default, gone when the tab closes; localStorage only when the person asks the
+// page to remember them on this device — then any script that ever runs in this origin can read
+// them until they are cleared. A value remembered earlier is still found there.
+function storages() {
   try {
-    return localStorage.getItem(name) ?? ''
+    return { session: sessionStorage, local: localStorage }
   } catch {
-    return '' // storage disabled: the page still works on an open service
+    return null // storage disabled: the page still works on an open service
   }
 }
 
-function saveStored(name, value) {
+function readStored(name) {
+  const s = storages()
+  return s ? (s.session.getItem(name) ?? s.local.getItem(name) ?? '') : ''
+}
+
+function saveStored(name, value, remember) {
+  const s = storages()
+  if (!s) return
   try {
-    if (value) localStorage.setItem(name, value)
-    else localStorage.removeItem(name)
+    const [keep, drop] = remember ? [s.local, s.session] : [s.session, s.local]
+    drop.removeItem(name)
+    if (value) keep.setItem(name, value)
+    else keep.removeItem(name)
   } catch {
-    // storage disabled: nothing to keep
+    // storage full or disabled: nothing to keep
   }
 }
 
 export const readApiKey = () => readStored(KEY_STORAGE)
-export const saveApiKey = (key) => saveStored(KEY_STORAGE, key)
+export const saveApiKey = (key, remember = false) => saveStored(KEY_STORAGE, key, remember)
 export const readToken = () => readStored(TOKEN_STORAGE)
-export const saveToken = (token) => saveStored(TOKEN_STORAGE, token)
+export const saveToken = (token, remember = false) => saveStored(TOKEN_STORAGE, token, remember)
+/** Whether the key or token is remembered on this device (localStorage), for the dialog's checkbox. */
+export const isRemembered = () => {
+  const s = storages()
+  return Boolean(s && (s.local.getItem(KEY_STORAGE) || s.local.getItem(TOKEN_STORAGE)))
+}
 
 /** What goes out as the bearer: the token when there is one, else the key. */
 export const readBearer = () => readToken() || readApiKey()

@@ -1,7 +1,7 @@
 // The playground: ask, watch the answer stream in, see the checked SQL and its rows, give
 // feedback, follow up. A question is never thrown away: too long, refused, failed or stopped, it
 // stays in (or goes back to) the question box.
-import { ApiError, createClient, readApiKey, readBearer, readToken, saveApiKey, saveToken } from './api.js'
+import { ApiError, createClient, isRemembered, readApiKey, readBearer, readToken, saveApiKey, saveToken } from './api.js'
 import { askTurn, rememberTurn, retryable } from './ask-turn.js'
 import { renderFeedback } from './feedback-view.js'
 import { createFollower } from './follow-scroll.js'
@@ -94,8 +94,9 @@ keyButton.addEventListener('click', () => openKeyDialog())
 keyDialog.addEventListener('close', () => {
   const action = keyDialog.returnValue
   if (action === 'save') {
-    saveApiKey($('key-input').value.trim())
-    saveToken($('token-input').value.trim())
+    const remember = $('remember-input').checked
+    saveApiKey($('key-input').value.trim(), remember)
+    saveToken($('token-input').value.trim(), remember)
   }
   if (action === 'clear') {
     saveApiKey('')
@@ -185,6 +186,7 @@ function openKeyDialog(retry = null, refusal = null) {
   const error = $('key-error')
   input.value = readApiKey()
   tokenInput.value = readToken()
+  $('remember-input').checked = isRemembered()
   // What was sent (the token when there is one) was refused: say so here, where it is, not only on
   // the page behind.
   const sent = tokenInput.value ? tokenInput : input

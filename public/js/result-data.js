@@ -57,8 +57,12 @@ export function formatNumber(value, locale, columnName = '') {
   return format.format(text)
 }
 
-/** A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP). */
-const FORMULA_START = /^[=+\-@\t\r]/
+/**
+ * A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP): also
+ * after leading spaces (spreadsheets trim them before deciding), and the full-width ＝＋－＠ that
+ * a Chinese IME types (some spreadsheets fold them to ASCII).
+ */
+const FORMULA_START = /^(?:[\t\r]|\s*[=+\-@＝＋－＠])/
 
 /**
  * RFC 4180 CSV (CRLF, quotes doubled), with a BOM so spreadsheet programs read the Chinese right.

@@ -4,6 +4,7 @@
 // wraps them so nothing runs until then (BENCHMARKS.md, P7 and "MCP").
 import { createMcpHandler, McpServer, type CallToolResult, type ServerContext } from '@modelcontextprotocol/server'
 import * as z from 'zod'
+import { databaseContent, escapeControls, escapeDeep, UNTRUSTED_NOTE } from './clean-output'
 import type { AskOutcome, McpTools, RunOutcome, SchemaOutcome, ToolError } from './tools'
 
 export type McpLimits = {
@@ -31,7 +32,8 @@ function buildServer(tools: McpTools, limits: McpLimits, version: string): McpSe
     {
       instructions:
         'Answers business questions (Chinese or English) about the company Postgres database with SQL checked by Postgres. ' +
-        'Use describe_schema to see the tables, ask for a question in words, run_sql to run SQL you wrote yourself.',
+        'Use describe_schema to see the tables, ask for a question in words, run_sql to run SQL you wrote yourself.' +
+        UNTRUSTED_NOTE,
     },
   )
   const history = z
@@ -46,7 +48,8 @@ function buildServer(tools: McpTools, limits: McpLimits, version: string): McpSe
         'Turns a business question about this database (in its asker\'s language, often Chinese) into PostgreSQL, checked by the database before it is returned. ' +
         `With execute=true the checked SQL is also run read-only and the first ${limits.maxRows} rows come back, with a short answer in words` +
         (limits.executeAllowed ? '.' : ' (this service does not run SQL: execute is refused).') +
-        ' Pass earlier turns as history for a follow-up question.',
+        ' Pass earlier turns as history for a follow-up question.' +
+        UNTRUSTED_NOTE,
       inputSchema: z.object({
         question: z.string().trim().min(1).max(limits.maxQuestionChars).describe('The question, in the language of its asker'),
         history: history.optional().describe('Earlier turns of the conversation, oldest first'),
@@ -54,17 +57,17 @@ function buildServer(tools: McpTools, limits: McpLimits, version: string): McpSe
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async (input, ctx) => askResult(await tools.ask(input, progressReporter(ctx), ctx.mcpReq.signal), limits.maxRows),
+    async (input, ctx) => askResult(escapeDeep(await tools.ask(input, progressReporter(ctx), ctx.mcpReq.signal)), limits.maxRows),
   )
   server.registerTool(
     'describe_schema',
     {
       title: 'Describe the database schema',
-      description: 'The tables, views and columns you may query, with their comments (often Chinese business names), as CREATE statements.',
+      description: 'The tables, views and columns you may query, with their comments (often Chinese business names), as CREATE statements.' + UNTRUSTED_NOTE,
       inputSchema: z.object({ tables: z.array(z.string().min(1)).max(200).optional().describe('Only these tables (by name); all when omitted') }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async (input) => schemaResult(await tools.describeSchema(input)),
+    async (input) => schemaResult(escapeDeep(await tools.describeSchema(input))),
   )
   server.registerTool(
     'run_sql',
@@ -73,11 +76,12 @@ function buildServer(tools: McpTools, limits: McpLimits, version: string): McpSe
       description:
         'Checks one PostgreSQL query with the database and runs it read-only (a single SELECT; writes, several statements and server functions are refused), ' +
         `returning at most ${limits.maxRows} rows.` +
-        (limits.executeAllowed ? '' : ' This service does not run SQL: only the check is done.'),
+        (limits.executeAllowed ? '' : ' This service does not run SQL: only the check is done.') +
+        UNTRUSTED_NOTE,
       inputSchema: z.object({ sql: z.string().trim().min(1).max(100_000).describe('One SELECT statement') }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async (input, ctx) => runResult(await tools.runSql(input, ctx.mcpReq.signal), limits.maxRows),
+    async (input, ctx) => runResult(escapeDeep(await tools.runSql(input, ctx.mcpReq.signal)), limits.maxRows),
   )
   return server
 }
@@ -89,9 +93,13 @@ function progressReporter(ctx: ServerContext): (message: string) => void {
   let progress = 0
   return (message) => {
     progress += 1
-    void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress, message } }).catch(() => {})
+    // Progress lines quote Postgres's errors and table names: escaped like the results.
+    void ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress, message: escapeControls(message) } }).catch(() => {})
   }
 }
+
+// The results below are built from outcomes already escaped (escapeDeep, src/mcp/clean-output.ts):
+// every string in them is clean, and the ⟦database content⟧ markers added here are the only ones.
 
 function askResult(o: AskOutcome, maxRows: number): CallToolResult {
   const lines: string[] = []
@@ -107,7 +115,7 @@ function askResult(o: AskOutcome, maxRows: number): CallToolResult {
 
 function schemaResult(o: SchemaOutcome): CallToolResult {
   if (!o.ok) return errorResult(o.error)
-  return { content: [{ type: 'text', text: o.ddl }], structuredContent: { schema_version: o.schema_version, tables: o.tables } }
+  return { content: [{ type: 'text', text: databaseContent('schema (names and comments)', o.ddl) }], structuredContent: { schema_version: o.schema_version, tables: o.tables } }
 }
 
 function runResult(o: RunOutcome, maxRows: number): CallToolResult {
@@ -138,6 +146,6 @@ function rowsText(result: NonNullable<AskOutcome['result']>, columns: AskOutcome
   const head = `${count} row${count === 1 ? '' : 's'}${result.truncated ? ' (cut at the service limit)' : ''}` + (count > shown.length ? `; the first ${shown.length}:` : ':')
   if (!columns?.length || shown.length === 0) return `${count} rows.`
   const cell = (v: unknown) => (v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)).replaceAll('|', '\\|').replaceAll('\n', ' ')
-  const table = [`| ${columns.map((c) => c.name).join(' | ')} |`, `|${columns.map(() => ' --- |').join('')}`, ...shown.map((r) => `| ${r.map(cell).join(' | ')} |`)]
-  return `${head}\n${table.join('\n')}`
+  const table = [`| ${columns.map((c) => cell(c.name)).join(' | ')} |`, `|${columns.map(() => ' --- |').join('')}`, ...shown.map((r) => `| ${r.map(cell).join(' | ')} |`)]
+  return `${head}\n${databaseContent('rows', table.join('\n'))}`
 }

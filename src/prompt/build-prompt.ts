@@ -4,6 +4,7 @@ import { selectExamples } from '../linking/select-examples'
 import { linkTables } from '../linking/select-schema'
 import { glossaryColumns, glossaryTables, matchGlossary, type GlossaryEntry } from '../schema/glossary'
 import type { Example, Snapshot } from '../schema/snapshot-schema'
+import { cleanDataValue, DATA_RULE_ZH, dataSection } from './data-section'
 import { renderSchema } from './render-schema'
 
 export type PromptInput = {
@@ -27,6 +28,9 @@ export const DEFAULT_SCHEMA_TOKEN_BUDGET = 3000
 export const DEFAULT_WIDE_TABLE_COLUMNS = 20
 export const DEFAULT_EXAMPLES_TOP_K = 5
 export const DEFAULT_EXAMPLES_TOKEN_BUDGET = 800
+/** An example's question was typed by a caller (feedback): bounded like any data. */
+const MAX_EXAMPLE_QUESTION_CHARS = 500
+const MAX_EXAMPLE_SQL_CHARS = 4000
 
 const INSTRUCTIONS = `你是一名精通 PostgreSQL 的数据分析师，负责把业务人员的问题转换成查询下面这个业务数据库的 SQL。
 请按以下格式回答：
@@ -78,13 +82,17 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
   const examples =
     input.examples ??
     selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)
-  const sections = [INSTRUCTIONS]
+  // The schema and the examples are the database's and callers' text: inside data sections
+  // (src/prompt/data-section.ts); the glossary and the hints are the operator's, and instruct.
+  const sections = [`${INSTRUCTIONS}
+${DATA_RULE_ZH}`]
   // Domain knowledge is the operator's (a setting), never the code's: the same code serves any database.
-  if (input.hints?.trim()) sections.push(`补充说明（本服务的运营方提供）：\n${input.hints.trim()}`)
-  sections.push(`数据库结构（PostgreSQL）：\n${schemaText}`)
+  if (input.hints?.trim()) sections.push(`补充说明（本服务的运营方提供）：
+${input.hints.trim()}`)
+  sections.push(dataSection('数据库结构（PostgreSQL）', schemaText))
   if (terms.length > 0) sections.push(`业务术语（本公司的说法、对应的表和字段及计算口径；问题中出现这些说法时按此理解和计算）：\n${terms.map(renderTerm).join('\n')}`)
   if (examples.length > 0) {
-    sections.push(`参考示例：\n${examples.map((e) => `问题：${e.question}\nSQL：${e.sql.trim()}`).join('\n\n')}`)
+    sections.push(dataSection('参考示例', examples.map((e) => `问题：${cleanDataValue(e.question, MAX_EXAMPLE_QUESTION_CHARS)}\nSQL：${cleanDataValue(e.sql, MAX_EXAMPLE_SQL_CHARS, true)}`).join('\n\n')))
   }
   const omitPublic = snapshot.tables.every((t) => t.schema === 'public')
   return {

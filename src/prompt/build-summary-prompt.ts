@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../dashscope/build-request'
+import { cleanDataName, cleanDataValue, DATA_RULE_EN, DATA_RULE_ZH, dataSection } from './data-section'
 
 export type SummaryInput = {
   question: string
@@ -13,6 +14,8 @@ export type SummaryInput = {
 
 /** A cell longer than this is cut in the prompt: the summary quotes values, it does not need essays. */
 const MAX_CELL_CHARS = 80
+/** The model's SQL, shown for context; it may quote values, so it is data too. */
+const MAX_SQL_CHARS = 4000
 
 /** Marks the prompt as a summary request (the fake DashScope answers it with a summary). */
 export const SUMMARY_MARKER = '【查询结果】'
@@ -28,21 +31,26 @@ export function buildSummaryPrompt(input: SummaryInput): ChatMessage[] {
   const count = input.truncated ? (zh ? `至少 ${input.rows.length} 行（结果被截断）` : `at least ${input.rows.length} rows (the result was cut)`) : zh ? `${input.rows.length} 行` : `${input.rows.length} rows`
   const partial = sample.length < input.rows.length
   const seen = partial ? (zh ? `下面是前 ${sample.length} 行（不是全部）：` : `The first ${sample.length} rows (not all of them):`) : zh ? '下面是全部行：' : 'All the rows:'
-  const table = [input.columns.map((c) => `${c.name} (${c.type})`).join(' | '), ...sample.map((row) => row.map(cell).join(' | '))].join('\n')
+  // Column names and rows are the database's text: cleaned, bounded, inside a data section.
+  const table = [input.columns.map((c) => `${cleanDataName(c.name)} (${cleanDataName(c.type)})`).join(' | '), ...sample.map((row) => row.map(cell).join(' | '))].join('\n')
   const system = zh
     ? `你是数据分析师，用中文、一到三句话直接回答业务人员的问题，依据是数据库刚刚返回的查询结果。
 要求：
 - 只引用结果中出现的数字和名称，原样引用，不要编造、估算或推算结果中没有的数值；
 - 如果只看到部分行，不要对未看到的行下结论（例如不要说“总共”或“最高”，除非结果已按该条件排序且你看到了第一行）；
-- 不要复述 SQL，不要使用代码块或表格。`
+- 不要复述 SQL，不要使用代码块或表格；
+${DATA_RULE_ZH.slice(2)}`
     : `You are a data analyst. Answer the business user's question directly, in one to three sentences, in the language of the question, from the query result the database just returned.
 Rules:
 - Quote only numbers and names that appear in the rows, exactly as written; never invent, estimate or compute values that are not there;
 - If you see only some rows, draw no conclusion about the rows you do not see;
-- Do not repeat the SQL; no code blocks, no tables.`
+- Do not repeat the SQL; no code blocks, no tables;
+${DATA_RULE_EN.slice(2)}`
+  const sql = cleanDataValue(input.sql, MAX_SQL_CHARS, true)
+  // One data section holds the SQL and the rows (and our own count line between them).
   const user = zh
-    ? `问题：${input.question}\n\nSQL：\n${input.sql}\n\n${SUMMARY_MARKER}共 ${count}。${seen}\n${table}`
-    : `Question: ${input.question}\n\nSQL:\n${input.sql}\n\n${SUMMARY_MARKER} ${count}. ${seen}\n${table}`
+    ? `问题：${input.question}\n\n${dataSection('', `SQL：\n${sql}\n\n${SUMMARY_MARKER}共 ${count}。${seen}\n${table}`)}`
+    : `Question: ${input.question}\n\n${dataSection('', `SQL:\n${sql}\n\n${SUMMARY_MARKER} ${count}. ${seen}\n${table}`, false)}`
   return [
     { role: 'system', content: system },
     { role: 'user', content: user },
@@ -51,6 +59,5 @@ Rules:
 
 function cell(value: unknown): string {
   const text = value === null ? 'NULL' : typeof value === 'object' ? JSON.stringify(value) : String(value)
-  const flat = text.replace(/\s+/g, ' ')
-  return flat.length > MAX_CELL_CHARS ? `${flat.slice(0, MAX_CELL_CHARS)}…` : flat
+  return cleanDataValue(text, MAX_CELL_CHARS)
 }

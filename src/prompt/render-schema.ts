@@ -1,4 +1,5 @@
 import type { Column, Snapshot, Table } from '../schema/snapshot-schema'
+import { cleanDataName, cleanDataValue } from './data-section'
 
 // Postgres keywords that cannot stand as bare identifiers in the places we print them.
 const RESERVED = new Set(
@@ -7,8 +8,12 @@ const RESERVED = new Set(
   ),
 )
 
-/** Quotes an identifier only when Postgres needs it (mixed case, Chinese, symbols, keywords). */
-export function quoteIdent(name: string): string {
+/**
+ * Quotes an identifier only when Postgres needs it (mixed case, Chinese, symbols, keywords). Names
+ * come from the database: cleaned as data first (src/prompt/data-section.ts).
+ */
+export function quoteIdent(raw: string): string {
+  const name = cleanDataName(raw)
   return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replaceAll('"', '""')}"`
 }
 
@@ -18,10 +23,14 @@ export function qualifiedName(table: Pick<Table, 'schema' | 'name'>, omitPublic:
 
 const MAX_SAMPLES = 5
 const MAX_SAMPLE_CHARS = 40
+/** Comments explain names; a longer one is cut (it may hold anything a table owner typed). */
+const MAX_COMMENT_CHARS = 200
 
 /**
  * The schema as compact CREATE TABLE/VIEW statements with the comments a model needs to know
- * what cryptic names mean, and a few sample values so it filters the right column.
+ * what cryptic names mean, and a few sample values so it filters the right column. All of it is
+ * the database's text: every name, type, comment and sample is cleaned and bounded as data, and
+ * the caller puts the whole inside a data section.
  */
 export function renderSchema(snapshot: Pick<Snapshot, 'tables'>, tables: Table[] = snapshot.tables, shown?: ReadonlyMap<Table, readonly string[]>): string {
   const omitPublic = snapshot.tables.every((t) => t.schema === 'public')
@@ -36,7 +45,7 @@ export function renderSchema(snapshot: Pick<Snapshot, 'tables'>, tables: Table[]
 export function renderTable(table: Table, omitPublic: boolean, shown?: readonly string[]): string {
   const name = qualifiedName(table, omitPublic)
   const head: string[] = []
-  if (table.comment) head.push(`-- ${oneLine(table.comment)}`)
+  if (table.comment) head.push(`-- ${cleanDataValue(table.comment, MAX_COMMENT_CHARS)}`)
   const rows = table.row_estimate != null && table.row_estimate >= 0 ? ` -- ~${Math.round(table.row_estimate)} rows` : ''
   const pk = table.primary_key ?? []
   const keep = shown ? new Set(shown) : undefined
@@ -68,7 +77,7 @@ export function renderColumnLine(table: Table, col: Column, omitPublic: boolean)
 }
 
 function columnDef(table: Table, col: Column, omitPublic: boolean): string {
-  let def = `  ${quoteIdent(col.name)} ${col.type}`
+  let def = `  ${quoteIdent(col.name)} ${cleanDataName(col.type)}`
   if (table.kind !== 'table') return def
   const pk = table.primary_key ?? []
   if (pk.length === 1 && col.name === pk[0]) def += ' PRIMARY KEY'
@@ -84,18 +93,10 @@ function refName(fk: { ref_schema?: string | undefined; ref_table: string }, omi
 
 function columnNote(col: Column): string {
   const parts: string[] = []
-  if (col.comment) parts.push(oneLine(col.comment))
+  if (col.comment) parts.push(cleanDataValue(col.comment, MAX_COMMENT_CHARS))
   if (col.samples?.length) {
-    const values = col.samples.slice(0, MAX_SAMPLES).map((v) => `'${truncate(oneLine(v), MAX_SAMPLE_CHARS).replaceAll("'", "''")}'`)
+    const values = col.samples.slice(0, MAX_SAMPLES).map((v) => `'${cleanDataValue(v, MAX_SAMPLE_CHARS).replaceAll("'", "''")}'`)
     parts.push(`e.g. ${values.join(', ')}`)
   }
   return parts.join(' ')
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim()
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text
 }

@@ -11,6 +11,8 @@ import { createRenderer, pointAt } from '../../tools/cli/render-answer.mjs'
 import { recentTurns } from '../../tools/cli/conversation-history.mjs'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { createStyle, wantsColor } from '../../tools/cli/style.mjs'
+// @ts-expect-error plain ESM JavaScript tool, no type declarations
+import { cleanLine, cleanStrings, cleanText, stringifyForTerminal } from '../../tools/cli/clean-terminal.mjs'
 
 const plain = createStyle(false)
 // Marks instead of escape codes, so the expectations read.
@@ -48,7 +50,9 @@ describe('formatTable', () => {
     [null, 'NULL'],
     [true, 'true'],
     [{ a: 1 }, '{"a":1}'],
-    ['two\nlines\tand tab', 'two lines and tab'],
+    ['two\nlines\tand tab\r', 'two\\nlines\\tand tab\\r'],
+    ['\x1b[2J', '\\x1b[2J'],
+    [{ note: '\x1b]0;t\x07' }, '{"note":"\\u001b]0;t\\u0007"}'],
     ['123.45', '123.45'],
   ])('shows %j as %j', (value, text) => {
     expect(cellText(value)).toBe(text)
@@ -100,6 +104,11 @@ describe('parseCliArgs', () => {
 })
 
 describe('pointAt', () => {
+  it('puts the caret under the character Postgres named when control characters come before it (shown as escapes)', () => {
+    // nme is character 17 of the SQL; on the screen it stands after 19 columns ("\x1b" is 4 wide).
+    expect(pointAt("SELECT '\x1b[2J' + nme", 17)).toBe(`SELECT '\\x1b[2J' + nme\n${' '.repeat(19)}^`)
+  })
+
   it('puts the caret under the character Postgres named, counting display columns', () => {
     expect(pointAt('SELECT nme FROM stations', 8)).toBe('SELECT nme FROM stations\n       ^')
     expect(pointAt("SELECT *\nFROM 站点 WHERE nme = '桥'", 24)).toBe("FROM 站点 WHERE nme = '桥'\n                ^")
@@ -157,5 +166,67 @@ describe('the result of --execute', () => {
   it('says why nothing ran, and tells a failed run apart', () => {
     expect(render([{ event: 'result', data: { ok: false, code: 'check_failed', error: 'not run: the check refused the SQL: column "nom" does not exist' } }])).toBe('✗ not run: the check refused the SQL: column "nom" does not exist')
     expect(render([{ event: 'result', data: { ok: false, code: 'query_failed', error: 'the statement timed out', pg_code: '57014' } }])).toBe('✗ the query failed: the statement timed out (SQLSTATE 57014)')
+  })
+})
+
+// What a terminal would obey, one of each kind: OSC 52 (clipboard), OSC 2 (title), CSI 2J (clear),
+// cursor up + erase line + a forged green line, a one-byte C1 CSI, a bidi override and an isolate.
+const HOSTILE = ['\x1b]52;c;ZWNobyBQV05FRA==\x07', '\x1b]2;owned\x1b\\', '\x1b[2J', '\x1b[1A\x1b[2K\x1b[32m✓ harmless\x1b[0m', '\x9b31m', 'a\u202eb\u2066c\u2069', 'x\ry\x7f\x00']
+const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+
+describe('the terminal output filter', () => {
+  it('shows every control character as an escape, keeping line feeds in prose only', () => {
+    expect(cleanText('\x1b[2J\x07\r\t\x7f\x9b\u202e\u2066\u200f\u061c\n中文 ok')).toBe('\\x1b[2J\\x07\\r\\t\\x7f\\x9b\\u202e\\u2066\\u200f\\u061c\n中文 ok')
+    expect(cleanLine('a\nb')).toBe('a\\nb')
+    for (const text of HOSTILE) {
+      expect(cleanText(text)).not.toMatch(RAW)
+      expect(cleanLine(text)).not.toMatch(RAW)
+    }
+  })
+
+  it('cleans a string split anywhere the same as whole, and cleaned text stays as it is', () => {
+    const whole = HOSTILE.join('\n')
+    for (let cut = 0; cut <= whole.length; cut++) expect(cleanText(whole.slice(0, cut)) + cleanText(whole.slice(cut))).toBe(cleanText(whole))
+    expect(cleanText(cleanText(whole))).toBe(cleanText(whole))
+  })
+
+  it('walks an event: strings at any depth and object keys, numbers and null kept', () => {
+    expect(cleanStrings({ rows: [['\x1b[2J', 1, null]], columns: [{ name: 'a\x07' }], ['k\x1b']: true })).toEqual({ rows: [['\\x1b[2J', 1, null]], columns: [{ name: 'a\\x07' }], ['k\\x1b']: true })
+  })
+
+  it('--json lines escape DEL, C1 and bidi marks too, and still parse to the same value', () => {
+    const value = { text: HOSTILE.join('') }
+    const line = stringifyForTerminal(value)
+    expect(line).not.toMatch(RAW)
+    expect(JSON.parse(line)).toEqual(value)
+  })
+
+  it('renders hostile text in every field of every event without one raw control character, table aligned', () => {
+    const h = (i: number) => HOSTILE[i % HOSTILE.length]!
+    let out = ''
+    const renderer = createRenderer({ write: (t: string) => (out += t), writeError: (t: string) => (out += t), style: createStyle(true), errorStyle: createStyle(true) })
+    const events = [
+      { event: 'meta', data: { model: h(0), schema_version: h(1), tables: [h(2), h(3)] } },
+      { event: 'reasoning', data: { text: h(4) } },
+      { event: 'delta', data: { text: h(5) } },
+      { event: 'repair', data: { error: h(6), position: 3 } },
+      { event: 'unanswerable', data: { reason: h(0), closest_tables: [h(1)] } },
+      { event: 'sql', data: { sql: `SELECT '${h(2)}'`, ok: false, error: h(3), pg_code: h(4), position: 2 } },
+      { event: 'sql', data: { sql: 'SELECT 1', ok: true, checked: false, check_error: h(5) } },
+      { event: 'rows', data: { columns: [{ name: h(6), type: 'text' }, { name: 'n\x1b[2J', type: 'text' }], rows: [[h(0), 'a\nb'], [h(3), h(5)]] } },
+      { event: 'result', data: { ok: true, row_count: 2, elapsed_ms: 1 } },
+      { event: 'result', data: { ok: false, code: 'query_failed', error: h(1), pg_code: h(2) } },
+      { event: 'summary', data: { text: h(3) } },
+      { event: 'error', data: { code: h(4), message: h(0) } },
+      { event: 'done', data: { total_ms: 5, finish_reason: h(2) } },
+    ]
+    for (const e of events) renderer.render(e)
+    // The style's own colours are the only escape sequences left: strip them, then no control remains.
+    const text = out.replace(/\x1b\[[0-9;]*m/g, '')
+    expect(text).not.toMatch(RAW)
+    for (const shown of ['\\x1b]52;c;ZWNobyBQV05FRA==\\x07', '\\x1b]2;owned\\x1b\\', '\\x1b[2J', '\\x1b[1A\\x1b[2K\\x1b[32m✓ harmless', '\\x9b31m', 'a\\u202eb\\u2066c\\u2069', 'x\\ry\\x7f\\x00', 'a\\nb']) expect(text).toContain(shown)
+    const table = text.split('\n').filter((l) => l.includes(' │ '))
+    expect(table).toHaveLength(3)
+    expect(new Set(table.map((l) => l.indexOf('│'))).size).toBe(1)
   })
 })

@@ -18,6 +18,17 @@ const root = join(import.meta.dirname, '..', '..')
 const CLI = join(root, 'tools', 'cli', 'txt2sql.mjs')
 const KEY = 'cli-test-key'
 const ESC = '\x1b['
+const EARLIER_LINE = 'an earlier line of the terminal'
+
+// Escape sequences a terminal obeys, as the issue observed them: OSC 52 writes tmux's paste buffer,
+// OSC 0/2 set the pane's title, CSI 2J clears the screen, cursor up + erase line + green forges a line.
+const OSC52 = `\x1b]52;c;${Buffer.from('PWNED-CLIP').toString('base64')}\x07`
+const HOSTILE_ROWS = [OSC52, '\x1b]0;PWNED-TITLE\x07', '\x1b[2J', '\x1b[1A\x1b[2K\x1b[32m✓ ok\x1b[0m', 'a\u202eb\x9b2J']
+const HOSTILE_TABLE = 'hostile_notes\x1b]2;PWNED-TABLE\x07'
+const sqlString = (text: string) => `U&'${[...text].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) >= 0x7f ? `\\+${c.codePointAt(0)!.toString(16).padStart(6, '0')}` : c === "'" ? "''" : c)).join('')}'`
+const HOSTILE_TABLE_SQL = sqlString(HOSTILE_TABLE).replace(/^U&'(.*)'$/, 'U&"$1"')
+/** What the screen shows for a hostile text: each control character as an escape. */
+const shown = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => (c.charCodeAt(0) <= 0xff ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
 
 type Fake = { url: string; setDefaultOptions: (o: string) => void; record: (tag: string) => any; records: (tag: string) => any[]; close: () => Promise<void> }
 
@@ -36,6 +47,13 @@ beforeAll(async () => {
      ALTER ROLE txt2sql_ro SET default_transaction_read_only = on;
      GRANT USAGE ON SCHEMA public TO txt2sql_ro;
      GRANT SELECT ON ALL TABLES IN SCHEMA public TO txt2sql_ro;`,
+    'metro',
+  )
+  // What an attacker can store in an ordinary table: a name and values a terminal would obey.
+  pg.psql(
+    `CREATE TABLE ${HOSTILE_TABLE_SQL} (id int, note text);
+     INSERT INTO ${HOSTILE_TABLE_SQL} VALUES ${HOSTILE_ROWS.map((v, i) => `(${i + 1}, ${sqlString(v)})`).join(', ')};
+     GRANT SELECT ON ${HOSTILE_TABLE_SQL} TO txt2sql_ro;`,
     'metro',
   )
   fake = await startFakeDashScope({ apiKey: 'cli-upstream-key' })
@@ -312,6 +330,12 @@ describe('txt2sql-edge ask in a terminal (tmux)', () => {
     expect(started.stderr).toBe('')
     // Keep each window's screen after the client exits, to read it.
     tmux('set-option', '-g', 'remain-on-exit', 'on')
+    // Let applications write tmux's paste buffers (OSC 52), so a clipboard write would show in
+    // list-buffers; and titles are theirs to set (OSC 0/2) by default.
+    tmux('set-option', '-s', 'set-clipboard', 'on')
+    tmux('set-option', '-g', 'allow-rename', 'on')
+    // A screen clear (CSI 2J) erases, instead of keeping the cleared lines in the history.
+    tmux('set-option', '-g', 'scroll-on-clear', 'off')
   })
 
   afterAll(() => {
@@ -319,19 +343,21 @@ describe('txt2sql-edge ask in a terminal (tmux)', () => {
   })
 
   /** Starts the client in a new tmux window (a pseudo-terminal), with this environment. */
-  function startInTerminal(question: string, env: Record<string, string> = {}) {
+  function startInTerminal(question: string, env: Record<string, string> = {}, flags: string[] = []) {
     const name = `w${++windows}`
     const exitFile = join(scratch, `${name}.exit`)
     // NO_COLOR or FORCE_COLOR in the tmux server's environment (vitest's) must not leak in.
     const envArgs = Object.entries({ TERM: 'xterm-256color', ...env }).map(([k, v]) => `${k}=${v}`)
-    const command = ['env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', ...envArgs, process.execPath, CLI, 'ask', '--url', server.url, '--key', KEY, question]
+    const command = ['env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', ...envArgs, process.execPath, CLI, 'ask', '--url', server.url, '--key', KEY, ...flags, question]
     // The exit status goes to a file: tmux's own (#{pane_dead_status}) was seen missing here, the
     // pane's process left unreaped. bash waits for the client through Ctrl-C (the client handles
-    // SIGINT and exits 130 itself) and then writes it.
-    const res = tmux('new-window', '-d', '-t', 'cli', '-n', name, '--', 'bash', '-c', '"$@"; echo $? > "$0"', exitFile, ...command)
+    // SIGINT and exits 130 itself) and then writes it. A line is printed first, to see that the
+    // client leaves what came before it alone.
+    const res = tmux('new-window', '-d', '-t', 'cli', '-n', name, '--', 'bash', '-c', 'echo "$1"; shift; "$@"; echo $? > "$0"', exitFile, EARLIER_LINE, ...command)
     expect(res.stderr).toBe('')
     const target = `cli:${name}`
     return {
+      title: () => tmux('display-message', '-p', '-t', target, '#{pane_title}').stdout.trim(),
       screen: () => tmux('capture-pane', '-p', '-e', '-J', '-S', '-200', '-t', target).stdout,
       keys: (...keys: string[]) => tmux('send-keys', '-t', target, ...keys),
       exitCode: async (): Promise<number> => {
@@ -406,5 +432,60 @@ describe('txt2sql-edge ask in a terminal (tmux)', () => {
       record = fake.record('cancel')
     }
     expect(record).toMatchObject({ seen: true, closed_early: true, completed: false })
+  })
+
+  describe('hostile bytes from the database and the model are shown, never obeyed', () => {
+    const QUESTION = 'hostile notes 有哪些'
+    const encode = (text: string) => encodeURIComponent(text)
+    const alias = 'n\x1b[2J\x1b]2;PWNED-ALIAS\x07'
+    const aliasSql = sqlString(alias).replace(/^U&'(.*)'$/, 'U&"$1"')
+
+    /** Runs the client in a fresh pane and checks that the terminal is as it was, but for text. */
+    async function runHostile(tag: string, options: string, flags: string[] = []) {
+      fake.setDefaultOptions(`tag=${tag},${options}`)
+      const term = startInTerminal(QUESTION, {}, flags)
+      const code = await term.exitCode()
+      const screen = term.screen().replace(/\x1b\[[0-9;]*m/g, '')
+      // The earlier line is still the first (a CSI 2J or cursor-up + erase would have taken it),
+      // the title is tmux's own, and no paste buffer was written (OSC 52).
+      expect(tmux('list-buffers').stdout).toBe('')
+      expect(term.title()).not.toMatch(/PWNED/)
+      expect(screen.split('\n').find((l) => l.trim() !== '')).toBe(EARLIER_LINE)
+      // No forged line: the only ✓ on the screen is inside an escaped row value.
+      for (const line of screen.split('\n')) if (line.includes('✓ ok')) expect(line).toContain('\\x1b[32m✓ ok')
+      expect(screen).not.toMatch(/PWNED-CLIP/) // it is base64 on the screen, decoded only by an obeying terminal
+      return { code, screen, record: fake.record(tag) }
+    }
+
+    it('rows, column aliases, table names, the model\'s text, reasoning and summary', async () => {
+      const answer = `答案 ${HOSTILE_ROWS[1]}${HOSTILE_ROWS[2]}：\n\`\`\`sql\nSELECT id, note AS ${aliasSql} FROM ${HOSTILE_TABLE_SQL} ORDER BY id\n\`\`\``
+      const { code, screen } = await runHostile('hostile-rows', `think,answer=${encode(answer)},reasoning=${encode(`想 ${HOSTILE_ROWS[3]}${HOSTILE_ROWS[1]}`)},summary=${encode(`总结 ${OSC52}${HOSTILE_ROWS[3]}`)}`, ['--execute'])
+      expect(code).toBe(0)
+      for (const value of HOSTILE_ROWS) expect(screen).toContain(shown(value)) // rows
+      expect(screen).toContain(shown(alias)) // the alias, as the header of the table
+      expect(screen.split('\n').find((l) => l.startsWith('qwen-plus'))).toContain(shown(HOSTILE_TABLE)) // the table's name, in the meta line
+      expect(screen).toContain(`答案 ${shown(HOSTILE_ROWS[1]!)}${shown(HOSTILE_ROWS[2]!)}：`) // the model's text
+      expect(screen).toContain(`想 ${shown(HOSTILE_ROWS[3]!)}${shown(HOSTILE_ROWS[1]!)}`) // reasoning
+      expect(screen).toContain(`→ 总结 ${shown(OSC52)}${shown(HOSTILE_ROWS[3]!)}`) // summary
+      expect(screen).toMatch(/\n5 rows · \d+ ms\n/)
+    })
+
+    it('Postgres\'s errors quoting a value: a failed run and a refused check', async () => {
+      const failing = `\`\`\`sql\nSELECT note::int FROM ${HOSTILE_TABLE_SQL} WHERE id = 3\n\`\`\``
+      const run = await runHostile('hostile-error', `answer=${encode(failing)}`, ['--execute'])
+      expect(run.code).toBe(1)
+      expect(run.screen).toContain(`✗ the query failed: invalid input syntax for type integer: "${shown(HOSTILE_ROWS[2]!)}"`)
+
+      const refused = `\`\`\`sql\nSELECT ${aliasSql} FROM ${HOSTILE_TABLE_SQL}\n\`\`\``
+      const check = await runHostile('hostile-check', `answer=${encode(refused)},repair=${encode(refused)}`)
+      expect(check.code).toBe(1)
+      expect(check.screen).toContain(`column "${shown(alias)}" does not exist`)
+    })
+
+    it('the cannot-answer reason', async () => {
+      const { code, screen } = await runHostile('hostile-reason', `answer=${encode(`无法回答：${HOSTILE_ROWS[3]}${OSC52}`)}`)
+      expect(code).toBe(1)
+      expect(screen).toMatch(/cannot answer: .*\\x1b\[1A\\x1b\[2K/)
+    })
   })
 })

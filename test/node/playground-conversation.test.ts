@@ -4,6 +4,7 @@
 // touch, caching) and a service where runs are off. Real Chromium, real `npm start`, real Postgres.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevServer, type DevServer } from './dev-server'
 import { API_KEY, ask, eventually, lastQuestionRecord, lastTurn, placement, questionRecords, problemsOf, shot, usePlayground, waitSettled, waitState } from './playground-harness'
@@ -14,8 +15,9 @@ const SIZES = [
   { name: 'desktop', width: 1280, height: 900 },
   { name: 'phone', width: 390, height: 844 },
 ]
-const streamedAtLeast = (n: number, chars: number) =>
-  `(document.querySelectorAll('.turn')[${n}]?.querySelector('.answer-text')?.textContent ?? '').length >= ${chars}`
+// A function, not a string: the page's CSP (no 'unsafe-eval') refuses string predicates.
+const streamedAtLeast = (page: Page, n: number, chars: number) =>
+  page.waitForFunction(([n, chars]) => (document.querySelectorAll('.turn')[n!]?.querySelector('.answer-text')?.textContent ?? '').length >= chars!, [n, chars])
 
 describe('a conversation, turn after turn', { timeout: 180_000 }, () => {
   for (const size of SIZES) {
@@ -33,7 +35,7 @@ describe('a conversation, turn after turn', { timeout: 180_000 }, () => {
         const bubble = turn.locator('.question-bubble')
         if (i > 0) {
           // While the answer streams: the question, the status and everything written so far.
-          await page.waitForFunction(streamedAtLeast(i, 20))
+          await streamedAtLeast(page, i, 20)
           expect(await turn.getAttribute('data-state')).toBe('streaming')
           expect(await placement(bubble)).toMatchObject({ visible: true })
           expect(await placement(turn.locator('.status-line'))).toMatchObject({ visible: true })
@@ -63,7 +65,7 @@ describe('a conversation, turn after turn', { timeout: 180_000 }, () => {
     await waitSettled(page)
     pw.fake.setDefaultOptions('pace=60')
     await ask(page, '1号线有哪些站点？')
-    await page.waitForFunction(streamedAtLeast(1, 10))
+    await streamedAtLeast(page, 1, 10)
     await page.mouse.move(640, 300)
     await page.mouse.wheel(0, -500)
     const scrollTop = () => page.locator('#scroller').evaluate((el) => Math.round(el.scrollTop))
@@ -130,7 +132,7 @@ describe('no question is lost', { timeout: 120_000 }, () => {
     const box = page.locator('#question')
     await ask(page, '1号线有哪些站点？')
     expect(await box.inputValue()).toBe('')
-    await page.waitForFunction(streamedAtLeast(0, 10))
+    await streamedAtLeast(page, 0, 10)
     await page.locator('#stop').click()
     await waitState(page, 'stopped')
     expect(await box.inputValue()).toBe('1号线有哪些站点？')

@@ -72,6 +72,13 @@ describe('result values', () => {
     expect(lines).toEqual(['note,delta,amount', "'=1+2,-5,-1.50", "'+A1,3,2", "'-x,0,0", "'@SUM(A1),1,1", "'\tx,1,1", 'a=b,1,1'])
   })
 
+  it('also guards a formula after leading white space and the full-width ＝＋－＠ a Chinese keyboard types', () => {
+    const columns = [{ name: 'note', type: 'text' }]
+    const rows = [[' =1+2'], ['\u3000+A1'], ['\n-x'], ['  @SUM(A1)'], ['＝1+2'], ['＋A1'], ['－x'], ['＠SUM(A1)'], [' ＝1'], ['a ＝ b'], [' plain']]
+    const lines = toCsv(columns, rows).replace(/^\ufeff/, '').trimEnd().split('\r\n')
+    expect(lines).toEqual(['note', "' =1+2", "'\u3000+A1", "\"'\n-x\"", "'  @SUM(A1)", "'＝1+2", "'＋A1", "'－x", "'＠SUM(A1)", "' ＝1", 'a ＝ b', '" plain"'])
+  })
+
   it.each([
     [1234567, 'zh-CN', 'total_passengers', '1,234,567'],
     ['12345678901234567890', 'en-US', 'total', '12,345,678,901,234,567,890'],

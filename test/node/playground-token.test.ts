@@ -74,7 +74,7 @@ describe('the playground with a token (JWT)', { timeout: 120_000 }, () => {
     expect(rows.join()).toContain('阿尔法商贸')
     expect(rows.join()).not.toContain('贝塔')
     expect(bearers).toEqual(['', `Bearer ${alpha}`])
-    expect(await page.evaluate((name) => localStorage.getItem(name), TOKEN_STORAGE)).toBe(alpha)
+    expect(await page.evaluate((name) => [sessionStorage.getItem(name), localStorage.getItem(name)], TOKEN_STORAGE)).toEqual([alpha, null])
 
     // Kept: after a reload the next question goes out with it, no dialog.
     await reload(page)
@@ -96,7 +96,7 @@ describe('the playground with a token (JWT)', { timeout: 120_000 }, () => {
     await page.locator('#key-button').click()
     await page.locator('#key-form button[value=clear]').click()
     // The dialog's `close` event, which forgets them, is a task queued after the click.
-    await expect.poll(() => page.evaluate(() => [localStorage.getItem('txt2sql-edge.token'), localStorage.getItem('txt2sql-edge.api-key')])).toEqual([null, null])
+    await expect.poll(() => page.evaluate(() => [sessionStorage, localStorage].flatMap((s) => [s.getItem('txt2sql-edge.token'), s.getItem('txt2sql-edge.api-key')]))).toEqual([null, null, null, null])
   })
 
   it('another tenant\'s token sees only its rows; a token naming an unlisted role is told so', async () => {

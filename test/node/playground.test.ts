@@ -50,13 +50,48 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     await page.locator('#key-input').press('Enter')
     await waitState(page, 'done')
     expect(await lastTurn(page).locator('.error').isHidden()).toBe(true)
-    expect(await page.evaluate((name) => localStorage.getItem(name), KEY_STORAGE)).toBe(API_KEY)
+    // Kept in this tab only (sessionStorage), not on the device, unless asked to remember it.
+    expect(await page.evaluate((name) => [sessionStorage.getItem(name), localStorage.getItem(name)], KEY_STORAGE)).toEqual([API_KEY, null])
     // Kept: after a reload the next question goes straight through.
     await page.reload()
     await page.locator('.chip').first().click()
     await waitSettled(page)
     expect(await lastTurn(page).getAttribute('data-state')).toBe('done')
     expect(problemsOf(page)).toEqual([])
+  })
+
+  it('keeps the key for the tab by default; "remember on this device" keeps it for a new tab too, until cleared', async () => {
+    const page = await open({ key: null })
+    const stored = (p: typeof page) => p.evaluate((name) => [sessionStorage.getItem(name), localStorage.getItem(name)], KEY_STORAGE)
+    // The service refuses the question without a key, and the dialog asks for it.
+    await page.locator('#question').fill('沈塘桥地铁站的信息')
+    await page.keyboard.press('Enter')
+    await page.locator('#key-dialog').waitFor({ state: 'visible' })
+    expect(await page.locator('#remember-input').isChecked()).toBe(false)
+    await page.locator('#key-input').fill(API_KEY)
+    await page.locator('#key-form button[value=save]').click()
+    await eventually(() => stored(page)).toEqual([API_KEY, null])
+    await waitSettled(page)
+    // A new tab of the same browser does not have it.
+    const other = await page.context().newPage()
+    await other.goto(pw.server.url)
+    expect(await stored(other)).toEqual([null, null])
+    // Remembered: in localStorage (and no longer in the tab's copy); a new tab has it.
+    await page.locator('#key-button').click()
+    await page.locator('#key-dialog').waitFor({ state: 'visible' })
+    expect(await page.locator('#key-input').inputValue()).toBe(API_KEY)
+    await page.locator('#remember-input').check()
+    await page.locator('#key-form button[value=save]').click()
+    await eventually(() => stored(page)).toEqual([null, API_KEY])
+    const third = await page.context().newPage()
+    await third.goto(pw.server.url)
+    await third.locator('#key-button').click()
+    expect(await third.locator('#key-input').inputValue()).toBe(API_KEY)
+    expect(await third.locator('#remember-input').isChecked()).toBe(true)
+    // Saved again without it: back to the tab only, forgotten on the device.
+    await third.locator('#remember-input').uncheck()
+    await third.locator('#key-form button[value=save]').click()
+    await eventually(() => stored(third)).toEqual([API_KEY, null])
   })
 
   it('streams the reasoning before the answer ends, then shows the checked SQL highlighted, with a copy button', async () => {

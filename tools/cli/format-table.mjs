@@ -1,14 +1,19 @@
 // Result rows as an aligned text table. Widths are display widths (string-width): a CJK character
 // takes two terminal columns, so counting code units would push every Chinese cell out of line.
 import stringWidth from 'string-width'
+import { cleanLine } from './clean-terminal.mjs'
 
 export const MAX_CELL_WIDTH = 40
 
-/** A value as the table shows it: SQL NULL is distinct from the text "null". */
+/**
+ * A value as the table shows it: SQL NULL is distinct from the text "null". A cell is one line:
+ * line feeds and every other control character show as escapes (clean-terminal.mjs), so a row can
+ * neither break the table nor steer the terminal, and widths are those of what is shown.
+ */
 export function cellText(value) {
   if (value === null || value === undefined) return 'NULL'
-  if (typeof value === 'object') return JSON.stringify(value)
-  return String(value).replace(/\r?\n|\r|\t/g, ' ')
+  if (typeof value === 'object') return cleanLine(JSON.stringify(value))
+  return cleanLine(String(value))
 }
 
 /** Cuts to at most `width` display columns, ending with … when cut. */
@@ -40,7 +45,7 @@ const NUMERIC = /^(int|float|numeric|decimal|real|double|bigint|smallint|money|o
  */
 export function formatTable(columns, rows, style, maxCellWidth = MAX_CELL_WIDTH) {
   const cells = rows.map((row) => columns.map((_, i) => truncateToWidth(cellText(row[i]), maxCellWidth)))
-  const headers = columns.map((c) => truncateToWidth(c.name, maxCellWidth))
+  const headers = columns.map((c) => truncateToWidth(cleanLine(c.name), maxCellWidth))
   const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i]))))
   // Numbers line up on the right, as in psql: by column type, or by value when the type is unknown.
   const right = columns.map((c, i) => (c.type ? NUMERIC.test(c.type) : rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null)))

@@ -1,4 +1,7 @@
 // SQL for a terminal: keywords, strings, numbers, comments and quoted names each in their colour.
+// The model wrote it (and may quote a hostile value): it is cleaned first, so colours are the only
+// escape sequences that reach the terminal.
+import { cleanText } from './clean-terminal.mjs'
 // A lexer, not a parser: it only has to colour what the model writes, and leaves anything it does
 // not know as it is.
 
@@ -19,7 +22,7 @@ const TOKEN = /(--[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|('(?:[^']|'')*'?)|("(?:[^"]|"")
  */
 export function highlightSql(sql, style) {
   let out = ''
-  for (const m of sql.matchAll(TOKEN)) {
+  for (const m of cleanText(sql).matchAll(TOKEN)) {
     const [text, comment, string, quoted, number, word] = m
     if (comment) out += style.gray(comment)
     else if (string) out += style.green(string)

@@ -2,6 +2,7 @@
 // answer text as it is, then the final SQL highlighted with Postgres's verdict, the rows as a
 // table, the answer in words, and what it cost.
 import stringWidth from 'string-width'
+import { cleanLine, cleanStrings, cleanText } from './clean-terminal.mjs'
 import { formatTable } from './format-table.mjs'
 import { highlightSql } from './highlight-sql.mjs'
 
@@ -27,11 +28,14 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
 
   return {
     /** @param {{ event: string, data: any }} e */
-    render({ event, data }) {
+    render(e) {
+      // Everything below writes only cleaned text: each string of the event, whichever field.
+      const event = e.event
+      const data = cleanStrings(e.data)
       switch (event) {
         case 'meta':
           // No tables: linking declined the question before the model was asked.
-          line(style.dim(`${data.model} · schema ${data.schema_version} · ${data.tables.length ? `tables: ${data.tables.join(', ')}` : 'no tables'}`))
+          line(style.dim(`${data.model} · schema ${data.schema_version} · ${data.tables.length ? `tables: ${data.tables.map(cleanLine).join(', ')}` : 'no tables'}`))
           break
         case 'reasoning':
           if (phase !== 'reasoning') line(style.dim(style.italic('thinking…')))
@@ -53,12 +57,12 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
         }
         case 'unanswerable': {
           line()
-          const closest = data.closest_tables.length ? ` (closest tables: ${data.closest_tables.join(', ')})` : ''
+          const closest = data.closest_tables.length ? ` (closest tables: ${data.closest_tables.map(cleanLine).join(', ')})` : ''
           line(style.yellow(`cannot answer: ${data.reason}`) + style.dim(closest))
           break
         }
         case 'sql':
-          renderSql(data)
+          renderSql(data, e.data.sql)
           break
         case 'rows':
           if (data.columns) columns = data.columns
@@ -102,7 +106,8 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
     },
   }
 
-  function renderSql(data) {
+  /** `rawSql`: as the service sent it, since Postgres's position counts its characters. */
+  function renderSql(data, rawSql) {
     line()
     if (data.sql === null) {
       line(style.yellow(`no SQL in the answer${data.error ? `: ${data.error}` : ''}`))
@@ -122,7 +127,7 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
     } else {
       const details = [data.pg_code && `SQLSTATE ${data.pg_code}`, data.position && `at character ${data.position}`].filter(Boolean).join(', ')
       line(style.red(`✗ refused by Postgres${repaired}: ${data.error}`) + (details ? style.dim(` (${details})`) : ''))
-      if (data.position) line(style.dim(pointAt(data.sql, data.position)))
+      if (data.position) line(style.dim(pointAt(rawSql, data.position)))
     }
   }
 
@@ -149,7 +154,8 @@ export function pointAt(sql, position) {
   const before = chars.slice(0, position - 1).join('')
   const start = before.lastIndexOf('\n') + 1
   const end = sql.indexOf('\n', before.length)
-  const text = sql.slice(start, end < 0 ? undefined : end)
-  // Display columns, so the caret stands under the right character after Chinese text.
-  return `${text}\n${' '.repeat(stringWidth(before.slice(start)))}^`
+  // Shown cleaned (a control character takes the width of its escape), the caret counted on the
+  // same cleaned text; display columns, so it stands under the right character after Chinese text.
+  const text = cleanText(sql.slice(start, end < 0 ? undefined : end))
+  return `${text}\n${' '.repeat(stringWidth(cleanText(before.slice(start))))}^`
 }

@@ -3,6 +3,7 @@
 // Plain Node ESM (Node ≥ 20), so `npx txt2sql-edge` runs from a fresh clone with no build step.
 import { readFileSync } from 'node:fs'
 import { askService, ServiceError } from './ask-service.mjs'
+import { cleanText, stringifyForTerminal } from './clean-terminal.mjs'
 import { appendTurn, readHistory, recentTurns } from './conversation-history.mjs'
 import { parseCliArgs, USAGE, UsageError } from './parse-args.mjs'
 import { createRenderer } from './render-answer.mjs'
@@ -29,7 +30,8 @@ async function main(argv) {
   }
 
   const errorStyle = createStyle(wantsColor(process.stderr, args.color, process.env))
-  const fail = (message) => process.stderr.write(`${errorStyle.red(`txt2sql-edge: ${message}`)}\n`)
+  // Messages quote the service (its error bodies): cleaned like everything else it sends.
+  const fail = (message) => process.stderr.write(`${errorStyle.red(`txt2sql-edge: ${cleanText(message)}`)}\n`)
 
   let turns = []
   if (args.history) {
@@ -52,7 +54,7 @@ async function main(argv) {
 
   const outcome = { sql: null, result: null, error: null, done: false, answer: '' }
   const render = args.json
-    ? (e) => process.stdout.write(`${JSON.stringify(e)}\n`)
+    ? (e) => process.stdout.write(`${stringifyForTerminal(e)}\n`)
     : createRenderer({
         write: (text) => process.stdout.write(text),
         writeError: (text) => process.stderr.write(text),
@@ -108,7 +110,7 @@ main(process.argv.slice(2)).then(
     setImmediate(() => process.exit(code))
   },
   (err) => {
-    process.stderr.write(`txt2sql-edge: unexpected error: ${err?.stack ?? err}\n`)
+    process.stderr.write(`txt2sql-edge: unexpected error: ${cleanText(err?.stack ?? err)}\n`)
     process.exit(EXIT.service)
   },
 )

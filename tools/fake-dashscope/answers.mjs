@@ -70,7 +70,8 @@ export const isSummaryRequest = (question) => question.includes(SUMMARY_MARKER)
  */
 function summarize(prompt) {
   const after = prompt.slice(prompt.indexOf(SUMMARY_MARKER) + SUMMARY_MARKER.length)
-  const lines = after.split('\n')
+  // The rows sit inside a data section (src/prompt/data-section.ts): its bracket lines are not rows.
+  const lines = after.split('\n').filter((l) => !l.startsWith('⟦'))
   const zh = /^问题[:：]/.test(prompt)
   const count = /(?:共\s*|^\s*)(?:至少\s*|at least\s*)?(\d+)\s*(?:行|rows)/.exec(lines[0] ?? '')?.[1] ?? '0'
   const header = (lines[1] ?? '').split(' | ').map((c) => c.replace(/\s*\([^)]*\)$/, ''))

@@ -5,14 +5,14 @@
 /** @typedef {{ pace: number, jitter: number, split: number | 'random' | 0, batch: number, crlf: boolean,
  *   status: number, repairStatus: number, errorAt: number, disconnectAt: number, stallAt: number, stallMs: number,
  *   malformedAt: number, length: boolean, think: boolean, full: boolean, tokens: number,
- *   answer: string | undefined, repair: string | undefined, summary: string | undefined, summaryStatus: number, model: string | undefined, tag: string | undefined, seed: number, piece: number }} FakeOptions */
+ *   answer: string | undefined, reasoning: string | undefined, repair: string | undefined, summary: string | undefined, summaryStatus: number, model: string | undefined, tag: string | undefined, seed: number, piece: number }} FakeOptions */
 
 /** @returns {FakeOptions} */
 export function defaultOptions() {
   return {
     pace: 0, jitter: 0, split: 0, batch: 1, crlf: false, status: 0, repairStatus: 0, errorAt: -1, disconnectAt: -1,
     stallAt: -1, stallMs: 0, malformedAt: -1, length: false, think: false, full: false, tokens: 0,
-    answer: undefined, repair: undefined, summary: undefined, summaryStatus: 0, model: undefined, tag: undefined, seed: 1, piece: 0,
+    answer: undefined, reasoning: undefined, repair: undefined, summary: undefined, summaryStatus: 0, model: undefined, tag: undefined, seed: 1, piece: 0,
   }
 }
 
@@ -42,6 +42,7 @@ export function parseOptions(text) {
     else if (key === 'split') options.split = value === 'random' ? 'random' : Number(value) || 0
     else if (key === 'answer') options.answer = value
     else if (key === 'summary') options.summary = value
+    else if (key === 'reasoning') options.reasoning = value
     else if (key === 'repair') options.repair = value
     else if (key === 'model') options.model = value
     else if (key === 'tag') options.tag = value

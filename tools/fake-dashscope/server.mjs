@@ -111,7 +111,9 @@ async function handle(req, res, ctx) {
   const given = isSummaryRequest(question)
     ? options.summary
     : followUp && options.repair !== undefined ? options.repair : options.answer ?? (followUp && mapped?.repair !== undefined ? mapped.repair : mapped?.answer)
-  const answer = composeAnswer(question, { tokens: options.tokens, answer: given, piece: options.piece })
+  const composed = composeAnswer(question, { tokens: options.tokens, answer: given, piece: options.piece })
+  // `reasoning=`: this exact reasoning text (streamed with `think`).
+  const answer = options.reasoning === undefined ? composed : { ...composed, reasoning: options.reasoning }
   const model = options.model ?? body.model
 
   if (protocol === 'native') {
