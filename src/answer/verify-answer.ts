@@ -137,7 +137,7 @@ export function resultOf(outcome: Guarded): ResultData {
   if (!run) return notRun('check_failed', 'the SQL was checked but not run').data
   if ('refused' in run) return { ok: false, code: 'execution_refused', error: run.error }
   if (!run.ok) return { ok: false, code: 'query_failed', error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) }
-  return { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms }
+  return { ok: true, row_count: run.rows.length, truncated: run.truncated, ...(run.truncated_reason ? { truncated_reason: run.truncated_reason } : {}), elapsed_ms: run.elapsed_ms }
 }
 
 /** The second round: the failing SQL as the model's turn, Postgres's error as the user's. */

@@ -30,6 +30,8 @@ export type SqlRows = {
   columns: { name: string; type: string }[]
   rows: unknown[][]
   truncated: boolean
+  /** Why rows are missing when `truncated`: the row cap, the byte cap, or one row larger than the byte cap. */
+  truncated_reason?: string
   elapsed_ms: number
 }
 export type SqlRun = SqlRows | SqlFailure | SqlRefusal
@@ -60,11 +62,23 @@ export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { ex
   })
 }
 
+// A plan's JSON is read as text and measured before it is parsed: Postgres folds constant
+// expressions into the plan (`repeat('x', 60000000)` becomes a 60 MB literal in VERBOSE's Output),
+// and EXPLAIN can be neither wrapped nor read through a cursor. The driver still receives that one
+// message whole — refusing huge constants before anything reaches Postgres is the admission
+// gate's part — but the worker does not parse it into a second and third copy. VERBOSE stays:
+// the plan guard needs its Schema and Output fields. Real plans weigh a few kilobytes.
+const MAX_PLAN_CHARS = 1_048_576
+const PLAN_AS_TEXT = { getTypeParser: () => (value: string) => value }
+
 async function explain(db: Db, body: string, schemas: string[]): Promise<{ check: SqlCheck; relations: string[] }> {
   const prefix = EXPLAIN + OPEN
   try {
-    const { rows } = await db.single(prefix + body + CLOSE)
+    const { rows } = await db.single(prefix + body + CLOSE, PLAN_AS_TEXT)
     const plan = rows[0]?.[0]
+    if (typeof plan === 'string' && plan.length > MAX_PLAN_CHARS) {
+      return { check: { ok: false, error: `the query's plan is ${plan.length} characters, more than ${MAX_PLAN_CHARS}: it folds into constants too large to check` }, relations: [] }
+    }
     const { relations, ...verdict } = inspectPlan(typeof plan === 'string' ? JSON.parse(plan) : plan, schemas)
     return { check: verdict.ok ? verdict : { ok: false, error: verdict.reason }, relations }
   } catch (err) {
@@ -72,30 +86,78 @@ async function explain(db: Db, body: string, schemas: string[]): Promise<{ check
   }
 }
 
+// The run reads the model's query through a cursor, in pieces, with its size measured where it
+// is: Postgres. Each row carries its own size (octet_length of its text form, which is at least
+// what its columns weigh on the wire) and the running total; a row past SQL_MAX_RESULT_BYTES in
+// total is sent as a marker (no values, only its size and `sent = false`), so no value larger than
+// the cap ever travels, and the worker stops at the first marker. The worker therefore holds at
+// most the cap in rows received, whatever the query returns (docs/SECURITY.md, "Memory").
+// Why a LATERAL join: `(CASE WHEN … THEN row END).*` is refused ("record type has not been
+// registered"); `(s.row).*` behind a WHERE keeps every column's own name and type.
+const CURSOR = 'txt2sql_rows'
+/** Rows per FETCH: their values are bounded by the total cap anyway; this bounds the markers. */
+const FETCH_ROWS = 100
+const SIZE_COLUMNS = 2
+
+function cursorSql(body: string, opts: GuardOptions): { text: string; offset: number } {
+  const head =
+    `DECLARE ${CURSOR} NO SCROLL CURSOR FOR SELECT txt2sql_x.*, txt2sql_s.txt2sql_size, txt2sql_s.txt2sql_total <= ${opts.maxBytes} AS txt2sql_sent FROM (\n` +
+    ' SELECT txt2sql_m.txt2sql_row, txt2sql_m.txt2sql_size, sum(txt2sql_m.txt2sql_size) OVER (ROWS UNBOUNDED PRECEDING) AS txt2sql_total FROM (\n' +
+    '  SELECT txt2sql_q AS txt2sql_row, octet_length(txt2sql_q::text) AS txt2sql_size FROM (\n' +
+    OPEN
+  // OFFSET 0 keeps Postgres from inlining the measuring level, which would print each row twice.
+  const tail = `${CLOSE} LIMIT ${opts.maxRows + 1}\n  ) AS txt2sql_q OFFSET 0\n ) AS txt2sql_m\n) AS txt2sql_s LEFT JOIN LATERAL (SELECT (txt2sql_s.txt2sql_row).* WHERE txt2sql_s.txt2sql_total <= ${opts.maxBytes}) AS txt2sql_x ON true`
+  return { text: head + body + tail, offset: head.length }
+}
+
 async function run(db: Db, body: string, opts: GuardOptions): Promise<SqlRun> {
   const started = Date.now()
+  const { text, offset } = cursorSql(body, opts)
   try {
-    const { rows, fields } = await db.single(`${OPEN}${body}${CLOSE} LIMIT ${opts.maxRows + 1}`, resultTypes)
-    let truncated = rows.length > opts.maxRows
-    const kept = truncated ? rows.slice(0, opts.maxRows) : rows
-    // The byte cap: keep whole rows while their JSON fits.
+    // One statement through the extended protocol, as the check's: a text holding several is refused.
+    await db.single(text)
+    const rows: unknown[][] = []
+    let fields: { name: string; dataTypeID: number }[] = []
+    let cut: string | undefined
     let bytes = 0
-    let n = 0
-    for (; n < kept.length; n++) {
-      bytes += JSON.stringify(kept[n]).length + 1
-      if (bytes > opts.maxBytes) break
+    while (rows.length <= opts.maxRows && cut === undefined) {
+      const piece = await db.single(`FETCH ${FETCH_ROWS} FROM ${CURSOR}`, resultTypes)
+      fields = piece.fields.slice(0, -SIZE_COLUMNS)
+      for (const row of piece.rows) {
+        const size = Number(row[fields.length])
+        if (row[fields.length + 1] !== true) {
+          cut = size > opts.maxBytes
+            ? `row ${rows.length + 1} is ${size} bytes, more than SQL_MAX_RESULT_BYTES (${opts.maxBytes}): its values were not sent`
+            : `the rows reached SQL_MAX_RESULT_BYTES (${opts.maxBytes})`
+          break
+        }
+        const values = row.slice(0, fields.length)
+        // The JSON the caller receives may weigh more than Postgres's text (quotes, escapes): the
+        // cap holds for it too.
+        bytes += JSON.stringify(values).length + 1
+        if (bytes > opts.maxBytes) {
+          cut = `the rows reached SQL_MAX_RESULT_BYTES (${opts.maxBytes})`
+          break
+        }
+        rows.push(values)
+      }
+      if (piece.rows.length < FETCH_ROWS) break
     }
-    if (n < kept.length) truncated = true
+    if (cut === undefined && rows.length > opts.maxRows) {
+      rows.length = opts.maxRows
+      cut = `the rows reached SQL_MAX_ROWS (${opts.maxRows})`
+    }
     const types = await typeNames(db, fields.map((f) => f.dataTypeID))
     return {
       ok: true,
       columns: fields.map((f) => ({ name: f.name, type: types.get(f.dataTypeID) ?? `oid:${f.dataTypeID}` })),
-      rows: kept.slice(0, n),
-      truncated,
+      rows,
+      truncated: cut !== undefined,
+      ...(cut !== undefined ? { truncated_reason: cut } : {}),
       elapsed_ms: Date.now() - started,
     }
   } catch (err) {
-    return sqlFailure(err, OPEN.length, body.length)
+    return sqlFailure(err, offset, body.length)
   }
 }
 

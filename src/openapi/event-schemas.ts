@@ -28,6 +28,7 @@ export const ResultDataSchema = z.strictObject({
   ok: z.boolean(),
   row_count: z.optional(z.int()),
   truncated: z.optional(z.boolean()),
+  truncated_reason: z.optional(z.string()),
   elapsed_ms: z.optional(z.number()),
   code: z.optional(z.enum(RESULT_CODES)),
   error: z.optional(z.string()),
