@@ -1,6 +1,6 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { env } from 'cloudflare:workers'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import { HOSTILE } from './fixtures/hostile-sql'
@@ -120,6 +120,23 @@ describe('the MCP server at /mcp', () => {
     expect(data.check).toMatchObject({ ok: true, checked: true })
     expect(data.result).toMatchObject({ ok: true, row_count: 5 })
     expect(data.rows).toHaveLength(3)
+    await client.close()
+  })
+
+  it('run_sql writes the audit line of POST /v1/sql: hash, verdict, relations, rows', async () => {
+    const client = await connect(EXEC())
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)))
+    try {
+      await client.callTool({ name: 'run_sql', arguments: { sql: 'SELECT id FROM stations ORDER BY id LIMIT 2' } })
+      await client.callTool({ name: 'run_sql', arguments: { sql: 'SELECT relname FROM pg_catalog.pg_class' } })
+    } finally {
+      vi.restoreAllMocks()
+    }
+    const sqlLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.path === '/v1/sql')
+    expect(sqlLines).toHaveLength(2)
+    expect(sqlLines[0]).toMatchObject({ sql_hash: expect.stringMatching(/^[0-9a-f]{16}$/), sql_check: 'passed', relations: ['public.stations'], rows: 2 })
+    expect(sqlLines[1]).toMatchObject({ sql_check: 'refused', sql_refusal: 'plan_guard', relations: ['pg_catalog.pg_class'] })
     await client.close()
   })
 

@@ -97,8 +97,11 @@ async function guarded(sql: string, input: VerifyInput): Promise<Guarded> {
   }
 }
 
-/** What the audit keeps of a check: its verdict, what the plan reads, how many rows were sent. */
-function auditFields(outcome: Guarded): Partial<RequestLogFields> {
+/**
+ * What the audit keeps of a check: its verdict and rule, what the plan reads, how many rows were
+ * sent — the same fields for /v1/ask, /v1/sql and MCP (whose tools are those routes).
+ */
+export function auditFields(outcome: Guarded): Partial<RequestLogFields> {
   if ('unavailable' in outcome) return { sql_check: 'unavailable' }
   const { check, run, relations } = outcome
   return {

@@ -218,8 +218,9 @@ type PgError = { code?: unknown; message?: unknown; position?: unknown }
 function sqlFailure(err: unknown, offset: number, length: number): SqlFailure {
   const e = (typeof err === 'object' && err !== null ? err : {}) as PgError
   const code = typeof e.code === 'string' ? e.code : ''
-  // Connection-level trouble is not the SQL's fault.
-  if (!code || /^(08|28|3D|53|57P)/.test(code)) throw toDatabaseError(err)
+  // Connection-level trouble is not the SQL's fault; a query that ran the server out of memory
+  // (53200) is, like one past a program limit (54xxx): `ok:false`, never database_unreachable.
+  if (!code || (/^(08|28|3D|53|57P)/.test(code) && code !== '53200')) throw toDatabaseError(err)
   const failure: SqlFailure = { ok: false, error: code === '57014' ? 'the statement timed out' : String(e.message ?? 'error'), pg_code: code }
   const position = Number(e.position)
   if (Number.isInteger(position) && position > offset && position <= offset + length) failure.position = position - offset
