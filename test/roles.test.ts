@@ -213,6 +213,41 @@ describe('Postgres enforces the role: grants and row-level security apply to the
   })
 })
 
+describe('nothing leaks through figures: no plan_rows / plan_cost when the plan reads a table under row-level security', () => {
+  const figures = (data: Record<string, unknown>) => ({ plan_rows: data.plan_rows, plan_cost: data.plan_cost })
+  const postSql = (auth: string, sql: string) =>
+    call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(auth) }, body: JSON.stringify({ sql }) }, vars())
+
+  it('/v1/ask: a tenant\'s answer on orders (and on the view over it) carries none; on departments it does — in sequence', async () => {
+    const alpha = await token('analyst', { tenant: 'alpha' })
+    const onOrders = await askAs(alpha, '订单数', fence('SELECT count(*) FROM orders'))
+    const sqlEvent = of(onOrders.events, 'sql')[0]!.data
+    expect(sqlEvent).toMatchObject({ ok: true, checked: true })
+    expect(sqlEvent).not.toHaveProperty('plan_rows')
+    expect(sqlEvent).not.toHaveProperty('plan_cost')
+    const onView = await askAs(alpha, '总额', fence('SELECT total FROM tenant_totals'))
+    expect(of(onView.events, 'sql')[0]!.data).not.toHaveProperty('plan_rows')
+    const joined = await askAs(alpha, '部门订单', fence('SELECT d.name, o.customer FROM departments d JOIN orders o ON o.department_id = d.id'))
+    expect(of(joined.events, 'sql')[0]!.data).not.toHaveProperty('plan_rows')
+    const onDepartments = await askAs(alpha, '部门', fence('SELECT name FROM departments'))
+    expect(figures(of(onDepartments.events, 'sql')[0]!.data)).toEqual({ plan_rows: expect.any(Number), plan_cost: expect.any(Number) })
+  })
+
+  it('for every caller, the service\'s own key included: the policy filters its login as well', async () => {
+    const { events } = await askAs('service-key', '订单', fence('SELECT customer FROM orders'))
+    expect(of(events, 'sql')[0]!.data).toMatchObject({ ok: true, checked: true })
+    expect(of(events, 'sql')[0]!.data).not.toHaveProperty('plan_rows')
+  })
+
+  it('/v1/sql: the check on orders carries none, on departments it does', async () => {
+    const beta = await token('sales_rep', { tenant: 'beta' })
+    const onOrders = (await (await postSql(beta, 'SELECT * FROM orders')).json()) as { check: Record<string, unknown> }
+    expect(onOrders.check).toEqual({ sql: 'SELECT * FROM orders', ok: true, checked: true })
+    const onDepartments = (await (await postSql(beta, 'SELECT * FROM departments')).json()) as { check: Record<string, unknown> }
+    expect(figures(onDepartments.check)).toEqual({ plan_rows: expect.any(Number), plan_cost: expect.any(Number) })
+  })
+})
+
 describe('behind PgBouncer in transaction mode (one server session shared by every client)', () => {
   const pooled = () => 'rolesReadonlyPooled'
   const session = () =>

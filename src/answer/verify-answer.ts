@@ -116,7 +116,8 @@ export function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlDa
   const extra = repaired ? { repaired: true } : {}
   if ('unavailable' in outcome) return { sql, ok: true, checked: false, check_error: outcome.unavailable, ...extra }
   const c = outcome.check
-  if (c.ok) return { sql, ok: true, checked: true, plan_rows: c.plan_rows, plan_cost: c.plan_cost, ...extra }
+  // No figures when the plan reads a table under row-level security (guarded-sql.ts).
+  if (c.ok) return { sql, ok: true, checked: true, ...(c.plan_rows !== undefined ? { plan_rows: c.plan_rows, plan_cost: c.plan_cost } : {}), ...extra }
   return { sql, ok: false, checked: true, error: c.error, ...(c.position ? { position: c.position } : {}), ...(c.pg_code ? { pg_code: c.pg_code } : {}), ...extra }
 }
 

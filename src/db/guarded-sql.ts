@@ -22,7 +22,11 @@ export type GuardOptions = {
 }
 
 export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string }
-export type SqlCheck = { ok: true; plan_rows: number; plan_cost: number } | SqlFailure
+/**
+ * `plan_rows` / `plan_cost` are absent when the plan reads a table under row-level security: the
+ * estimate counts every tenant's rows (docs/SECURITY.md, "Figures").
+ */
+export type SqlCheck = { ok: true; plan_rows?: number; plan_cost?: number } | SqlFailure
 /** A run the service refused for the database role (nothing was sent to Postgres to run). */
 export type SqlRefusal = { ok: false; refused: true; error: string }
 export type SqlRows = {
@@ -80,10 +84,28 @@ async function explain(db: Db, body: string, schemas: string[]): Promise<{ check
       return { check: { ok: false, error: `the query's plan is ${plan.length} characters, more than ${MAX_PLAN_CHARS}: it folds into constants too large to check` }, relations: [] }
     }
     const { relations, ...verdict } = inspectPlan(typeof plan === 'string' ? JSON.parse(plan) : plan, schemas)
-    return { check: verdict.ok ? verdict : { ok: false, error: verdict.reason }, relations }
+    if (!verdict.ok) return { check: { ok: false, error: verdict.reason }, relations }
+    return { check: (await readsRowSecurity(db, relations)) ? { ok: true } : verdict, relations }
   } catch (err) {
     return { check: sqlFailure(err, prefix.length, body.length), relations: [] }
   }
+}
+
+/**
+ * Whether any relation the plan reads has row-level security on: its estimates then count rows
+ * of other tenants, so the figures are withheld — from every caller, as the policy may filter the
+ * service's own login too. Asked of the catalog by name (schema, table as the plan prints them).
+ */
+async function readsRowSecurity(db: Db, relations: string[]): Promise<boolean> {
+  if (!relations.length) return false
+  const split = relations.map((r) => [r.slice(0, r.indexOf('.')), r.slice(r.indexOf('.') + 1)] as const)
+  const [row] = await db.query<{ rls: boolean | null }>(
+    `SELECT bool_or(c.relrowsecurity) AS rls
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN unnest($1::text[], $2::text[]) AS r(nsp, rel) ON r.nsp = n.nspname AND r.rel = c.relname`,
+    [split.map((s) => s[0]), split.map((s) => s[1])],
+  )
+  return row?.rls === true
 }
 
 // The run reads the model's query through a cursor, in pieces, with its size measured where it
