@@ -1,10 +1,15 @@
+import { AppError } from '../errors'
 import { inspectPlan } from '../sql/plan-guard'
 import type { Db } from './connect'
 import { toDatabaseError } from './database-error'
 import { resultTypes, TYPE_NAMES } from './result-values'
 
-/** A database role to act as and the verified claims to hand it (src/auth/caller.ts). */
-export type DbIdentity = { role: string; claims: string }
+/**
+ * A database role to act as and the verified claims to hand it (src/auth/caller.ts). `loggedIn`:
+ * the session logged in as that role (DB_ROLE_URLS) — only the claims are set, and the session
+ * must be that role.
+ */
+export type DbIdentity = { role: string; claims: string; loggedIn?: boolean }
 
 export type GuardOptions = {
   /** Business schemas: the only ones a query may read. */
@@ -227,11 +232,21 @@ async function inTransaction<T>(db: Db, timeoutMs: number, as: DbIdentity | unde
   try {
     // SET LOCAL ROLE and the claims, as parameters (never spliced into SQL text): set_config(…,
     // true) is SET LOCAL, so both end with the transaction — nothing is left in a pooled session.
-    if (as) await db.query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", [as.role, as.claims])
+    if (as?.loggedIn) await actAsLogin(db, as)
+    else if (as) await db.query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)", [as.role, as.claims])
     return await work()
   } finally {
     await db.batch('ROLLBACK').catch(() => {})
   }
+}
+
+/**
+ * On a role's own login (DB_ROLE_URLS) only the claims are set; the login must be the role itself,
+ * or a wrong entry in DB_ROLE_URLS would run one role's SQL with another's grants.
+ */
+async function actAsLogin(db: Db, as: DbIdentity): Promise<void> {
+  const [row] = await db.query<{ same: boolean }>("SELECT set_config('request.jwt.claims', $2, true) IS NOT NULL AND session_user = $1 AND current_user = $1 AS same", [as.role, as.claims])
+  if (!row?.same) throw new AppError(500, 'server_misconfigured', 'DB_ROLE_URLS: the login given for the caller\'s role is not that role')
 }
 
 type PgError = { code?: unknown; message?: unknown; position?: unknown }
