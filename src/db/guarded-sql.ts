@@ -62,11 +62,15 @@ const EXPLAIN = 'EXPLAIN (FORMAT JSON, VERBOSE) '
 export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { execute: boolean }): Promise<{ check: SqlCheck; run?: SqlRun; relations: string[] }> {
   const body = sql.replace(/[\s;；]+$/u, '')
   return inTransaction(db, Math.max(opts.checkTimeoutMs, opts.execute ? opts.executeTimeoutMs : 0), opts.as, async () => {
-    const refusal = opts.execute ? await roleRefusal(db) : null
-    const { check, relations } = await explain(db, body, opts.schemas)
-    if (refusal) return { check, run: { ok: false, refused: true, error: refusal }, relations }
+    const planned = await explain(db, body, opts.schemas)
+    const relations = planned.relations
+    // Refused by Postgres: the transaction is aborted, nothing more can be asked in it.
+    if (!planned.check.ok && planned.check.pg_code) return { check: planned.check, relations }
+    const facts = await sessionFacts(db, relations, opts.execute ? opts.executeTimeoutMs : undefined)
+    // No figures over row-level security: the estimate counts other tenants' rows.
+    const check: SqlCheck = planned.check.ok && facts.rowSecurity ? { ok: true } : planned.check
+    if (facts.refusal) return { check, run: { ok: false, refused: true, error: facts.refusal }, relations }
     if (!check.ok || !opts.execute) return { check, relations }
-    await db.batch(`SET LOCAL statement_timeout = ${opts.executeTimeoutMs}`)
     return { check, run: await run(db, body, opts), relations }
   })
 }
@@ -89,28 +93,10 @@ async function explain(db: Db, body: string, schemas: string[]): Promise<{ check
       return { check: { ok: false, error: `the query's plan is ${plan.length} characters, more than ${MAX_PLAN_CHARS}: it folds into constants too large to check` }, relations: [] }
     }
     const { relations, ...verdict } = inspectPlan(typeof plan === 'string' ? JSON.parse(plan) : plan, schemas)
-    if (!verdict.ok) return { check: { ok: false, error: verdict.reason }, relations }
-    return { check: (await readsRowSecurity(db, relations)) ? { ok: true } : verdict, relations }
+    return { check: verdict.ok ? verdict : { ok: false, error: verdict.reason }, relations }
   } catch (err) {
     return { check: sqlFailure(err, prefix.length, body.length), relations: [] }
   }
-}
-
-/**
- * Whether any relation the plan reads has row-level security on: its estimates then count rows
- * of other tenants, so the figures are withheld — from every caller, as the policy may filter the
- * service's own login too. Asked of the catalog by name (schema, table as the plan prints them).
- */
-async function readsRowSecurity(db: Db, relations: string[]): Promise<boolean> {
-  if (!relations.length) return false
-  const split = relations.map((r) => [r.slice(0, r.indexOf('.')), r.slice(r.indexOf('.') + 1)] as const)
-  const [row] = await db.query<{ rls: boolean | null }>(
-    `SELECT bool_or(c.relrowsecurity) AS rls
-       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       JOIN unnest($1::text[], $2::text[]) AS r(nsp, rel) ON r.nsp = n.nspname AND r.rel = c.relname`,
-    [split.map((s) => s[0]), split.map((s) => s[1])],
-  )
-  return row?.rls === true
 }
 
 // The run reads the model's query through a cursor, in pieces, with its size measured where it
@@ -209,19 +195,32 @@ async function typeNames(db: Db, oids: number[]): Promise<Map<number, string>> {
 }
 
 /**
- * Execution refuses roles that can read or write server files or run programs (superusers
- * included): the role that logged in, and the caller's role it switched to.
+ * What the session must know after the plan, in one round trip: whether any relation the plan
+ * reads has row-level security on (its estimates then count rows of other tenants, so the figures
+ * are withheld — from every caller, as the policy may filter the service's own login too; asked
+ * of the catalog by schema and name as the plan prints them); and, for a run, whether the role
+ * that logged in or the caller's role it switched to is a superuser or may read server files or
+ * run programs (refused), while the run's statement timeout is set for what follows.
  */
-async function roleRefusal(db: Db): Promise<string | null> {
-  const [row] = await db.query<{ superuser: boolean; files: boolean }>(
-    `SELECT bool_or(r.rolsuper) AS superuser,
+async function sessionFacts(db: Db, relations: string[], executeTimeoutMs: number | undefined): Promise<{ rowSecurity: boolean; refusal: string | null }> {
+  if (!relations.length && executeTimeoutMs === undefined) return { rowSecurity: false, refusal: null }
+  const at = relations.map((r) => r.indexOf('.'))
+  const [row] = await db.query<{ rls: boolean | null; superuser: boolean | null; files: boolean | null }>(
+    `SELECT facts.*, CASE WHEN $3::text IS NOT NULL THEN set_config('statement_timeout', $3::text, true) END AS timeout FROM (
+     SELECT (SELECT bool_or(c.relrowsecurity)
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+               JOIN unnest($1::text[], $2::text[]) AS r(nsp, rel) ON r.nsp = n.nspname AND r.rel = c.relname) AS rls,
+            bool_or(r.rolsuper) AS superuser,
             bool_or(pg_has_role(r.oid, 'pg_read_server_files', 'USAGE') OR pg_has_role(r.oid, 'pg_write_server_files', 'USAGE')
               OR pg_has_role(r.oid, 'pg_execute_server_program', 'USAGE')) AS files
-       FROM pg_roles r WHERE r.rolname IN (current_user, session_user)`,
+       FROM pg_catalog.pg_roles r WHERE r.rolname IN (current_user, session_user)) AS facts`,
+    [relations.map((r, i) => r.slice(0, at[i])), relations.map((r, i) => r.slice(at[i]! + 1)), executeTimeoutMs === undefined ? null : String(executeTimeoutMs)],
   )
-  if (row?.superuser) return 'execution refused: the database role is a superuser; configure a read-only role (docs/SECURITY.md)'
-  if (row?.files) return 'execution refused: the database role may read server files or run programs; configure a read-only role (docs/SECURITY.md)'
-  return null
+  const rowSecurity = row?.rls === true
+  if (executeTimeoutMs === undefined) return { rowSecurity, refusal: null }
+  if (row?.superuser) return { rowSecurity, refusal: 'execution refused: the database role is a superuser; configure a read-only role (docs/SECURITY.md)' }
+  if (row?.files) return { rowSecurity, refusal: 'execution refused: the database role may read server files or run programs; configure a read-only role (docs/SECURITY.md)' }
+  return { rowSecurity, refusal: null }
 }
 
 async function inTransaction<T>(db: Db, timeoutMs: number, as: DbIdentity | undefined, work: () => Promise<T>): Promise<T> {
