@@ -140,6 +140,15 @@ describe('the MCP server at /mcp', () => {
     await client.close()
   })
 
+  it('run_sql: a row larger than SQL_MAX_RESULT_BYTES is never sent; the text says why the rows stop', async () => {
+    const client = await connect({ ...EXEC(), SQL_MAX_RESULT_BYTES: '50000' })
+    const result = await client.callTool({ name: 'run_sql', arguments: { sql: 'SELECT g, repeat(g::text, 200000) AS v FROM generate_series(1, 3) g' } })
+    expect(result.isError).toBeFalsy()
+    expect((result.structuredContent as { result: unknown }).result).toMatchObject({ ok: true, row_count: 0, truncated: true })
+    expect((result.content as Text[]).map((c) => c.text).join('\n')).toContain('0 rows (cut: row 1 is 200004 bytes, more than SQL_MAX_RESULT_BYTES (50000): its values were not sent).')
+    await client.close()
+  })
+
   it('run_sql refuses a writing statement, and the data stays as it was', async () => {
     const client = await connect(EXEC())
     const result = await client.callTool({ name: 'run_sql', arguments: { sql: 'DELETE FROM canary' } })
