@@ -157,6 +157,13 @@ describe('running the SQL', () => {
     expect(run).not.toHaveProperty('truncated_reason')
   })
 
+  it('keeps columns named like the wrapper\'s own (txt2sql_q, txt2sql_row, txt2sql_size, txt2sql_sent), and a query with no column', async () => {
+    const { run } = await guard("SELECT 1 AS txt2sql_q, 'a' AS txt2sql_row, 2 AS txt2sql_size, false AS txt2sql_sent, ROW(1, 'b') AS r")
+    expect(run).toMatchObject({ ok: true, truncated: false, rows: [[1, 'a', 2, false, '(1,b)']] })
+    expect((run as { columns: { name: string }[] }).columns.map((c) => c.name)).toEqual(['txt2sql_q', 'txt2sql_row', 'txt2sql_size', 'txt2sql_sent', 'r'])
+    expect((await guard('SELECT FROM generate_series(1, 3)')).run).toMatchObject({ ok: true, columns: [], rows: [[], [], []] })
+  })
+
   it('says why the rows stop at SQL_MAX_ROWS', async () => {
     const { run } = await guard('SELECT g FROM generate_series(1, 1000) g', true, { ...OPTIONS, maxRows: 150 })
     expect(run).toMatchObject({ ok: true, truncated: true, truncated_reason: 'the rows reached SQL_MAX_ROWS (150)' })

@@ -116,7 +116,8 @@ function cursorSql(body: string, opts: GuardOptions): { text: string; offset: nu
   const head =
     `DECLARE ${CURSOR} NO SCROLL CURSOR FOR SELECT txt2sql_x.*, txt2sql_s.txt2sql_size, txt2sql_s.txt2sql_total <= ${opts.maxBytes} AS txt2sql_sent FROM (\n` +
     ' SELECT txt2sql_m.txt2sql_row, txt2sql_m.txt2sql_size, sum(txt2sql_m.txt2sql_size) OVER (ROWS UNBOUNDED PRECEDING) AS txt2sql_total FROM (\n' +
-    '  SELECT txt2sql_q AS txt2sql_row, octet_length(txt2sql_q::text) AS txt2sql_size FROM (\n' +
+    // `txt2sql_q.*` in an expression is the whole row even when the query has a column of that name.
+    '  SELECT txt2sql_q.*::record AS txt2sql_row, octet_length(txt2sql_q.*::text) AS txt2sql_size FROM (\n' +
     OPEN
   // OFFSET 0 keeps Postgres from inlining the measuring level, which would print each row twice.
   const tail = `${CLOSE} LIMIT ${opts.maxRows + 1}\n  ) AS txt2sql_q OFFSET 0\n ) AS txt2sql_m\n) AS txt2sql_s LEFT JOIN LATERAL (SELECT (txt2sql_s.txt2sql_row).* WHERE txt2sql_s.txt2sql_total <= ${opts.maxBytes}) AS txt2sql_x ON true`
