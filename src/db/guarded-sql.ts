@@ -134,7 +134,13 @@ async function run(db: Db, body: string, opts: GuardOptions): Promise<SqlRun> {
     let fields: { name: string; dataTypeID: number }[] = []
     let cut: string | undefined
     let bytes = 0
-    while (rows.length <= opts.maxRows && cut === undefined) {
+    for (let first = true; rows.length <= opts.maxRows && cut === undefined; first = false) {
+      // SQL_EXECUTE_TIMEOUT_MS bounds the run as a whole, not each FETCH: a later piece gets what is left.
+      if (!first) {
+        const left = started + opts.executeTimeoutMs - Date.now()
+        if (left <= 0) return { ok: false, error: 'the statement timed out', pg_code: '57014' }
+        await db.batch(`SET LOCAL statement_timeout = ${left}`)
+      }
       const piece = await db.single(`FETCH ${FETCH_ROWS} FROM ${CURSOR}`, resultTypes)
       fields = piece.fields.slice(0, -SIZE_COLUMNS)
       for (const row of piece.rows) {
@@ -253,6 +259,8 @@ type PgError = { code?: unknown; message?: unknown; position?: unknown }
 
 /** A Postgres error about the SQL → ok:false with its position in the model's text; others throw. */
 function sqlFailure(err: unknown, offset: number, length: number): SqlFailure {
+  // Our own statements around the query (Db.query/batch) fail as AppErrors already: the database's fault.
+  if (err instanceof AppError) throw err
   const e = (typeof err === 'object' && err !== null ? err : {}) as PgError
   const code = typeof e.code === 'string' ? e.code : ''
   // Connection-level trouble is not the SQL's fault; a query that ran the server out of memory
