@@ -20,7 +20,7 @@ export function guardSql(config: Config, sql: string, execute: boolean, as?: DbI
   // One login per role (DB_ROLE_URLS): the caller's own login, with only its claims to set.
   const login = as && config.sql.roleUrls ? config.sql.roleUrls.get(as.role) : undefined
   if (as && config.sql.roleUrls && login === undefined) throw new AppError(500, 'server_misconfigured', 'DB_ROLE_URLS has no login for the caller\'s role')
-  if (as && login !== undefined) as = { ...as, loggedIn: true }
+  const identity = as && login !== undefined ? { ...as, loggedIn: true } : as
   return withDb({ ...config.database, url: login ?? config.sql.url }, (db) =>
     checkAndRun(db, sql, {
       schemas: config.database.schemas,
@@ -29,7 +29,7 @@ export function guardSql(config: Config, sql: string, execute: boolean, as?: DbI
       maxRows: config.sql.maxRows,
       maxBytes: config.sql.maxResultBytes,
       execute,
-      ...(as ? { as } : {}),
+      ...(identity ? { as: identity } : {}),
     }),
     // Postgres bounds each statement; this bounds a server that stops answering altogether.
     config.sql.checkTimeoutMs + (execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,
