@@ -85,6 +85,12 @@ export type SqlConfig = {
    * Hyperdrive way the HYPERDRIVE_READONLY binding's connection string, else HYPERDRIVE's.
    */
   url: string | undefined
+  /**
+   * DB_ROLE_URLS (a secret: a JSON object, role → connection string): one login per role of
+   * DB_ROLES. A JWT caller's SQL then runs on its role's own login — nothing to switch back to —
+   * instead of SET LOCAL ROLE on the shared one. Undefined: the shared login (docs/SECURITY.md).
+   */
+  roleUrls: ReadonlyMap<string, string> | undefined
   checkTimeoutMs: number
   executeTimeoutMs: number
   maxRows: number
@@ -183,6 +189,7 @@ export function readConfig(env: Bindings): Config {
       allowExecute: flag(env.SQL_EXECUTE),
       repair: env.SQL_REPAIR === undefined || env.SQL_REPAIR.trim() === '' ? true : flag(env.SQL_REPAIR),
       url: way.readonlyUrl,
+      roleUrls: roleUrls(env.DB_ROLE_URLS, list(env.DB_ROLES)),
       checkTimeoutMs: positive(env.SQL_CHECK_TIMEOUT_MS, 3000, 'SQL_CHECK_TIMEOUT_MS'),
       executeTimeoutMs: positive(env.SQL_EXECUTE_TIMEOUT_MS, 5000, 'SQL_EXECUTE_TIMEOUT_MS'),
       maxRows: positive(env.SQL_MAX_ROWS, 500, 'SQL_MAX_ROWS'),
@@ -210,6 +217,34 @@ function databaseWay(env: Bindings): { driver: DatabaseDriver; url: string | und
   }
   const url = nonEmpty(env.DATABASE_URL)
   return { driver: 'neon', url, readonlyUrl: nonEmpty(env.DATABASE_URL_READONLY) ?? url }
+}
+
+/**
+ * DB_ROLE_URLS: `{"analyst": "postgres://analyst:…@host/db", …}` — every role of DB_ROLES and no
+ * other, each a postgres:// URL, so no caller's SQL falls back to the shared login unnoticed.
+ * Errors name the role, never the URL (it holds a password).
+ */
+function roleUrls(value: string | undefined, roles: string[]): ReadonlyMap<string, string> | undefined {
+  const text = nonEmpty(value)
+  if (text === undefined) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new AppError(500, 'server_misconfigured', 'DB_ROLE_URLS must be a JSON object: {"role": "postgres://…", …}')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AppError(500, 'server_misconfigured', 'DB_ROLE_URLS must be a JSON object: {"role": "postgres://…", …}')
+  }
+  const urls = new Map<string, string>()
+  for (const [role, url] of Object.entries(parsed)) {
+    if (!roles.includes(role)) throw new AppError(500, 'server_misconfigured', `DB_ROLE_URLS names ${JSON.stringify(role)}, which is not in DB_ROLES`)
+    if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) throw new AppError(500, 'server_misconfigured', `DB_ROLE_URLS: the login of ${JSON.stringify(role)} must be a postgres:// connection string`)
+    urls.set(role, url)
+  }
+  const missing = roles.filter((r) => !urls.has(r))
+  if (missing.length) throw new AppError(500, 'server_misconfigured', `DB_ROLE_URLS has no login for ${missing.map((r) => JSON.stringify(r)).join(', ')} of DB_ROLES`)
+  return urls
 }
 
 /** RFC 7518 §3.2: an HS256 key at least as long as the hash. */

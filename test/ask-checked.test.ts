@@ -119,6 +119,16 @@ describe('"execute": true runs the checked SQL read-only and streams the rows', 
     expect(of(events, 'result')[0]!.data).toMatchObject({ ok: true, row_count: 10, truncated: true })
   })
 
+  it('a row larger than SQL_MAX_RESULT_BYTES is cut with its reason (the service keeps answering the next question)', async () => {
+    const big = fake({ answer: fence("SELECT g, repeat('x', 300000) AS pad FROM generate_series(1, 40) g") })
+    const events = await readEvents((await ask({ question: '全部客流', execute: true }, { ...EXEC(), SQL_MAX_RESULT_BYTES: '100000', DASHSCOPE_BASE_URL: big })).body!)
+    expect(names(events)).toEqual(['meta', 'delta', 'sql', 'rows', 'result', 'usage', 'done'])
+    expect(of(events, 'rows')[0]!.data).toEqual({ columns: [{ name: 'g', type: 'integer' }, { name: 'pad', type: 'text' }], rows: [], offset: 0 })
+    expect(of(events, 'result')[0]!.data).toEqual({ ok: true, row_count: 0, truncated: true, truncated_reason: 'row 1 is 300004 bytes, more than SQL_MAX_RESULT_BYTES (100000): its values were not sent', elapsed_ms: expect.any(Number) })
+    const next = await readEvents((await ask({ question: '前两个站', execute: true }, { ...EXEC(), SQL_MAX_RESULT_BYTES: '100000', DASHSCOPE_BASE_URL: fake({ answer: fence('SELECT id FROM stations ORDER BY id LIMIT 2') }) })).body!)
+    expect(of(next, 'result')[0]!.data).toEqual({ ok: true, row_count: 2, truncated: false, elapsed_ms: expect.any(Number) })
+  })
+
   it('reports a statement that times out as a failed result, not a broken stream', async () => {
     const base = fake({ answer: fence('SELECT count(*) FROM daily_ridership a, daily_ridership b, daily_ridership c') })
     const events = await readEvents((await ask({ question: '慢查询站点客流', execute: true }, { ...EXEC(), SQL_EXECUTE_TIMEOUT_MS: '300', DASHSCOPE_BASE_URL: base })).body!)

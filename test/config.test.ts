@@ -22,6 +22,30 @@ describe('configuration', () => {
     expect(() => readConfig({ ...env, MAX_BODY_BYTES: '64k' })).toThrow(/MAX_BODY_BYTES/)
   })
 
+  it('DB_ROLE_URLS: one login per role of DB_ROLES, all of them and no other, errors naming the role and never the URL', () => {
+    const urls = { analyst: 'postgres://analyst:secret-a@db/sales', sales_rep: 'postgresql://sales_rep:secret-s@db/sales' }
+    const config = readConfig({ ...env, DB_ROLES: 'analyst,sales_rep', DB_ROLE_URLS: JSON.stringify(urls) })
+    expect(Object.fromEntries(config.sql.roleUrls!)).toEqual(urls)
+    expect(readConfig({ ...env, DB_ROLES: 'analyst', DB_ROLE_URLS: ' ' }).sql.roleUrls).toBeUndefined()
+    const refused = (value: string, roles = 'analyst,sales_rep') => {
+      try {
+        readConfig({ ...env, DB_ROLES: roles, DB_ROLE_URLS: value })
+      } catch (err) {
+        expect(err).toBeInstanceOf(AppError)
+        expect((err as AppError).code).toBe('server_misconfigured')
+        expect((err as AppError).message).not.toContain('secret-')
+        return (err as AppError).message
+      }
+      throw new Error('accepted')
+    }
+    expect(refused('postgres://analyst:secret-a@db/sales')).toMatch(/must be a JSON object/)
+    expect(refused('["postgres://x:secret-x@db/sales"]')).toMatch(/must be a JSON object/)
+    expect(refused(JSON.stringify({ analyst: urls.analyst }))).toBe('DB_ROLE_URLS has no login for "sales_rep" of DB_ROLES')
+    expect(refused(JSON.stringify({ ...urls, postgres: 'postgres://postgres:secret-p@db/sales' }))).toBe('DB_ROLE_URLS names "postgres", which is not in DB_ROLES')
+    expect(refused(JSON.stringify({ ...urls, analyst: 'mysql://analyst:secret-a@db/sales' }))).toBe('DB_ROLE_URLS: the login of "analyst" must be a postgres:// connection string')
+    expect(refused(JSON.stringify({ ...urls, analyst: 42 }))).toMatch(/must be a postgres:\/\/ connection string/)
+  })
+
   it('reaches the database with the Neon driver and DATABASE_URL (DATABASE_URL_READONLY for model SQL) by default', () => {
     const config = readConfig({ ...env, DATABASE_URL: 'postgres://owner@db/app', DATABASE_URL_READONLY: 'postgres://reader@db/app' })
     expect(config.database).toMatchObject({ driver: 'neon', url: 'postgres://owner@db/app' })

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
 import { checkAndRun } from '../src/db/guarded-sql'
@@ -210,6 +210,104 @@ describe('Postgres enforces the role: grants and row-level security apply to the
     const { events } = await askAs(await token('outsider'), '部门', fence('SELECT name FROM departments'), { execute: true })
     expect(of(events, 'sql')[0]!.data).toMatchObject({ checked: false, check_error: expect.stringMatching(/^database_permission_denied: .*permission denied to set role "outsider"/) })
     expect(of(events, 'rows')).toEqual([])
+  })
+})
+
+describe('nothing leaks through figures: no plan_rows / plan_cost when the plan reads a table under row-level security', () => {
+  const figures = (data: Record<string, unknown>) => ({ plan_rows: data.plan_rows, plan_cost: data.plan_cost })
+  const postSql = (auth: string, sql: string) =>
+    call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(auth) }, body: JSON.stringify({ sql }) }, vars())
+
+  it('/v1/ask: a tenant\'s answer on orders (and on the view over it) carries none; on departments it does — in sequence', async () => {
+    const alpha = await token('analyst', { tenant: 'alpha' })
+    const onOrders = await askAs(alpha, '订单数', fence('SELECT count(*) FROM orders'))
+    const sqlEvent = of(onOrders.events, 'sql')[0]!.data
+    expect(sqlEvent).toMatchObject({ ok: true, checked: true })
+    expect(sqlEvent).not.toHaveProperty('plan_rows')
+    expect(sqlEvent).not.toHaveProperty('plan_cost')
+    const onView = await askAs(alpha, '总额', fence('SELECT total FROM tenant_totals'))
+    expect(of(onView.events, 'sql')[0]!.data).not.toHaveProperty('plan_rows')
+    const joined = await askAs(alpha, '部门订单', fence('SELECT d.name, o.customer FROM departments d JOIN orders o ON o.department_id = d.id'))
+    expect(of(joined.events, 'sql')[0]!.data).not.toHaveProperty('plan_rows')
+    const onDepartments = await askAs(alpha, '部门', fence('SELECT name FROM departments'))
+    expect(figures(of(onDepartments.events, 'sql')[0]!.data)).toEqual({ plan_rows: expect.any(Number), plan_cost: expect.any(Number) })
+  })
+
+  it('for every caller, the service\'s own key included: the policy filters its login as well', async () => {
+    const { events } = await askAs('service-key', '订单', fence('SELECT customer FROM orders'))
+    expect(of(events, 'sql')[0]!.data).toMatchObject({ ok: true, checked: true })
+    expect(of(events, 'sql')[0]!.data).not.toHaveProperty('plan_rows')
+  })
+
+  it('/v1/sql: the check on orders carries none, on departments it does', async () => {
+    const beta = await token('sales_rep', { tenant: 'beta' })
+    const onOrders = (await (await postSql(beta, 'SELECT * FROM orders')).json()) as { check: Record<string, unknown> }
+    expect(onOrders.check).toEqual({ sql: 'SELECT * FROM orders', ok: true, checked: true })
+    const onDepartments = (await (await postSql(beta, 'SELECT * FROM departments')).json()) as { check: Record<string, unknown> }
+    expect(figures(onDepartments.check)).toEqual({ plan_rows: expect.any(Number), plan_cost: expect.any(Number) })
+  })
+})
+
+describe('a role the SQL cannot leave', () => {
+  type SqlBody = { check: { ok: boolean; pg_code?: string; error?: string }; result?: { ok: boolean }; rows?: unknown[][] }
+  const runSql = async (auth: string, sql: string, extra: Record<string, string> = {}) => {
+    const res = await call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(auth) }, body: JSON.stringify({ sql, execute: true }) }, { ...vars(), ...extra })
+    return { status: res.status, body: (await res.json()) as SqlBody }
+  }
+  const WHO = "SELECT current_user::text AS role, session_user::text AS login, current_setting('request.jwt.claims', true) AS claims FROM departments LIMIT 1"
+  const roleUrls = (map: Record<string, string>) => ({ DB_ROLES: 'analyst,sales_rep', DB_ROLE_URLS: JSON.stringify(map) })
+  const OWN_LOGINS = () => roleUrls({ analyst: inject('databases').urls.rolesAnalyst!, sales_rep: inject('databases').urls.rolesSalesRep! })
+
+  it('default set-up: SQL runs as the role on the shared login and reaches neither the login\'s grants nor another role\'s', async () => {
+    const rep = await token('sales_rep', { tenant: 'beta' })
+    expect((await runSql(rep, WHO)).body.rows).toEqual([['sales_rep', 'roles_ro', expect.stringContaining('"tenant":"beta"')]])
+    // employees: the login may read it, and so may analyst (a role the login is also a member of).
+    const refused = await runSql(rep, 'SELECT name FROM employees')
+    expect(refused.body.check).toMatchObject({ ok: false, pg_code: '42501', error: 'permission denied for table employees' })
+    // analyst: salary is the login's grant, not the role's.
+    expect((await runSql(await token('analyst'), 'SELECT salary FROM employees')).body.check).toMatchObject({ ok: false, pg_code: '42501' })
+  })
+
+  it('DB_ROLE_URLS: each role\'s SQL runs on its own login (current_user = session_user), with its claims, in sequence', async () => {
+    const analyst = await token('analyst', { tenant: 'alpha' })
+    const rep = await token('sales_rep', { tenant: 'beta' })
+    expect((await runSql(analyst, WHO, OWN_LOGINS())).body.rows).toEqual([['analyst', 'analyst', expect.stringContaining('"tenant":"alpha"')]])
+    expect((await runSql(rep, WHO, OWN_LOGINS())).body.rows).toEqual([['sales_rep', 'sales_rep', expect.stringContaining('"tenant":"beta"')]])
+    // Row-level security still follows the claims on the role's own login.
+    expect((await runSql(rep, 'SELECT tenant, customer FROM orders ORDER BY id', OWN_LOGINS())).body.rows).toEqual([['beta', '贝塔科技'], ['beta', '贝塔能源'], ['beta', '贝塔重工']])
+    expect((await runSql(analyst, 'SELECT tenant FROM orders ORDER BY id', OWN_LOGINS())).body.rows).toEqual([['alpha'], ['alpha']])
+    // sales_rep cannot reach analyst's grant on employees, nor the shared login's.
+    expect((await runSql(rep, 'SELECT name FROM employees', OWN_LOGINS())).body.check).toMatchObject({ ok: false, pg_code: '42501' })
+    expect((await runSql(analyst, 'SELECT name FROM employees ORDER BY id', OWN_LOGINS())).body.rows).toEqual([['张三'], ['李四'], ['王五']])
+    // The service's own caller (an API key) keeps the shared read-only login.
+    const service = await call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer('service-key') }, body: JSON.stringify({ sql: WHO, execute: true }) }, { ...vars(), ...OWN_LOGINS() })
+    const [serviceRow] = ((await service.json()) as SqlBody).rows!
+    expect(serviceRow!.slice(0, 2)).toEqual(['roles_ro', 'roles_ro'])
+    expect(serviceRow![2] ?? '').toBe('')
+  })
+
+  it('DB_ROLE_URLS: on a role\'s own login there is nothing to switch back to or up to', async () => {
+    // The role's own login, the way this project reaches the database (a direct URL on both drivers).
+    const config = { ...readConfig({ ...env, ...dbEnv('roles') }).database, url: inject('databases').urls.rolesSalesRep! }
+    await withDb(config, async (db) => {
+      await db.batch('BEGIN READ ONLY')
+      // Back to the session's role: still sales_rep, and employees stays out of reach.
+      expect(await db.query("SELECT set_config('role', 'none', true) AS reset, current_user::text AS who")).toEqual([{ reset: 'none', who: 'sales_rep' }])
+      await expect(db.query('SELECT name FROM employees')).rejects.toMatchObject({ code: 'database_permission_denied' })
+      await db.batch('ROLLBACK')
+      await db.batch('BEGIN READ ONLY')
+      // Up to another role: the login is a member of none.
+      await expect(db.query("SELECT set_config('role', 'analyst', true)")).rejects.toMatchObject({ code: 'database_permission_denied', message: expect.stringMatching(/permission denied to set role "analyst"/) })
+      await db.batch('ROLLBACK')
+    }, 30_000)
+  })
+
+  it('DB_ROLE_URLS naming another role\'s login for a role: refused as misconfigured, nothing runs', async () => {
+    const swapped = roleUrls({ analyst: inject('databases').urls.rolesSalesRep!, sales_rep: inject('databases').urls.rolesSalesRep! })
+    const { status, body } = await runSql(await token('analyst'), WHO, swapped)
+    expect(status).toBe(500)
+    expect(body).toMatchObject({ error: { code: 'server_misconfigured', message: expect.stringContaining('DB_ROLE_URLS') } })
+    expect(JSON.stringify(body)).not.toContain('sales-rep-pw')
   })
 })
 

@@ -94,6 +94,14 @@ describe('the check', () => {
     }
   })
 
+  it('refuses a query whose plan folds into a huge constant, as the query\'s fault (ok:false with why), not the database\'s', async () => {
+    const { check, run } = await guard("SELECT repeat('x', 60000000) AS big", true, { ...OPTIONS, checkTimeoutMs: 10_000 })
+    expect(check).toEqual({ ok: false, error: expect.stringMatching(/^the query's plan is \d+ characters, more than 1048576: it folds into constants too large to check$/) })
+    expect(run).toBeUndefined()
+    // The service keeps serving: the next check on a fresh session passes.
+    expect((await guard('SELECT 1 AS one', false)).check).toMatchObject({ ok: true })
+  })
+
   it('does not mistake a string that names a denied function for a call', async () => {
     expect((await guard("SELECT * FROM stations WHERE name = 'pg_sleep(1)'", false)).check).toMatchObject({ ok: true })
   })
@@ -136,6 +144,67 @@ describe('running the SQL', () => {
     const rows = (run as { rows: unknown[] }).rows
     expect(rows.length).toBeGreaterThan(0)
     expect(JSON.stringify(rows).length).toBeLessThanOrEqual(2000 + rows.length)
+  })
+
+  it('keeps the order, the names (duplicates too) and the types of the columns through the cursor', async () => {
+    const { run } = await guard("SELECT g AS n, g::text AS n, 'x' AS label FROM generate_series(1, 250) g ORDER BY g DESC")
+    if (!run?.ok) throw new Error(`not run: ${JSON.stringify(run)}`)
+    expect(run.columns).toEqual([{ name: 'n', type: 'integer' }, { name: 'n', type: 'text' }, { name: 'label', type: 'text' }])
+    expect(run.rows).toHaveLength(250)
+    expect(run.rows[0]).toEqual([250, '250', 'x'])
+    expect(run.rows[249]).toEqual([1, '1', 'x'])
+    expect(run).toMatchObject({ truncated: false })
+    expect(run).not.toHaveProperty('truncated_reason')
+  })
+
+  it('keeps columns named like the wrapper\'s own (txt2sql_q, txt2sql_row, txt2sql_size, txt2sql_sent), and a query with no column', async () => {
+    const { run } = await guard("SELECT 1 AS txt2sql_q, 'a' AS txt2sql_row, 2 AS txt2sql_size, false AS txt2sql_sent, ROW(1, 'b') AS r")
+    expect(run).toMatchObject({ ok: true, truncated: false, rows: [[1, 'a', 2, false, '(1,b)']] })
+    expect((run as { columns: { name: string }[] }).columns.map((c) => c.name)).toEqual(['txt2sql_q', 'txt2sql_row', 'txt2sql_size', 'txt2sql_sent', 'r'])
+    expect((await guard('SELECT FROM generate_series(1, 3)')).run).toMatchObject({ ok: true, columns: [], rows: [[], [], []] })
+  })
+
+  it('says why the rows stop at SQL_MAX_ROWS', async () => {
+    const { run } = await guard('SELECT g FROM generate_series(1, 1000) g', true, { ...OPTIONS, maxRows: 150 })
+    expect(run).toMatchObject({ ok: true, truncated: true, truncated_reason: 'the rows reached SQL_MAX_ROWS (150)' })
+    expect((run as { rows: unknown[] }).rows).toHaveLength(150)
+  })
+
+  it('stops at the byte cap, counted by Postgres, with the rows before it', async () => {
+    const { run } = await guard('SELECT g, repeat(\'x\', 1000) AS pad FROM generate_series(1, 100) g', true, { ...OPTIONS, maxBytes: 10_000 })
+    expect(run).toMatchObject({ ok: true, truncated: true, truncated_reason: 'the rows reached SQL_MAX_RESULT_BYTES (10000)' })
+    const rows = (run as { rows: unknown[][] }).rows
+    expect(rows.length).toBeGreaterThan(5)
+    expect(rows.length).toBeLessThan(10)
+    expect(rows.map((r) => r[0])).toEqual(rows.map((_, i) => i + 1))
+  })
+
+  it('never sends a value larger than the cap: the row is cut, with its size and the reason', async () => {
+    const { check, run } = await guard('SELECT g, repeat(g::text, 2000000) AS huge FROM generate_series(1, 10) g', true, { ...OPTIONS, executeTimeoutMs: 10_000, maxBytes: 1_000_000 })
+    expect(check.ok).toBe(true)
+    expect(run).toMatchObject({ ok: true, rows: [], truncated: true, truncated_reason: 'row 1 is 2000004 bytes, more than SQL_MAX_RESULT_BYTES (1000000): its values were not sent' })
+    expect((run as { columns: unknown }).columns).toEqual([{ name: 'g', type: 'integer' }, { name: 'huge', type: 'text' }])
+  })
+
+  it('cuts an oversized row after smaller ones and keeps those', async () => {
+    const { run } = await guard('SELECT g, repeat(\'y\', CASE WHEN g = 3 THEN 500000 ELSE 10 END) AS v FROM generate_series(1, 5) g ORDER BY g', true, { ...OPTIONS, maxBytes: 100_000 })
+    expect(run).toMatchObject({ ok: true, truncated: true, truncated_reason: 'row 3 is 500004 bytes, more than SQL_MAX_RESULT_BYTES (100000): its values were not sent' })
+    expect((run as { rows: unknown[][] }).rows).toEqual([[1, 'y'.repeat(10)], [2, 'y'.repeat(10)]])
+  })
+
+  it('after a cut row, the same session answers the next question in full (sequence)', async () => {
+    await withDb(readonly(), async (db) => {
+      const first = await checkAndRun(db, 'SELECT repeat(g::text, 3000000) AS big FROM generate_series(1, 1) g', { ...OPTIONS, execute: true })
+      expect(first.run).toMatchObject({ ok: true, rows: [], truncated: true })
+      const second = await checkAndRun(db, 'SELECT count(*)::int AS n FROM stations', { ...OPTIONS, execute: true })
+      expect(second.run).toMatchObject({ ok: true, truncated: false, rows: [[expect.any(Number)]] })
+    }, 30_000)
+  })
+
+  it("reports an error raised while fetching as the query's failure (ok:false with its SQLSTATE), not the database's", async () => {
+    const { check, run } = await guard('SELECT 1 / (g - 3) AS x FROM generate_series(1, 5) g')
+    expect(check.ok).toBe(true)
+    expect(run).toMatchObject({ ok: false, pg_code: '22012', error: 'division by zero' })
   })
 
   it('is refused for a superuser connection, even for a harmless query', async () => {

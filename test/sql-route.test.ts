@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { sha256Hex } from '../src/schema/bytes'
 import { SqlRunResponseSchema } from '../src/openapi/event-schemas'
 import { call, dbEnv, type Overrides } from './support/app'
 
@@ -69,5 +70,43 @@ describe('POST /v1/sql', () => {
     const res = await call('/v1/sql')
     expect(res.status).toBe(405)
     expect(res.headers.get('allow')).toBe('POST')
+  })
+})
+
+describe('POST /v1/sql audit line (what /v1/ask logs: sql_hash, verdict and rule, relations, rows)', () => {
+  afterEach(() => vi.restoreAllMocks())
+  const captureLog = () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)))
+    return lines
+  }
+  const hash = async (sql: string) => (await sha256Hex(sql)).slice(0, 16)
+
+  it('logs a run, a refusal by the plan guard and a refusal by Postgres, each with its hash, rule and relations', async () => {
+    const lines = captureLog()
+    const ran = 'SELECT id, name FROM stations ORDER BY id LIMIT 3'
+    const guarded = 'SELECT relname FROM pg_catalog.pg_class'
+    const wrong = 'SELECT nme FROM stations'
+    await post({ sql: ran, execute: true }, EXEC())
+    await post({ sql: guarded, execute: true }, EXEC())
+    await post({ sql: wrong }, EXEC())
+    expect(lines).toHaveLength(3)
+    const [first, second, third] = lines.map((l) => JSON.parse(l))
+    expect(first).toMatchObject({ path: '/v1/sql', status: 200, sql_ok: true, sql_hash: await hash(ran), sql_check: 'passed', relations: ['public.stations'], rows: 3 })
+    expect(second).toMatchObject({ path: '/v1/sql', sql_ok: false, sql_hash: await hash(guarded), sql_check: 'refused', sql_refusal: 'plan_guard', relations: ['pg_catalog.pg_class'] })
+    expect(second.rows).toBeUndefined()
+    expect(third).toMatchObject({ sql_ok: false, sql_hash: await hash(wrong), sql_check: 'refused', sql_refusal: '42703', relations: [] })
+    // A check alone ran nothing: no row count.
+    expect(third.rows).toBeUndefined()
+    for (const line of lines) expect(line).not.toContain('stations ORDER BY')
+  })
+
+  it('logs a run Postgres stopped (rows: null) and a truncated one (the rows sent)', async () => {
+    const lines = captureLog()
+    await post({ sql: 'SELECT 1 / (g - 2) FROM generate_series(1, 3) g', execute: true }, EXEC())
+    await post({ sql: 'SELECT g FROM generate_series(1, 50) g', execute: true }, { ...EXEC(), SQL_MAX_ROWS: '7' })
+    const [failed, cut] = lines.map((l) => JSON.parse(l))
+    expect(failed).toMatchObject({ sql_check: 'passed', rows: null })
+    expect(cut).toMatchObject({ sql_check: 'passed', rows: 7 })
   })
 })

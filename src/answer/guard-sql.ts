@@ -1,5 +1,6 @@
 import type { Config } from '../config'
 import { withDb } from '../db/connect'
+import { AppError } from '../errors'
 import { checkAndRun, type DbIdentity, type SqlCheck, type SqlRun } from '../db/guarded-sql'
 
 /** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
@@ -11,11 +12,16 @@ export type Guarded = Checked | { unavailable: string }
 /**
  * SQL checked by Postgres — and run, when `execute` — on the read-only session, under the service's
  * timeouts and caps (src/db/guarded-sql.ts). The model's SQL and a caller's (`POST /v1/sql`) take
- * this same path, as the caller's role (`as`) when a JWT named one. Throws an AppError when the
+ * this same path, as the caller's role (`as`) when a JWT named one — on that role's own login when
+ * DB_ROLE_URLS gives one, else by SET LOCAL ROLE on the shared read-only login. Throws an AppError when the
  * database cannot be asked.
  */
 export function guardSql(config: Config, sql: string, execute: boolean, as?: DbIdentity): Promise<Checked> {
-  return withDb({ ...config.database, url: config.sql.url }, (db) =>
+  // One login per role (DB_ROLE_URLS): the caller's own login, with only its claims to set.
+  const login = as && config.sql.roleUrls ? config.sql.roleUrls.get(as.role) : undefined
+  if (as && config.sql.roleUrls && login === undefined) throw new AppError(500, 'server_misconfigured', 'DB_ROLE_URLS has no login for the caller\'s role')
+  const identity = as && login !== undefined ? { ...as, loggedIn: true } : as
+  return withDb({ ...config.database, url: login ?? config.sql.url }, (db) =>
     checkAndRun(db, sql, {
       schemas: config.database.schemas,
       checkTimeoutMs: config.sql.checkTimeoutMs,
@@ -23,7 +29,7 @@ export function guardSql(config: Config, sql: string, execute: boolean, as?: DbI
       maxRows: config.sql.maxRows,
       maxBytes: config.sql.maxResultBytes,
       execute,
-      ...(as ? { as } : {}),
+      ...(identity ? { as: identity } : {}),
     }),
     // Postgres bounds each statement; this bounds a server that stops answering altogether.
     config.sql.checkTimeoutMs + (execute ? config.sql.executeTimeoutMs : 0) + SESSION_GRACE_MS,

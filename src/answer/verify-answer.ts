@@ -97,8 +97,11 @@ async function guarded(sql: string, input: VerifyInput): Promise<Guarded> {
   }
 }
 
-/** What the audit keeps of a check: its verdict, what the plan reads, how many rows were sent. */
-function auditFields(outcome: Guarded): Partial<RequestLogFields> {
+/**
+ * What the audit keeps of a check: its verdict and rule, what the plan reads, how many rows were
+ * sent — the same fields for /v1/ask, /v1/sql and MCP (whose tools are those routes).
+ */
+export function auditFields(outcome: Guarded): Partial<RequestLogFields> {
   if ('unavailable' in outcome) return { sql_check: 'unavailable' }
   const { check, run, relations } = outcome
   return {
@@ -113,7 +116,8 @@ export function sqlData(sql: string, outcome: Guarded, repaired: boolean): SqlDa
   const extra = repaired ? { repaired: true } : {}
   if ('unavailable' in outcome) return { sql, ok: true, checked: false, check_error: outcome.unavailable, ...extra }
   const c = outcome.check
-  if (c.ok) return { sql, ok: true, checked: true, plan_rows: c.plan_rows, plan_cost: c.plan_cost, ...extra }
+  // No figures when the plan reads a table under row-level security (guarded-sql.ts).
+  if (c.ok) return { sql, ok: true, checked: true, ...(c.plan_rows !== undefined ? { plan_rows: c.plan_rows, plan_cost: c.plan_cost } : {}), ...extra }
   return { sql, ok: false, checked: true, error: c.error, ...(c.position ? { position: c.position } : {}), ...(c.pg_code ? { pg_code: c.pg_code } : {}), ...extra }
 }
 
@@ -137,7 +141,7 @@ export function resultOf(outcome: Guarded): ResultData {
   if (!run) return notRun('check_failed', 'the SQL was checked but not run').data
   if ('refused' in run) return { ok: false, code: 'execution_refused', error: run.error }
   if (!run.ok) return { ok: false, code: 'query_failed', error: run.error, ...(run.position ? { position: run.position } : {}), ...(run.pg_code ? { pg_code: run.pg_code } : {}) }
-  return { ok: true, row_count: run.rows.length, truncated: run.truncated, elapsed_ms: run.elapsed_ms }
+  return { ok: true, row_count: run.rows.length, truncated: run.truncated, ...(run.truncated_reason ? { truncated_reason: run.truncated_reason } : {}), elapsed_ms: run.elapsed_ms }
 }
 
 /** The second round: the failing SQL as the model's turn, Postgres's error as the user's. */

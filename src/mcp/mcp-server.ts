@@ -143,8 +143,9 @@ function rowsText(result: NonNullable<AskOutcome['result']>, columns: AskOutcome
   if (!result.ok) return `The run failed: ${result.error}`
   const count = result.row_count ?? 0
   const shown = (rows ?? []).slice(0, maxRows)
-  const head = `${count} row${count === 1 ? '' : 's'}${result.truncated ? ' (cut at the service limit)' : ''}` + (count > shown.length ? `; the first ${shown.length}:` : ':')
-  if (!columns?.length || shown.length === 0) return `${count} rows.`
+  const cut = result.truncated ? ` (cut: ${result.truncated_reason ?? 'at the service limit'})` : ''
+  const head = `${count} row${count === 1 ? '' : 's'}${cut}` + (count > shown.length ? `; the first ${shown.length}:` : ':')
+  if (!columns?.length || shown.length === 0) return `${count} rows${cut}.`
   const cell = (v: unknown) => (v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)).replaceAll('|', '\\|').replaceAll('\n', ' ')
   const table = [`| ${columns.map((c) => cell(c.name)).join(' | ')} |`, `|${columns.map(() => ' --- |').join('')}`, ...shown.map((r) => `| ${r.map(cell).join(' | ')} |`)]
   return `${head}\n${databaseContent('rows', table.join('\n'))}`

@@ -28,6 +28,7 @@ export const ResultDataSchema = z.strictObject({
   ok: z.boolean(),
   row_count: z.optional(z.int()),
   truncated: z.optional(z.boolean()),
+  truncated_reason: z.optional(z.string()),
   elapsed_ms: z.optional(z.number()),
   code: z.optional(z.enum(RESULT_CODES)),
   error: z.optional(z.string()),
@@ -74,10 +75,10 @@ export const EVENT_DESCRIPTIONS: Record<AnswerEventName, string> = {
   delta: 'Answer text deltas, in order, as they arrive.',
   repair: "Postgres refused the SQL (its message, and the position in the SQL from 1): the model's second attempt follows as ordinary reasoning/delta events. At most once.",
   unanswerable: 'Instead of a guess: no table matches the question well enough (`source: "linking"`, before any call to the model: only `meta` comes before it and `done` after it — with `execute`, a `result` between), or the model said the schema cannot answer it (`source: "model"`, after its text); with the reason and the closest tables. No SQL is checked or run.',
-  sql: 'After the answer: its final SQL and Postgres\'s check (`checked`, `plan_rows`, `plan_cost`; or `error`, `position`, `pg_code`); `repaired` when it is the second attempt; `check_error` when the database could not be asked; `{sql: null, ok: false, error}` when the answer has none.',
+  sql: 'After the answer: its final SQL and Postgres\'s check (`checked`, `plan_rows`, `plan_cost` — absent when the plan reads a table under row-level security; or `error`, `position`, `pg_code`); `repaired` when it is the second attempt; `check_error` when the database could not be asked; `{sql: null, ok: false, error}` when the answer has none.',
   rows: 'With `execute`: result rows as arrays, SQL_ROWS_PER_EVENT per event; the first carries `columns`.',
   result:
-    'With `execute`: exactly one in every ending, after the rows and before `usage`/`error`/`done` — the count and whether the rows were truncated, or `ok: false` with `code`: `query_failed` (Postgres refused or stopped the run: `pg_code`, `position`), `execution_refused` (runs refused for the database role), or why nothing ran: `check_failed`, `unchecked` (the database could not be asked), `no_sql`, `unanswerable`, `answer_failed` (an `error` event follows).',
+    'With `execute`: exactly one in every ending, after the rows and before `usage`/`error`/`done` — the count and whether the rows were truncated (`truncated_reason`: which cap), or `ok: false` with `code`: `query_failed` (Postgres refused or stopped the run: `pg_code`, `position`), `execution_refused` (runs refused for the database role), or why nothing ran: `check_failed`, `unchecked` (the database could not be asked), `no_sql`, `unanswerable`, `answer_failed` (an `error` event follows).',
   summary:
     'With `summarize` (and `execute`): right after `result`, a short answer to the question in its language, from the row count, the columns and at most SUMMARY_SAMPLE_ROWS rows, as `text` deltas in order (one more DashScope call; its tokens are in `usage`). Instead, one event with empty `text` and `skipped` when there is nothing to explain: `no_rows`, `run_failed` (the result is not ok, for whatever reason), `unanswerable`.',
   usage: 'After `sql` (or the model\'s `unanswerable`, or the `result` and its `summary`), when DashScope reported usage — also before an `error` that ended the answer (the tokens spent so far); once per call: a repair adds a second.',

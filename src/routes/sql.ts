@@ -2,7 +2,7 @@ import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../app-env'
 import { executeRefusal } from '../answer/execute-refusal'
 import { guardSql } from '../answer/guard-sql'
-import { resultOf, sqlData } from '../answer/verify-answer'
+import { auditFields, resultOf, sqlData } from '../answer/verify-answer'
 import { AppError } from '../errors'
 import type { SqlRunResponse } from '../mcp/tools'
 import { dbIdentityOf } from '../auth/caller'
@@ -11,6 +11,7 @@ import { jsonBody } from '../middleware/json-body'
 import { validJson } from '../middleware/valid-json'
 import { SqlRequestSchema } from './sql-body'
 import { limitCaller } from './limit-caller'
+import { sha256Hex } from '../schema/bytes'
 
 export const sqlRoutes = new Hono<AppEnv>()
 
@@ -37,6 +38,7 @@ sqlRoutes.post('/v1/sql', requireCaller, limitCaller, jsonBody((config) => confi
   if (execute) body.result = resultOf(outcome)
   const run = outcome.run
   if (run?.ok) Object.assign(body, { columns: run.columns, rows: run.rows })
-  c.var.log.set({ sql_ok: body.check.ok })
+  // The audit record of /v1/ask's final SQL, for SQL the caller wrote (and MCP's run_sql, this route).
+  c.var.log.set({ sql_ok: body.check.ok, sql_hash: (await sha256Hex(sql)).slice(0, 16), ...auditFields(outcome) })
   return c.json(body)
 })

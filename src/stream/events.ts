@@ -46,7 +46,7 @@ export type UnanswerableData = { reason: string; closest_tables: string[]; sourc
  * (`check_failed`), the database could not be asked (`unchecked`), the answer has no SQL
  * (`no_sql`), the question cannot be answered (`unanswerable`), the answer failed (`answer_failed`).
  */
-export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean; elapsed_ms?: number; code?: ResultCode; error?: string; position?: number; pg_code?: string }
+export type ResultData = { ok: boolean; row_count?: number; truncated?: boolean; truncated_reason?: string; elapsed_ms?: number; code?: ResultCode; error?: string; position?: number; pg_code?: string }
 
 export const RESULT_CODES = ['query_failed', 'execution_refused', 'check_failed', 'unchecked', 'no_sql', 'unanswerable', 'answer_failed'] as const
 export type ResultCode = (typeof RESULT_CODES)[number]

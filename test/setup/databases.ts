@@ -60,6 +60,9 @@ export async function startTestDatabases(): Promise<TestDatabases> {
       roles: pg.url('postgres', 'postgres', 'roles'),
       rolesReadonly: pg.url('roles_ro', 'roles-ro-pw', 'roles'),
       rolesReadonlyPooled: pooled('roles_ro', 'roles-ro-pw', 'roles'),
+      /** One login per business role (DB_ROLE_URLS): the roles analyst and sales_rep logging in as themselves. */
+      rolesAnalyst: pg.url('analyst', 'analyst-pw', 'roles'),
+      rolesSalesRep: pg.url('sales_rep', 'sales-rep-pw', 'roles'),
     },
     deadUrl: `postgres://postgres:postgres@127.0.0.1:1/postgres`,
     close: async () => {
