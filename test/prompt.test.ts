@@ -96,7 +96,7 @@ describe('building the prompt', () => {
     expect(plain).not.toContain('补充说明')
     const hinted = buildPrompt({ question: '有多少位艺术家？', snapshot: chinook, hints: '艺术家名一律用英文原名。' }).messages[0]!.content
     expect(hinted.indexOf('补充说明')).toBeGreaterThan(hinted.indexOf('请按以下格式回答'))
-    expect(hinted.indexOf('艺术家名一律用英文原名。')).toBeLessThan(hinted.indexOf('数据库结构（PostgreSQL）：'))
+    expect(hinted.indexOf('艺术家名一律用英文原名。')).toBeLessThan(hinted.indexOf('数据库结构（PostgreSQL）'))
     expect(buildPrompt({ question: 'x', snapshot: chinook, hints: '  \n ' }).messages[0]!.content).toBe(buildPrompt({ question: 'x', snapshot: chinook }).messages[0]!.content)
   })
 
