@@ -207,13 +207,13 @@ async function typeNames(db: Db, oids: number[]): Promise<Map<number, string>> {
  * are withheld — from every caller, as the policy may filter the service's own login too; asked
  * of the catalog by schema and name as the plan prints them); and, for a run, whether the role
  * that logged in or the caller's role it switched to is a superuser or may read server files or
- * run programs (refused), while the run's statement timeout is set for what follows.
+ * run programs (refused); then the run's statement timeout is set for what follows.
  */
 async function sessionFacts(db: Db, relations: string[], executeTimeoutMs: number | undefined): Promise<{ rowSecurity: boolean; refusal: string | null }> {
   if (!relations.length && executeTimeoutMs === undefined) return { rowSecurity: false, refusal: null }
   const at = relations.map((r) => r.indexOf('.'))
   const [row] = await db.query<{ rls: boolean | null; superuser: boolean | null; files: boolean | null }>(
-    `SELECT facts.*, CASE WHEN $3::text IS NOT NULL THEN set_config('statement_timeout', $3::text, true) END AS timeout FROM (
+    `SELECT facts.* FROM (
      SELECT (SELECT bool_or(c.relrowsecurity)
                FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                JOIN unnest($1::text[], $2::text[]) AS r(nsp, rel) ON r.nsp = n.nspname AND r.rel = c.relname) AS rls,
@@ -221,8 +221,11 @@ async function sessionFacts(db: Db, relations: string[], executeTimeoutMs: numbe
             bool_or(pg_has_role(r.oid, 'pg_read_server_files', 'USAGE') OR pg_has_role(r.oid, 'pg_write_server_files', 'USAGE')
               OR pg_has_role(r.oid, 'pg_execute_server_program', 'USAGE')) AS files
        FROM pg_catalog.pg_roles r WHERE r.rolname IN (current_user, session_user)) AS facts`,
-    [relations.map((r, i) => r.slice(0, at[i])), relations.map((r, i) => r.slice(at[i]! + 1)), executeTimeoutMs === undefined ? null : String(executeTimeoutMs)],
+    [relations.map((r, i) => r.slice(0, at[i])), relations.map((r, i) => r.slice(at[i]! + 1))],
   )
+  // The run's own timeout, as SET LOCAL (our own integer, never a caller's text): not set_config(),
+  // which a hardened read-only role may not execute (the demo database revokes it from PUBLIC).
+  if (executeTimeoutMs !== undefined) await db.batch(`SET LOCAL statement_timeout = ${Math.trunc(executeTimeoutMs)}`)
   const rowSecurity = row?.rls === true
   if (executeTimeoutMs === undefined) return { rowSecurity, refusal: null }
   if (row?.superuser) return { rowSecurity, refusal: 'execution refused: the database role is a superuser; configure a read-only role (docs/SECURITY.md)' }

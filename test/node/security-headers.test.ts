@@ -61,7 +61,8 @@ describe('the static files (public/_headers) through npm start', () => {
       expect([url, res.status]).toEqual([url, 200])
       expect([url, res.headers.get('x-content-type-options')]).toEqual([url, 'nosniff'])
       expect([url, res.headers.get('referrer-policy')]).toEqual([url, 'no-referrer'])
-      expect([url, res.headers.get('cross-origin-resource-policy')]).toEqual([url, null])
+      // None kept to its own origin; /embed.js says cross-origin outright (issue 33: other sites load it).
+      expect([url, res.headers.get('cross-origin-resource-policy')]).toEqual([url, url === '/embed.js' ? 'cross-origin' : null])
       // Each page has its policy; nothing else needs one (a CSP on a script file does nothing).
       if (!isPage(url)) expect([url, res.headers.get('content-security-policy')]).toEqual([url, null])
     }
