@@ -8,6 +8,7 @@ import { RequestLog } from './request-log'
 import { adminRoutes } from './routes/admin'
 import { adminExampleRoutes } from './routes/admin-examples'
 import { adminGlossaryRoutes } from './routes/admin-glossary'
+import { adminRoleRoutes } from './routes/admin-roles'
 import { adminUsageRoutes } from './routes/admin-usage'
 import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
@@ -57,6 +58,7 @@ app.route('/', adminRoutes)
 app.route('/', adminExampleRoutes)
 app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
+app.route('/', adminRoleRoutes)
 app.route('/', feedbackRoutes)
 app.route('/', sqlRoutes)
 // The MCP tools call the routes above in process, through the whole app (middleware included).

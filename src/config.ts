@@ -16,6 +16,12 @@ export type Config = {
    */
   dbRoles: string[]
   adminToken: string | undefined
+  /**
+   * ADMIN_ROLES: a verified JWT whose role claim names one of these opens the admin routes and the
+   * console (/admin/), as the person its `sub` names; such a role opens nothing else unless it is
+   * also in DB_ROLES.
+   */
+  adminRoles: string[]
   corsOrigins: string[]
   upstreamIdleTimeoutMs: number
   heartbeatIntervalMs: number
@@ -142,6 +148,7 @@ export function readConfig(env: Bindings): Config {
     jwt: readJwtConfig(env),
     dbRoles: [...new Set(list(env.DB_ROLES))],
     adminToken: nonEmpty(env.ADMIN_TOKEN),
+    adminRoles: [...new Set(list(env.ADMIN_ROLES))],
     corsOrigins: list(env.CORS_ORIGINS),
     upstreamIdleTimeoutMs: int(env.UPSTREAM_IDLE_TIMEOUT_MS, 60_000, 'UPSTREAM_IDLE_TIMEOUT_MS'),
     heartbeatIntervalMs: int(env.HEARTBEAT_INTERVAL_MS, 15_000, 'HEARTBEAT_INTERVAL_MS'),
