@@ -32,7 +32,7 @@ const json = (schema: Json) => ({ 'application/json': { schema } })
 const ERROR_STATUS: Record<string, string> = {
   400: 'Invalid JSON or request (`invalid_json`, `invalid_request`), or DashScope refused the question (`upstream_content_rejected`).',
   401: '`unauthorized`: missing, malformed or unknown key; or a JWT that is malformed, badly signed, expired, not yet valid, without `exp`, or for another issuer or audience.',
-  403: '`role_not_allowed`: the JWT names no database role of DB_ROLES; `execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
+  403: '`role_not_allowed`: the JWT names no database role of DB_ROLES (on the admin routes: no role of ADMIN_ROLES, or no `sub`); `execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
   404: '`not_found`, or `request_not_found` for feedback on an unknown request.',
   413: '`payload_too_large`: the body is over the limit.',
   415: '`unsupported_media_type`: not application/json.',
@@ -226,7 +226,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
       '/v1/admin/usage': {
         get: admin(
           'getUsage',
-          'Requests and tokens per caller key (hashed ids) for a UTC day, with the limits in force',
+          'Requests and tokens per caller (hashed ids; a JWT caller\'s `sub` as `name`) for a UTC day, with the limits in force; kept whether or not DAILY_TOKEN_BUDGET is set',
           {
             200: ok('Usage of the day.', {
               type: 'object',
@@ -237,6 +237,51 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           },
           undefined,
           [{ name: 'day', in: 'query', schema: { type: 'string', format: 'date' }, description: 'UTC day, YYYY-MM-DD; today by default.' }],
+        ),
+      },
+      '/v1/admin/usage/history': {
+        get: admin(
+          'getUsageHistory',
+          'Requests and tokens per caller and UTC day over the last days (the console\'s chart); JWT callers carry their `sub` as `name`',
+          {
+            200: ok('One row per day and caller.', {
+              type: 'object',
+              required: ['from', 'to', 'rows'],
+              properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, rows: { type: 'array', items: anyObject } },
+            }),
+            ...errors(400),
+          },
+          undefined,
+          [{ name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 31, default: 14 }, description: 'UTC days back, today included.' }],
+        ),
+      },
+      '/v1/admin/roles': {
+        get: admin('listRoles', 'The roles the cached snapshot records (a refresh records each of DB_ROLES that exists)', {
+          200: ok('The recorded roles.', { type: 'object', required: ['version', 'recorded', 'db_roles'], properties: { version: { type: 'string' }, recorded: { type: 'array', items: { type: 'string' } }, db_roles: { type: 'array', items: { type: 'string' } } } }),
+          ...errors(503),
+        }),
+      },
+      '/v1/admin/roles/{role}/view': {
+        get: admin(
+          'previewRole',
+          'What the model would see as this role: its tables and columns, and what is hidden from it',
+          {
+            200: ok('The role\'s view.', {
+              type: 'object',
+              required: ['role', 'version', 'tables', 'hidden_tables'],
+              properties: {
+                role: { type: 'string' },
+                version: { type: 'string' },
+                tables: { type: 'array', items: { type: 'object', properties: { schema: { type: 'string' }, name: { type: 'string' }, columns: { type: 'array', items: { type: 'string' } }, hidden_columns: { type: 'array', items: { type: 'string' } }, row_security: { type: 'boolean' } } } },
+                hidden_tables: { type: 'array', items: { type: 'string' } },
+                examples: { type: 'integer' },
+                glossary_terms: { type: 'integer' },
+              },
+            }),
+            ...errors(404, 503),
+          },
+          undefined,
+          [{ name: 'role', in: 'path', required: true, schema: { type: 'string' } }],
         ),
       },
       '/v1/admin/examples': {
@@ -279,7 +324,14 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           description:
             'A JWT verified with JWT_SECRET (HS256) or the keys of JWT_JWKS_URL (RS256, ES256): signature, `exp` (required) and `nbf` always, `iss`/`aud` when JWT_ISSUER/JWT_AUDIENCE are set. Its JWT_ROLE_CLAIM (default `role`) must name one of DB_ROLES: the model then sees only what that Postgres role may read, and its SQL is checked and run as that role with the claims in `request.jwt.claims` (docs/SECURITY.md).',
         },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN; the admin routes are closed while it is unset.' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for scripts: changes are recorded as made by `admin-token`. The admin routes are closed while neither ADMIN_TOKEN nor ADMIN_ROLES is set.' },
+        adminJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT verified as callers\' tokens are (JWT_SECRET or JWT_JWKS_URL) whose role claim names one of ADMIN_ROLES (DB_ROLES do not count: `403 role_not_allowed`) and whose `sub` names the person: every change records it (`approved_by`, `updated_by`, `rejected_by`) and the request\'s log line is its audit record (docs/ADMIN.md).',
+        },
+        cloudflareAccess: { type: 'apiKey', in: 'header', name: 'Cf-Access-Jwt-Assertion', description: 'With Cloudflare Access in front of /admin/ and /v1/admin/*, and JWT_JWKS_URL the Access team\'s certs URL: the JWT Access adds, read when there is no Authorization header; the same role rule as `adminJwt`.' },
       },
       headers: {
         RequestId: { description: 'The id the service gave this request (also in `meta`).', schema: { type: 'string', format: 'uuid' } },
@@ -371,10 +423,10 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
       tags: ['admin'],
       operationId,
       summary,
-      security: [{ adminToken: [] }],
+      security: [{ adminToken: [] }, { adminJwt: [] }, { cloudflareAccess: [] }],
       ...(parameters ? { parameters } : {}),
       ...(requestBody ? { requestBody } : {}),
-      responses: { ...responses, ...errors(401) },
+      responses: { ...responses, ...errors(401, 403) },
     }
   }
 }
