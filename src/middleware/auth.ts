@@ -74,9 +74,15 @@ export const requireCaller: MiddlewareHandler<AppEnv> = async (c, next) => {
   return admit(caller)
 }
 
-/** Admin routes are closed unless ADMIN_TOKEN is set. */
+/**
+ * Admin routes are closed unless ADMIN_TOKEN is set. Leaves `admin` — who acts, as every change
+ * records it (`approved_by`, `updated_by`, `rejected_by`): `admin-token` for the shared token.
+ */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = c.var.config.adminToken
   if (!token) throw new AppError(401, 'unauthorized', 'Admin routes are disabled: set the ADMIN_TOKEN secret')
-  return requireBearer(() => [token], 'admin token')(c, next)
+  return requireBearer(() => [token], 'admin token')(c, async () => {
+    c.set('admin', { id: 'admin-token' })
+    await next()
+  })
 }
