@@ -90,7 +90,7 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { adminToken, adminRoles, jwt } = c.var.config
   const byJwt = jwt !== undefined && adminRoles.length > 0
   const admit = async (admin: string) => {
-    c.set('admin', admin)
+    c.set('admin', { id: admin })
     c.var.log.set({ admin, ...(c.req.method !== 'GET' && c.req.method !== 'HEAD' ? { audit: 'admin_change' as const } : {}) })
     await next()
   }

@@ -93,7 +93,7 @@ export const ERROR_CODES = [
   'upstream_disconnected', 'upstream_malformed', 'upstream_error', 'database_not_configured', 'database_unreachable',
   'database_auth_failed', 'database_permission_denied', 'database_timeout', 'database_error', 'request_not_found',
   'execute_not_allowed', 'server_misconfigured', 'internal_error', 'rate_limited', 'quota_exceeded',
-  'role_not_allowed', 'auth_unavailable',
+  'role_not_allowed', 'auth_unavailable', 'example_sql_invalid', 'example_exists',
 ] as const satisfies readonly ErrorCode[]
 
 export const ErrorBodySchema = z.strictObject({ error: z.strictObject({ code: z.enum(ERROR_CODES), message: z.string(), details: z.optional(z.array(z.unknown())) }) })

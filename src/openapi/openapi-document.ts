@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import type { Config } from '../config'
-import { PairListSchema, WrappedSchema } from '../examples/example-input'
+import { EditSchema, PairListSchema, RejectSchema, WrappedSchema } from '../examples/example-input'
 import { askBodySchema } from '../routes/ask-body'
 import { FeedbackSchema } from '../routes/feedback'
 import { GlossarySchema } from '../schema/glossary'
@@ -30,10 +30,11 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: Json) => ({ 'application/json': { schema } })
 
 const ERROR_STATUS: Record<string, string> = {
-  400: 'Invalid JSON or request (`invalid_json`, `invalid_request`), or DashScope refused the question (`upstream_content_rejected`).',
+  400: 'Invalid JSON or request (`invalid_json`, `invalid_request`; `example_sql_invalid`: an imported example\'s SQL fails the check, each failing line in `details`), or DashScope refused the question (`upstream_content_rejected`).',
   401: '`unauthorized`: missing, malformed or unknown key; or a JWT that is malformed, badly signed, expired, not yet valid, without `exp`, or for another issuer or audience.',
   403: '`role_not_allowed`: the JWT names no database role of DB_ROLES (on the admin routes: no role of ADMIN_ROLES, or no `sub`); `execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
   404: '`not_found`, or `request_not_found` for feedback on an unknown request.',
+  409: '`example_sql_invalid`: the example\'s SQL fails the check, so it cannot be approved; `example_exists`: another example holds that question and SQL.',
   413: '`payload_too_large`: the body is over the limit.',
   415: '`unsupported_media_type`: not application/json.',
   429: '`upstream_throttled`: DashScope throttles; `retry-after` says when to retry.',
@@ -291,7 +292,9 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           { 200: ok('A page of examples.', { type: 'object', required: ['examples', 'total', 'limit', 'offset'], properties: { examples: { type: 'array', items: ref('StoredExample') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } }), ...errors(400, 502, 503, 504) },
           undefined,
           [
-            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'approved', 'all'], default: 'pending' } },
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'approved', 'rejected', 'all'], default: 'pending' } },
+            { name: 'table', in: 'query', description: 'Only examples whose SQL names this table (`name` or `schema.name`).', schema: { type: 'string' } },
+            { name: 'q', in: 'query', description: 'Only examples whose question or SQL contains this text (any case).', schema: { type: 'string', maxLength: 200 } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
             { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
           ],
@@ -305,13 +308,36 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
         ),
       },
       '/v1/admin/examples/{id}/approve': {
-        post: admin('approveExample', 'Approve an example (it reaches the model at the next refresh)', { 200: ok('The example.', anyObject), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+        post: admin(
+          'approveExample',
+          'Approve an example: its SQL is checked again now (409 `example_sql_invalid` while it fails); it reaches prompts and verified answers at the next refresh',
+          { 200: ok('The example.', exampleChange), ...errors(400, 404, 409, 502, 503, 504) },
+          undefined,
+          [idParameter, refreshParameter],
+        ),
       },
       '/v1/admin/examples/{id}/unapprove': {
-        post: admin('unapproveExample', 'Withdraw an approval', { 200: ok('The example.', anyObject), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+        post: admin('unapproveExample', 'Withdraw an approval (pending again)', { 200: ok('The example.', exampleChange), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+      },
+      '/v1/admin/examples/{id}/reject': {
+        post: admin(
+          'rejectExample',
+          'Reject an example: a stored state with who and why; it leaves prompts and the pending queue',
+          { 200: ok('The example.', exampleChange), ...errors(400, 404, 413, 415, 502, 503, 504) },
+          { required: false, content: json(jsonSchema(RejectSchema)) },
+          [idParameter, refreshParameter],
+        ),
       },
       '/v1/admin/examples/{id}': {
-        delete: admin('deleteExample', 'Delete an example', { 200: ok('Deleted.', { type: 'object', properties: { deleted: { type: 'string' } } }), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter]),
+        get: admin('getExample', 'One example', { 200: ok('The example.', { type: 'object', required: ['example'], properties: { example: ref('StoredExample') } }), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter]),
+        patch: admin(
+          'editExample',
+          'Edit the question and/or SQL: checked again and the verdict stored (an approved example whose new SQL fails is pending again); 409 `example_exists` when another example holds the same pair',
+          { 200: ok('The example.', exampleChange), ...errors(400, 404, 409, 413, 415, 502, 503, 504) },
+          { required: true, content: json(jsonSchema(EditSchema)) },
+          [idParameter, refreshParameter],
+        ),
+        delete: admin('deleteExample', 'Delete an example', { 200: ok('Deleted.', { type: 'object', properties: { deleted: { type: 'string' }, refresh: {} } }), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
       },
     },
     components: {
@@ -408,10 +434,28 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             question: { type: 'string' },
             sql: { type: 'string' },
             source: { type: 'string' },
-            approved: { type: 'boolean' },
+            status: { type: 'string', enum: ['pending', 'approved', 'rejected'] },
+            approved: { type: 'boolean', description: '`status` is `approved`.' },
             request_id: { type: ['string', 'null'] },
             created_at: { type: 'string' },
             approved_at: { type: ['string', 'null'] },
+            approved_by: { type: ['string', 'null'], description: '`admin-token`, or the approving person\'s JWT `sub`.' },
+            rejected_at: { type: ['string', 'null'] },
+            rejected_by: { type: ['string', 'null'] },
+            rejected_reason: { type: ['string', 'null'] },
+            updated_at: { type: ['string', 'null'] },
+            updated_by: { type: ['string', 'null'] },
+            sent_by: { type: ['string', 'null'], description: 'Who sent it: `admin-token`, `key:<hash>`, `sub:<sub>` or `anonymous`.' },
+            sent_role: { type: ['string', 'null'], description: 'The database role of the JWT it was sent with.' },
+            check: {
+              description: "The check's verdict (the admission gate and Postgres, as the service's read-only login); null for a row stored before checks existed.",
+              oneOf: [
+                { type: 'null' },
+                { type: 'object', required: ['ok', 'checked_at'], properties: { ok: { type: 'boolean' }, error: { type: 'string' }, checked_at: { type: 'string' } } },
+              ],
+            },
+            prompted: { type: 'integer', description: 'Times it was put in a prompt.' },
+            verified: { type: 'integer', description: 'Times it answered a question verified.' },
           },
         },
       },
@@ -435,4 +479,5 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
 const CALLER_SECURITY = [{}, { apiKey: [] }, { jwt: [] }]
 const ok = (description: string, schema: Json) => ({ description, content: json(schema) })
 const refreshParameter = { name: 'refresh', in: 'query', description: '`true` refreshes the snapshot after the write.', schema: { type: 'string', enum: ['true', 'false', '1', '0', 'yes', 'no'] } }
+const exampleChange = { type: 'object', required: ['example', 'refresh'], properties: { example: { $ref: '#/components/schemas/StoredExample' }, refresh: {} } }
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } }
