@@ -9,6 +9,7 @@ import { adminRoutes } from './routes/admin'
 import { adminExampleRoutes } from './routes/admin-examples'
 import { adminGlossaryRoutes } from './routes/admin-glossary'
 import { adminRoleRoutes } from './routes/admin-roles'
+import { adminSqlRoutes } from './routes/admin-sql'
 import { adminUsageRoutes } from './routes/admin-usage'
 import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
@@ -59,6 +60,7 @@ app.route('/', adminExampleRoutes)
 app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
 app.route('/', adminRoleRoutes)
+app.route('/', adminSqlRoutes)
 app.route('/', feedbackRoutes)
 app.route('/', sqlRoutes)
 // The MCP tools call the routes above in process, through the whole app (middleware included).

@@ -256,6 +256,14 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           [{ name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 31, default: 14 }, description: 'UTC days back, today included.' }],
         ),
       },
+      '/v1/admin/sql': {
+        post: admin(
+          'adminCheckSql',
+          'Check SQL (and with `execute` preview at most 20 rows, read-only) as the service\'s own read-only login: the console\'s verdict as you type and row preview',
+          { 200: ok('The verdict, and with `execute` the first rows.', ref('SqlResponse')), ...errors(400, 413, 415, 502, 503, 504) },
+          { required: true, content: json(ref('SqlRequest')) },
+        ),
+      },
       '/v1/admin/roles': {
         get: admin('listRoles', 'The roles the cached snapshot records (a refresh records each of DB_ROLES that exists)', {
           200: ok('The recorded roles.', { type: 'object', required: ['version', 'recorded', 'db_roles'], properties: { version: { type: 'string' }, recorded: { type: 'array', items: { type: 'string' } }, db_roles: { type: 'array', items: { type: 'string' } } } }),
