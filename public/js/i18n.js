@@ -1,6 +1,10 @@
 // Interface text in Chinese and English; the language follows the browser (navigator.languages).
 // Questions, answers and data stay as they are: the demo database is Chinese.
 
+import { pickLanguage } from './pick-language.js'
+
+export { pickLanguage }
+
 const TEXT = {
   zh: {
     title: 'txt2sql-edge 演示',
@@ -236,16 +240,6 @@ const TEXT = {
     },
     retryAfter: (s) => `Retry in ${s} s.`,
   },
-}
-
-/** 'zh' for any Chinese browser language that comes first, else 'en'. */
-export function pickLanguage(languages = navigator.languages?.length ? navigator.languages : [navigator.language]) {
-  for (const lang of languages) {
-    const l = String(lang).toLowerCase()
-    if (l.startsWith('zh')) return 'zh'
-    if (l.startsWith('en')) return 'en'
-  }
-  return 'en'
 }
 
 export const lang = pickLanguage()

@@ -35,8 +35,8 @@ export type Playground = {
   open: (options?: OpenOptions) => Promise<Page>
 }
 
-/** Registers the services and the browser for the calling test file; their handles are filled in by beforeAll. */
-export function usePlayground(): Playground {
+/** Registers the services and the browser for the calling test file; their handles are filled in by beforeAll. `settings`: more of the service's environment. */
+export function usePlayground(settings: Record<string, string> = {}): Playground {
   const pw = {} as Playground
   let context: BrowserContext | undefined
   beforeAll(async () => {
@@ -61,6 +61,7 @@ export function usePlayground(): Playground {
       NEON_WS_PROXY: undefined,
       API_KEYS: API_KEY,
       SQL_EXECUTE: 'true',
+      ...settings,
     }
     pw.server = await startDevServer(pw.env)
     pw.browser = await launchChromium()

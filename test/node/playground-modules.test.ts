@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { buildBundles, withAssetLinks } from '../../scripts/build-assets.mjs'
+import { ADMIN_PAGE, buildBundles, withAssetLinks } from '../../scripts/build-assets.mjs'
 // @ts-expect-error plain browser ES module, no type declarations
 import { niceTicks } from '../../public/js/chart.js'
 // @ts-expect-error plain browser ES module
@@ -112,5 +112,14 @@ describe('public/index.html', () => {
     await buildBundles()
     const html = readFileSync(new URL('../../public/index.html', import.meta.url), 'utf8')
     expect(withAssetLinks(html)).toBe(html)
+  })
+})
+
+describe('public/admin/index.html', () => {
+  it('links the console\'s bundle and stylesheet by their current content hash, as the playground\'s', async () => {
+    await buildBundles()
+    const html = readFileSync(new URL('../../public/admin/index.html', import.meta.url), 'utf8')
+    expect(withAssetLinks(html, ADMIN_PAGE)).toBe(html)
+    expect(html).toMatch(/\/vendor\/admin\.js\?v=[0-9a-f]{10}/)
   })
 })

@@ -1,0 +1,196 @@
+// The admin console (/admin/, issue 32) in Debian's Chromium against `npm start` on the demo
+// database: a person signs in with a JWT of an admin role, reviews feedback sent from the
+// playground (Postgres's verdict as they type, rows previewed), approves and rejects, edits the
+// glossary, refreshes the schema and previews a role, and reads accuracy and usage — keyboard
+// only, axe-core clean at desktop and phone sizes in both colour schemes. A JWT without an admin
+// role is told so.
+import { sign } from 'hono/jwt'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { axeViolations, eventually, lastTurn, problemsOf, shot, usePlayground, waitSettled, type AxeViolation } from './playground-harness'
+
+const JWT_SECRET = 'console-test-secret-0123456789abcdef'
+const ADMIN_SUB = 'dana@example.com'
+const pw = usePlayground({ JWT_SECRET, ADMIN_ROLES: 'data_team', DB_ROLES: 'analyst_a' })
+
+const token = (claims: Record<string, unknown>) => sign({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims }, JWT_SECRET, 'HS256')
+const adminToken = () => token({ sub: ADMIN_SUB, role: 'data_team' })
+
+/** The console at `hash`, in a profile of its own, signed in by pasting `jwt` into the dialog (keyboard only). */
+async function openConsole(jwt: string | null, { hash = 'review', locale = 'zh-CN', width = 1280, height = 900, colorScheme = 'light' as 'light' | 'dark' } = {}): Promise<Page> {
+  const page = await pw.open({ key: null, wait: false, locale, width, height, colorScheme })
+  await page.goto(`${pw.server.url}/admin/#${hash}`)
+  // No token yet: the console asks for one.
+  await page.locator('#sign-in-dialog[open]').waitFor()
+  if (jwt === null) return page
+  await page.locator('#token-input').focus()
+  await page.keyboard.type(jwt)
+  await page.keyboard.press('Enter')
+  return page
+}
+
+/** Sends feedback from the playground as a user would: ask, then "wrong" with a corrected SQL (or "correct"). */
+async function feedbackFromPlayground(question: string, corrected: string | null) {
+  const page = await pw.open()
+  await page.locator('#question').fill(question)
+  await page.keyboard.press('Enter')
+  await waitSettled(page)
+  const turn = lastTurn(page)
+  if (corrected === null) {
+    await turn.locator('.feedback button', { hasText: '正确' }).click()
+  } else {
+    await turn.locator('.feedback button', { hasText: '错误' }).click()
+    await turn.locator('.corrected textarea').fill(corrected)
+    await turn.locator('.corrected button', { hasText: '提交反馈' }).click()
+  }
+  await eventually(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
+}
+
+/** The card of `question` in a section's list (#review-list, #examples-list): hidden sections keep theirs. */
+const card = (page: Page, question: string, list = '#review-list') => page.locator(`${list} article.card`, { has: page.locator('h3', { hasText: question }) })
+
+describe('the admin console', { timeout: 300_000 }, () => {
+  it('a JWT whose role is no admin role is told so, and sees no section', async () => {
+    const page = await openConsole(await token({ sub: 'carol', role: 'analyst_a' }))
+    await eventually(() => page.locator('#notice').textContent()).toMatch(/没有管理员角色.*ADMIN_ROLES/)
+    expect(await page.locator('#review').isHidden()).toBe(true)
+    expect(await page.locator('#signed-in').textContent()).toBe('未登录')
+  })
+
+  it('reviews playground feedback: invalid SQL shows Postgres\'s error before saving, approval is signed by the person, a rejection stays', async () => {
+    const corrected = 'SELECT s.name FROM stations s JOIN station_lines sl ON sl.station_id = s.id WHERE sl.line_id = 1 ORDER BY sl.seq'
+    await feedbackFromPlayground('1号线有哪些站点？', corrected)
+    await feedbackFromPlayground('沈塘桥地铁站的信息', null)
+
+    const page = await openConsole(await adminToken())
+    await eventually(() => page.locator('#signed-in').textContent()).toBe(`已登录：${ADMIN_SUB}`)
+    const item = card(page, '1号线有哪些站点？')
+    await item.waitFor()
+    expect(await item.locator('textarea').inputValue()).toBe(corrected)
+    expect(await item.locator('.facts').textContent()).toMatch(/feedback-corrected/)
+    expect(await item.locator('.verdict').textContent()).toBe('Postgres 校验: 通过')
+
+    // Edited to something invalid: Postgres's error shows while typing, nothing is saved.
+    await item.locator('textarea').fill('SELECT nam FROM stations')
+    await eventually(() => item.locator('.verdict').textContent()).toMatch(/未通过：.*nam/)
+    expect(pw.pg.psql("SELECT sql FROM txt2sql_examples WHERE question = '1号线有哪些站点？'", 'metro').trim()).toBe(corrected)
+    // Back to the right SQL: passed; its rows previewed, read-only and capped.
+    await item.locator('textarea').fill(corrected)
+    await eventually(() => item.locator('.verdict').textContent()).toBe('Postgres 校验: 通过')
+    await item.locator('button', { hasText: '预览结果' }).click()
+    await eventually(() => item.locator('.preview tbody tr').count()).toBeGreaterThan(0)
+    expect(await item.locator('.preview tbody tr').count()).toBeLessThanOrEqual(20)
+    await shot(page, 'admin-review')
+
+    await item.locator('button', { hasText: '批准' }).click()
+    await eventually(() => page.locator('#notice').textContent()).toBe('批准：完成')
+    await eventually(() => card(page, '1号线有哪些站点？').count()).toBe(0)
+
+    // The other one is rejected with a reason.
+    const other = card(page, '沈塘桥地铁站的信息')
+    await other.locator('input.reason').fill('太宽泛')
+    await other.locator('button', { hasText: '拒绝' }).click()
+    await eventually(() => card(page, '沈塘桥地铁站的信息').count()).toBe(0)
+
+    // Under examples: approved by that person; the rejected one with who and why.
+    await page.locator('nav a', { hasText: '示例' }).click()
+    await page.locator('#examples-status').selectOption('approved')
+    await page.locator('#examples-filter button[type=submit]').click()
+    const approved = card(page, '1号线有哪些站点？', '#examples-list')
+    await eventually(() => approved.locator('.facts').textContent()).toMatch(new RegExp(`由 ${ADMIN_SUB} 于 .* 批准`))
+    expect(pw.pg.psql("SELECT approved_by || ' ' || status FROM txt2sql_examples WHERE question = '1号线有哪些站点？'", 'metro').trim()).toBe(`${ADMIN_SUB} approved`)
+
+    await page.locator('#examples-status').selectOption('rejected')
+    await page.locator('#examples-filter button[type=submit]').click()
+    await eventually(() => card(page, '沈塘桥地铁站的信息', '#examples-list').locator('.facts').textContent()).toMatch(new RegExp(`由 ${ADMIN_SUB} 拒绝：太宽泛`))
+    // Reloaded, the queue still does not have it: a rejection is a state, not a hiding.
+    await page.goto(`${pw.server.url}/admin/#review`)
+    await page.reload()
+    await eventually(() => page.locator('#review-status').textContent()).toMatch(/条|没有条目/)
+    expect(await card(page, '沈塘桥地铁站的信息').count()).toBe(0)
+    expect(problemsOf(page)).toEqual([])
+  })
+
+  it('refuses a glossary term naming an unknown column, with the reason', async () => {
+    const page = await openConsole(await adminToken(), { hash: 'glossary' })
+    await eventually(() => page.locator('#glossary-text').inputValue()).toMatch(/terms/)
+    await page.locator('#glossary-text').fill(JSON.stringify({ terms: [{ term: '客流', definition: '进站人数', columns: ['stations.ridership_nope'] }] }))
+    await page.locator('#glossary-save').click()
+    await eventually(() => page.locator('#glossary-result').textContent()).toMatch(/stations\.ridership_nope.*unknown_column/)
+    expect(await page.locator('#glossary-result').getAttribute('data-state')).toBe('bad')
+  })
+
+  it('refreshes the schema and previews a role: what analyst_a cannot read is hidden', async () => {
+    pw.pg.psql(`DO $$ BEGIN CREATE ROLE analyst_a NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+      GRANT USAGE ON SCHEMA public TO analyst_a; GRANT SELECT ON lines TO analyst_a; GRANT SELECT (id, name) ON stations TO analyst_a;`, 'metro')
+    const page = await openConsole(await adminToken(), { hash: 'schema' })
+    await page.locator('#schema-refresh').click()
+    await eventually(() => page.locator('#schema-result').textContent()).toMatch(/"ok": true|"version"/)
+    await eventually(() => page.locator('#role-select option').allTextContents()).toContain('analyst_a')
+    await page.locator('#role-select').selectOption('analyst_a')
+    await page.locator('#role-preview').click()
+    const rows = page.locator('#role-view tbody tr')
+    await eventually(() => rows.count()).toBe(2)
+    expect(await rows.allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^public\.lines/), expect.stringMatching(/^public\.stationsid, name/)]))
+    expect(await page.locator('#role-view .hidden-tables').textContent()).toMatch(/public\.station_lines/)
+  })
+
+  it('shows the day\'s requests under usage on the defaults (no daily budget)', async () => {
+    await feedbackFromPlayground('最早开通的站点有哪些？', null)
+    const page = await openConsole(await adminToken(), { hash: 'usage' })
+    const today = new Date().toISOString().slice(0, 10)
+    await eventually(() => page.locator('#usage-table tbody tr').first().textContent()).toContain(today)
+    const requests = Number(await page.locator('#usage-table tbody tr').first().locator('td').nth(2).textContent())
+    expect(requests).toBeGreaterThanOrEqual(1)
+    expect(await page.locator('#usage-chart svg rect').count()).toBe(14)
+  })
+
+  it('says so when this service keeps no eval reports, or shows the stored ones', async () => {
+    const page = await openConsole(await adminToken(), { hash: 'accuracy' })
+    await eventually(() => page.locator('#accuracy-body').textContent()).toMatch(/评测报告/)
+  })
+
+  it('works by keyboard only: sign in, go to examples, filter', async () => {
+    const page = await pw.open({ key: null, wait: false })
+    await page.goto(`${pw.server.url}/admin/`)
+    await page.locator('#sign-in-dialog[open]').waitFor()
+    // The dialog has the focus on its field.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token-input')
+    await page.keyboard.type(await adminToken())
+    await page.keyboard.press('Enter')
+    await eventually(() => page.locator('#signed-in').textContent()).toBe(`已登录：${ADMIN_SUB}`)
+    // Tab to the "examples" link and follow it.
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab')
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === '示例') break
+    }
+    await page.keyboard.press('Enter')
+    await eventually(() => page.locator('#examples').isVisible()).toBe(true)
+    await page.locator('#examples-status').focus()
+    await page.keyboard.press('End')
+    await page.locator('#examples-q').focus()
+    await page.keyboard.type('1号线')
+    await page.keyboard.press('Enter')
+    await eventually(() => page.locator('#examples-status-line').textContent()).toMatch(/条|没有条目/)
+  })
+
+  it('axe-core finds no serious or critical violation: the queue and usage, zh and en, light and dark, desktop and phone', async () => {
+    await feedbackFromPlayground('客流量最高的十个站点', 'SELECT name FROM stations ORDER BY id LIMIT 10')
+    const found: { where: string; id: string; impact: string | null; targets: string[][] }[] = []
+    const bad = (v: AxeViolation) => v.impact === 'serious' || v.impact === 'critical'
+    for (const locale of ['zh-CN', 'en-US']) {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        for (const [size, width, height] of [['desktop', 1280, 900], ['phone', 390, 844]] as const) {
+          const page = await openConsole(await adminToken(), { locale, colorScheme, width, height })
+          await page.locator('article.card').first().waitFor()
+          for (const v of (await axeViolations(page)).filter(bad)) found.push({ where: `${locale} ${colorScheme} ${size} review`, id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) })
+          await page.goto(`${pw.server.url}/admin/#usage`)
+          await page.locator('#usage-table tbody tr').first().waitFor()
+          for (const v of (await axeViolations(page)).filter(bad)) found.push({ where: `${locale} ${colorScheme} ${size} usage`, id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target) })
+          if (size === 'phone' && colorScheme === 'dark') await shot(page, `admin-usage-${locale}-phone-dark`)
+        }
+      }
+    }
+    expect(found).toEqual([])
+  })
+})
