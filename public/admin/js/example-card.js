@@ -10,7 +10,7 @@ const PREVIEW_ROWS = 20
 /** Typing pauses this long before the SQL goes to the check: one check per pause, not per key. */
 const CHECK_DELAY_MS = 400
 
-export function exampleCard(example, { onChanged, announce }) {
+export function exampleCard(example, { onChanged, announce, home }) {
   const id = example.id
   const sqlId = `sql-${id}`
   const verdictId = `verdict-${id}`
@@ -42,6 +42,8 @@ export function exampleCard(example, { onChanged, announce }) {
       await work()
       announce(t.done(label))
       await onChanged()
+      // The card (and the focused button) may be gone: the keyboard goes on from the section's heading, not from the page's top.
+      if (!document.activeElement || document.activeElement === document.body) home?.focus()
     } catch (err) {
       announce(t.failed(err.message), true)
     }

@@ -14,7 +14,7 @@ export function reviewView({ announce }) {
     status.textContent = t.loading
     try {
       const res = await call('GET', '/v1/admin/examples?status=pending&limit=200')
-      list.replaceChildren(...res.examples.map((e) => exampleCard(e, { onChanged: load, announce })))
+      list.replaceChildren(...res.examples.map((e) => exampleCard(e, { onChanged: load, announce, home: document.getElementById('review-title') })))
       status.textContent = res.examples.length ? t.count(res.examples.length, res.total) : t.none
       all.checked = false
     } catch (err) {
@@ -42,6 +42,7 @@ export function reviewView({ announce }) {
       }
       announce(failures.length ? t.failed(failures.join('; ')) : t.done(button.textContent), failures.length > 0)
       await load()
+      button.focus()
     })
   }
   return load
@@ -62,7 +63,7 @@ export function examplesView({ announce }) {
     try {
       const res = await call('GET', `/v1/admin/examples?${query}`)
       shown = res.examples
-      list.replaceChildren(...shown.map((e) => exampleCard(e, { onChanged: load, announce })))
+      list.replaceChildren(...shown.map((e) => exampleCard(e, { onChanged: load, announce, home: document.getElementById('examples-title') })))
       line.textContent = shown.length ? t.count(shown.length, res.total) : t.none
     } catch (err) {
       line.textContent = t.failed(err.message)

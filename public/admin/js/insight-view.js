@@ -17,15 +17,18 @@ export function accuracyView() {
       if (err.status === 404 && err.code === 'not_found' && /No route/.test(err.message)) return body.replaceChildren(el('p', {}, t.evalsMissing))
       throw err
     }
-    const reports = res.reports ?? []
+    // Issue 31's report: {at, model, total, hits, accuracy, misses_by_reason, misses: [{example_id,
+    // question, gold_sql, answer_sql, reason, gold_rows, answer_rows}]}; newest first.
+    const reports = [...(Array.isArray(res) ? res : (res.reports ?? []))].sort((a, b) => String(b.at).localeCompare(String(a.at)))
     if (!reports.length) return body.replaceChildren(el('p', {}, t.noReports))
     body.replaceChildren(
       table(
         t.accuracyTitle,
-        [t.reportAt, t.accuracyValue, t.misses, t.missesByReason],
-        reports.map((r) => [when(r.created_at ?? r.at), percent(r.accuracy), String(r.misses?.length ?? r.missed ?? 0), Object.entries(r.misses_by_reason ?? countReasons(r.misses)).map(([k, v]) => `${k}: ${v}`).join(', ') || '—']),
+        [t.reportAt, 'model', t.accuracyValue, t.misses, t.missesByReason],
+        reports.map((r) => [when(r.at), r.model ?? '—', `${percent(r.accuracy)} (${r.hits ?? '?'} / ${r.total ?? '?'})`, String(r.misses?.length ?? 0), Object.entries(r.misses_by_reason ?? countReasons(r.misses)).map(([k, v]) => `${k}: ${v}`).join(', ') || '—']),
       ),
-      ...reports.slice(0, 1).flatMap((r) => (r.misses ?? []).map((m, i) => missView(m, i))),
+      el('h3', {}, `${t.misses} — ${when(reports[0].at)}`),
+      ...(reports[0].misses ?? []).map((m, i) => missView(m, i)),
     )
   }
 }
@@ -36,7 +39,7 @@ function missView(miss, i) {
     'details',
     { class: 'miss', open: i === 0 },
     el('summary', {}, `${miss.question} — ${miss.reason ?? ''}`),
-    el('div', { class: 'side-by-side' }, side(t.expectedSql, miss.expected_sql ?? miss.approved_sql, miss.expected_rows), side(t.modelSql, miss.sql ?? miss.model_sql, miss.rows ?? miss.model_rows)),
+    el('div', { class: 'side-by-side' }, side(t.expectedSql, miss.gold_sql, miss.gold_rows), side(t.modelSql, miss.answer_sql, miss.answer_rows)),
   )
 }
 
