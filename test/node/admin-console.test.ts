@@ -50,6 +50,18 @@ async function feedbackFromPlayground(question: string, corrected: string | null
 const card = (page: Page, question: string, list = '#review-list') => page.locator(`${list} article.card`, { has: page.locator('h3', { hasText: question }) })
 
 describe('the admin console', { timeout: 300_000 }, () => {
+  it('is served like the playground: a revalidated page under a same-origin CSP, its script and stylesheet kept by content hash', async () => {
+    const page = await fetch(`${pw.server.url}/admin/`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('cache-control')).toBe('no-cache')
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/)
+    const html = await page.text()
+    const script = /src="(\/vendor\/admin\.js\?v=[0-9a-f]{10})"/.exec(html)?.[1]
+    expect(script).toBeDefined()
+    const asset = await fetch(`${pw.server.url}${script}`)
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+  })
+
   it('a JWT whose role is no admin role is told so, and sees no section', async () => {
     const page = await openConsole(await token({ sub: 'carol', role: 'analyst_a' }))
     await eventually(() => page.locator('#notice').textContent()).toMatch(/没有管理员角色.*ADMIN_ROLES/)
@@ -143,6 +155,26 @@ describe('the admin console', { timeout: 300_000 }, () => {
     const requests = Number(await page.locator('#usage-table tbody tr').first().locator('td').nth(2).textContent())
     expect(requests).toBeGreaterThanOrEqual(1)
     expect(await page.locator('#usage-chart svg rect').count()).toBe(14)
+  })
+
+  it('imports examples from a CSV (checked, signed by the person) and exports the list as CSV in the same format', async () => {
+    const page = await openConsole(await adminToken(), { hash: 'examples' })
+    await eventually(() => page.locator('#signed-in').textContent()).toBe(`已登录：${ADMIN_SUB}`)
+    const csv = 'question,sql\n最长的线路,"SELECT name FROM lines ORDER BY id DESC LIMIT 1"\n'
+    await page.locator('#examples-import').setInputFiles({ name: 'pairs.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) })
+    await eventually(() => page.locator('#notice').textContent()).toBe('导入 1 条（重复 0 条）')
+    await page.locator('#examples-status').selectOption('approved')
+    await page.locator('#examples-q').fill('最长的线路')
+    await page.locator('#examples-filter button[type=submit]').click()
+    await eventually(() => page.locator('#examples-list article.card').count()).toBe(1)
+    expect(await card(page, '最长的线路', '#examples-list').locator('.facts').textContent()).toMatch(new RegExp(`提交者${ADMIN_SUB}`))
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#examples-export').click()])
+    const { readFileSync } = await import('node:fs')
+    const exported = readFileSync((await download.path())!, 'utf8')
+    expect(exported).toBe('\ufeffquestion,sql,approved\r\n最长的线路,SELECT name FROM lines ORDER BY id DESC LIMIT 1,true\r\n')
+    // A CSV whose SQL fails the check is refused whole, with the line and Postgres's reason.
+    await page.locator('#examples-import').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('question,sql\n坏的,SELECT nope FROM lines\n') })
+    await eventually(() => page.locator('#notice').textContent()).toMatch(/失败：.*row 2.*nope/)
   })
 
   it('says so when this service keeps no eval reports', async () => {

@@ -152,7 +152,9 @@ export async function placement(locator: Locator) {
 export type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
 /** axe-core's violations on the page as it is now (injected from node_modules, never a CDN). */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: AXE })
+  // Evaluated through the DevTools protocol, not added as a <script>: a page's CSP (public/_headers)
+  // forbids inline scripts, and it must stay as served while it is checked.
+  await page.evaluate(readFileSync(AXE, 'utf8'))
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe
     const { violations } = await axe.run(document, { resultTypes: ['violations'] })

@@ -10,10 +10,13 @@ export function reviewView({ announce }) {
   const list = document.getElementById('review-list')
   const status = document.getElementById('review-status')
   const all = document.getElementById('review-all')
+  let newest = 0
   const load = async () => {
+    const mine = ++newest
     status.textContent = t.loading
     try {
       const res = await call('GET', '/v1/admin/examples?status=pending&limit=200')
+      if (mine !== newest) return
       list.replaceChildren(...res.examples.map((e) => exampleCard(e, { onChanged: load, announce, home: document.getElementById('review-title') })))
       status.textContent = res.examples.length ? t.count(res.examples.length, res.total) : t.none
       all.checked = false
@@ -53,7 +56,10 @@ export function examplesView({ announce }) {
   const line = document.getElementById('examples-status-line')
   const form = document.getElementById('examples-filter')
   let shown = []
+  // Loads may overlap (an import's, then a filter's): only the newest one is shown.
+  let newest = 0
   const load = async () => {
+    const mine = ++newest
     const query = new URLSearchParams({ status: document.getElementById('examples-status').value, limit: '500' })
     const table = document.getElementById('examples-table').value.trim()
     const q = document.getElementById('examples-q').value.trim()
@@ -62,6 +68,7 @@ export function examplesView({ announce }) {
     line.textContent = t.loading
     try {
       const res = await call('GET', `/v1/admin/examples?${query}`)
+      if (mine !== newest) return
       shown = res.examples
       list.replaceChildren(...shown.map((e) => exampleCard(e, { onChanged: load, announce, home: document.getElementById('examples-title') })))
       line.textContent = shown.length ? t.count(shown.length, res.total) : t.none
