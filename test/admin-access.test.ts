@@ -139,6 +139,17 @@ describe('who made a change is in the audit line', () => {
   })
 })
 
+describe('POST /v1/admin/glossary/check: the PUT\'s check, nothing stored', () => {
+  it('lists an unknown column, passes a fitting glossary, and stores neither', async () => {
+    await env.SCHEMA_KV.delete(GLOSSARY_KEY)
+    const check = async (terms: unknown) => (await call('/v1/admin/glossary/check', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(ADMIN) }, body: JSON.stringify({ terms }) }, VARS)).json() as Promise<{ ok: boolean; problems: { ref: string; problem: string }[] }>
+    const bad = await check([{ term: '客流', definition: '进站人数', columns: ['stations.nope'] }])
+    expect(bad).toMatchObject({ ok: false, problems: [{ ref: 'stations.nope', problem: 'unknown_column' }] })
+    expect((await check([{ term: '站名', definition: '车站名称', columns: ['stations.name'] }])).ok).toBe(true)
+    expect(await env.SCHEMA_KV.get(GLOSSARY_KEY)).toBeNull()
+  })
+})
+
 describe('role preview: what the model would see as a role', () => {
   it('lists the tables and columns the role may read and names what it hides', async () => {
     const res = await send('GET', '/v1/admin/roles/sales_rep/view', bearer(ADMIN))

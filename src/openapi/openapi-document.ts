@@ -224,6 +224,21 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           { required: true, content: json(ref('Glossary')) },
         ),
       },
+      '/v1/admin/glossary/check': {
+        post: admin(
+          'checkGlossary',
+          'Check a glossary against the cached schema without storing it (the console asks as a term is typed)',
+          {
+            200: ok('The verdict: `problems` lists each reference that does not fit (as `PUT` would refuse it).', {
+              type: 'object',
+              required: ['ok', 'version', 'problems'],
+              properties: { ok: { type: 'boolean' }, version: { type: 'string' }, problems: { type: 'array', items: anyObject }, message: { type: 'string' } },
+            }),
+            ...errors(400, 413, 415, 503),
+          },
+          { required: true, content: json(ref('Glossary')) },
+        ),
+      },
       '/v1/admin/usage': {
         get: admin(
           'getUsage',

@@ -123,10 +123,15 @@ describe('the admin console', { timeout: 300_000 }, () => {
     expect(problemsOf(page)).toEqual([])
   })
 
-  it('refuses a glossary term naming an unknown column, with the reason', async () => {
+  it('refuses a glossary term naming an unknown column, with the reason: said as it is typed, and at saving', async () => {
     const page = await openConsole(await adminToken(), { hash: 'glossary' })
     await eventually(() => page.locator('#glossary-text').inputValue()).toMatch(/terms/)
+    await page.locator('#glossary-text').fill(JSON.stringify({ terms: [{ term: '客流', definition: '进站人数', columns: ['stations.name'] }] }))
+    await eventually(() => page.locator('#glossary-result').textContent()).toMatch(/所有引用都存在/)
+    // Typed, not saved: the unknown column is said at once.
     await page.locator('#glossary-text').fill(JSON.stringify({ terms: [{ term: '客流', definition: '进站人数', columns: ['stations.ridership_nope'] }] }))
+    await eventually(() => page.locator('#glossary-result').textContent()).toMatch(/stations\.ridership_nope.*unknown_column/)
+    await page.locator('#glossary-result').evaluate((el) => el.replaceChildren())
     await page.locator('#glossary-save').click()
     await eventually(() => page.locator('#glossary-result').textContent()).toMatch(/stations\.ridership_nope.*unknown_column/)
     expect(await page.locator('#glossary-result').getAttribute('data-state')).toBe('bad')

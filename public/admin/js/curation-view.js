@@ -2,13 +2,33 @@
 // saved: an unknown table or column is listed at once), the schema refresh, and the role preview.
 import { call } from './admin-api.js'
 import { t } from './admin-text.js'
-import { el, table, when } from './dom.js'
+import { debounce, el, table, when } from './dom.js'
 
 export function glossaryView() {
   const text = document.getElementById('glossary-text')
   const result = document.getElementById('glossary-result')
   const overlay = document.getElementById('overlay-text')
   const overlayResult = document.getElementById('overlay-result')
+  // As a term is typed, the service's own check (nothing stored): an unknown table or column is said at once.
+  let newest = 0
+  text.addEventListener(
+    'input',
+    debounce(async () => {
+      const mine = ++newest
+      let json
+      try {
+        json = JSON.parse(text.value)
+      } catch {
+        return say(result, false, t.invalidJson)
+      }
+      try {
+        const r = await call('POST', '/v1/admin/glossary/check', { json })
+        if (mine === newest) say(result, r.ok, r.ok ? t.glossaryFits(r.version) : t.failed(r.message), r.problems.map(describe))
+      } catch (err) {
+        if (mine === newest) say(result, false, t.failed(err.message))
+      }
+    }, 400),
+  )
   document.getElementById('glossary-save').addEventListener('click', () =>
     save(text, result, (json) => call('PUT', '/v1/admin/glossary', { json }), (r) => t.glossarySaved(r)),
   )
@@ -33,10 +53,11 @@ async function save(textarea, result, put, said) {
     say(result, true, said(await put(json)))
   } catch (err) {
     // A refused glossary lists every reference that does not fit the schema (error.details).
-    const items = (err.details ?? []).map((d) => (d.ref ? `${d.term} → ${d.ref}: ${d.problem}` : `${d.term ?? ''} ${d.problem ?? JSON.stringify(d)}`))
-    say(result, false, t.failed(err.message), items)
+    say(result, false, t.failed(err.message), (err.details ?? []).map(describe))
   }
 }
+
+const describe = (d) => (d.ref ? `${d.term} → ${d.ref}: ${d.problem}` : `${d.term ?? ''} ${d.problem ?? JSON.stringify(d)}`)
 
 function say(box, ok, message, items = []) {
   box.dataset.state = ok ? 'ok' : 'bad'
