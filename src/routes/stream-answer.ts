@@ -3,6 +3,9 @@ import type { AppEnv } from '../app-env'
 import { answerQuestion } from '../answer/answer-question'
 import { dbIdentityOf } from '../auth/caller'
 import { saveRequestRecord } from '../feedback/request-record'
+import { withDb } from '../db/connect'
+import { countExampleUse } from '../db/examples-table'
+import { holdoutExample } from './holdout-example'
 import type { AskBody } from './ask-body'
 import { loadCallerSnapshot } from './caller-snapshot'
 import { runInBackground } from './run-in-background'
@@ -13,6 +16,7 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
   c.var.log.set({ question_chars: body.question.length, ...(config.logQuestions ? { question: body.question } : {}) })
   const caller = c.var.caller
   const snapshot = await loadCallerSnapshot(c)
+  const holdout = await holdoutExample(c)
   const stream = await answerQuestion({
     body,
     config,
@@ -25,6 +29,15 @@ export async function streamAnswer(c: Context<AppEnv>, body: AskBody, format: 's
     clientSignal: c.req.raw.signal,
     onSpent: c.var.recordSpent,
     dbIdentity: dbIdentityOf(caller),
+    ...(holdout ? { holdoutExampleId: holdout } : {}),
+    // The examples' counters (EXAMPLES_TABLE): one UPDATE per answer, after the response — never on its path.
+    onExamplesUsed: config.database.url
+      ? (used) => {
+          if (!used.prompted.length && !used.verified.length) return
+          const work = withDb(config.database, (db) => countExampleUse(db, config.database.examplesTable, used), 10_000)
+          runInBackground(c, work.catch((err) => console.error(JSON.stringify({ request_id: c.var.requestId, error: 'example counters not updated', detail: String(err) }))))
+        }
+      : undefined,
     // Feedback needs the question and the SQL of this request id; only kept when a database
     // is configured (feedback is stored there).
     onAnswered: config.database.url
