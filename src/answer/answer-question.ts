@@ -23,6 +23,7 @@ import { linkIndexFor } from '../linking/index-cache'
 import { matchVerified, type VerifiedMatch } from '../examples/match-verified'
 import { replayBody } from './replay-body'
 import type { MetaData } from '../stream/events'
+import { answerRecorder, type AnswerCachePort, type CachedAnswer } from '../cache/cached-answer'
 
 export type AnswerQuestionInput = {
   body: AskBody
@@ -51,6 +52,8 @@ export type AnswerQuestionInput = {
   onExamplesUsed?: (used: { prompted: string[]; verified: string[] }) => void
   /** An example held out of this answer (eval: neither in the prompt nor answered verified). */
   holdoutExampleId?: string
+  /** The answer cache for this question and caller, when it is on (src/cache/). */
+  answerCache?: AnswerCachePort
 }
 
 /**
@@ -74,6 +77,9 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
       fallback = verified.fallback
     }
   }
+  // The same question asked before, under the same schema, role, claims and model settings.
+  const cached = input.answerCache?.read ? await input.answerCache.lookup().catch(() => null) : null
+  if (cached) return answerCached(input, snapshot, cached, checking)
   if (!apiKey) {
     throw new AppError(503, 'upstream_not_configured', 'No DashScope API key is configured (set the DASHSCOPE_API_KEY secret)')
   }
@@ -113,6 +119,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   return pipeAnswer(upstream.body!, {
     ...sharedOptions(input),
     protocol,
+    ...(input.answerCache && !holdout ? { observe: answerRecorder(meta, input.answerCache.store) } : {}),
     afterAnswer: async (found, emit) => {
       const after = checking
         ? await verifyAnswer(found, guardEmit(emit, controller), {
@@ -187,6 +194,49 @@ async function answerVerified(
     ...endOptions(input, snapshot, controller),
   })
   return { stream }
+}
+
+/**
+ * A cached answer replayed: its reasoning and text as the model wrote them, no model call and no
+ * tokens; its SQL checked again as this caller (no repair round: that would call the model) and
+ * its rows run fresh when asked. `meta.cached` names the answer it replays.
+ */
+function answerCached(input: AnswerQuestionInput, snapshot: Snapshot, cached: CachedAnswer, checking: boolean): ReadableStream<Uint8Array> {
+  const { config, body, log } = input
+  const { model } = config.dashscope
+  log.set({ model, cached_from: cached.request_id })
+  log.streaming = true
+  const controller = new AbortController()
+  const meta: MetaData = {
+    request_id: input.requestId,
+    model,
+    schema_version: snapshot.version,
+    tables: cached.tables,
+    ...(cached.examples ? { examples: cached.examples } : {}),
+    ...(cached.glossary ? { glossary: cached.glossary } : {}),
+    cached: { at: cached.at, request_id: cached.request_id },
+  }
+  return pipeAnswer(replayBody({ reasoning: cached.reasoning, text: cached.text }), {
+    ...sharedOptions(input),
+    protocol: 'openai',
+    meta,
+    afterAnswer: async (found, emit) => {
+      const after = checking
+        ? await verifyAnswer(found, guardEmit(emit, controller), {
+            config: { ...config, sql: { ...config.sql, repair: false } },
+            execute: body.execute === true,
+            messages: [],
+            streamRepair: async () => ({ found: null, usage: null }),
+            ...(body.summarize ? { summarize: { question: body.question, stream: innerStreamer(input, controller, meta)(false) } } : {}),
+            ...(input.dbIdentity ? { as: input.dbIdentity } : {}),
+            audit: (fields) => log.set(fields),
+          })
+        : reportUnchecked(found, emit)
+      log.set({ sql_hash: after.sql === null ? null : (await sha256Hex(after.sql)).slice(0, 16) })
+      return after
+    },
+    ...endOptions(input, snapshot, controller),
+  })
 }
 
 function sharedOptions(input: AnswerQuestionInput) {
