@@ -38,6 +38,11 @@ export type Config = {
   wideTableColumns: number
   examplesTopK: number
   examplesTokenBudget: number
+  /**
+   * ANSWER_CACHE_TTL_SECONDS: how long a model's answer is replayed for the same question, schema,
+   * role, claims and model settings (the ANSWER_CACHE Durable Object); 0 = no cache.
+   */
+  answerCacheTtlSeconds: number
   /** Below this best-table linking score a question is answered `unanswerable` without the model (0: never). */
   unanswerableMinScore: number
   database: DatabaseConfig
@@ -163,6 +168,7 @@ export function readConfig(env: Bindings): Config {
     wideTableColumns: int(env.SCHEMA_WIDE_TABLE_COLUMNS, 20, 'SCHEMA_WIDE_TABLE_COLUMNS'),
     examplesTopK: int(env.EXAMPLES_TOP_K, 5, 'EXAMPLES_TOP_K'),
     examplesTokenBudget: int(env.EXAMPLES_TOKEN_BUDGET, 800, 'EXAMPLES_TOKEN_BUDGET'),
+    answerCacheTtlSeconds: int(env.ANSWER_CACHE_TTL_SECONDS, 0, 'ANSWER_CACHE_TTL_SECONDS'),
     unanswerableMinScore: decimal(env.UNANSWERABLE_MIN_SCORE, 0.5, 'UNANSWERABLE_MIN_SCORE'),
     database: {
       driver: way.driver,

@@ -6,6 +6,7 @@ import { renderFeedback } from './feedback-view.js'
 import { createFollower } from './follow-scroll.js'
 import { numberLocale, t, translatePage } from './i18n.js'
 import { createTurn, turnView } from './turn-view.js'
+import { showBasis } from './basis-view.js'
 
 /** The service accepts at most MAX_HISTORY_TURNS (default 10) history entries; keep whole pairs. */
 const MAX_HISTORY = 10
@@ -194,6 +195,7 @@ async function ask(text, turn = null) {
   }
   const view = turnView(turn)
   view.reset()
+  showBasis(turn, null)
   follower.start(turn)
   // A chip or Retry that was clicked is gone: the question's heading takes the focus (it does not
   // open a phone's keyboard as the question box would).
@@ -215,6 +217,7 @@ async function ask(text, turn = null) {
           case 'meta':
             answer.requestId = data.request_id
             view.model(data.model)
+            showBasis(turn, data)
             break
           case 'reasoning':
             answer.approxTokens++

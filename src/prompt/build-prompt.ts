@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../dashscope/build-request'
 import { linkIndexFor } from '../linking/index-cache'
-import { selectExamples } from '../linking/select-examples'
+import { selectExamples, type ScoredExample } from '../linking/select-examples'
 import { linkTables } from '../linking/select-schema'
 import { glossaryColumns, glossaryTables, matchGlossary, type GlossaryEntry } from '../schema/glossary'
 import type { Example, Snapshot } from '../schema/snapshot-schema'
@@ -19,6 +19,8 @@ export type PromptInput = {
   /** At most this many examples (EXAMPLES_TOP_K) within this many tokens (EXAMPLES_TOKEN_BUDGET). */
   examplesTopK?: number
   examplesTokenBudget?: number
+  /** An example held out of the prompt (eval). */
+  skipExample?: string
 }
 
 export const DEFAULT_SCHEMA_TOKEN_BUDGET = 3000
@@ -50,7 +52,7 @@ function renderedSchema(snapshot: Snapshot): string {
  * The messages for DashScope: instructions, the schema and the examples in the system message,
  * the conversation so far, then the question. Pure: same input, same prompt.
  */
-export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[]; glossary: string[] } {
+export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[]; glossary: string[]; examples: (Example & { similarity?: number })[] } {
   const { snapshot } = input
   const index = linkIndexFor(snapshot)
   const budget = input.schemaTokenBudget ?? DEFAULT_SCHEMA_TOKEN_BUDGET
@@ -73,9 +75,9 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
   const chosen = linked ? linked.tables.map((i) => snapshot.tables[i]!) : snapshot.tables
   const shown = new Map([...(linked?.shown ?? [])].map(([t, columns]) => [snapshot.tables[t]!, columns]))
   const schemaText = linked ? renderSchema(snapshot, chosen, shown) : renderedSchema(snapshot)
-  const examples =
+  const examples: (Example | ScoredExample)[] =
     input.examples ??
-    selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)
+    selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET, input.skipExample)
   const sections = [INSTRUCTIONS, `数据库结构（PostgreSQL）：\n${schemaText}`]
   if (terms.length > 0) sections.push(`业务术语（本公司的说法、对应的表和字段及计算口径；问题中出现这些说法时按此理解和计算）：\n${terms.map(renderTerm).join('\n')}`)
   if (examples.length > 0) {
@@ -91,6 +93,8 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
     // Plain names for callers (meta event), not SQL-quoted ones.
     tables: chosen.map((t) => (omitPublic ? t.name : `${t.schema}.${t.name}`)),
     glossary: terms.map((t) => t.term),
+    // What `meta` reports the answer was built from.
+    examples,
   }
 }
 

@@ -45,6 +45,11 @@ feedbackRoutes.post(
     if (!record || record.caller !== c.var.caller.id) {
       throw new AppError(404, 'request_not_found', `No answered request ${body.request_id} for this caller (records are kept ${config.feedbackTtlSeconds} s)`)
     }
+    // A wrong answer is not replayed again, anywhere: its cache entry (one Durable Object) goes.
+    if (!body.correct && record.cache_key && c.env.ANSWER_CACHE) {
+      const cache = c.env.ANSWER_CACHE
+      await cache.get(cache.idFromName(record.cache_key)).evict()
+    }
     const sql = body.sql ?? (body.correct ? record.sql : null)
     if (!sql) {
       if (body.correct) throw new AppError(400, 'invalid_request', 'That answer had no SQL to confirm: send the right one in "sql"')
