@@ -121,6 +121,14 @@ describe('the admin console', { timeout: 300_000 }, () => {
     await eventually(() => page.locator('#review-status').textContent()).toMatch(/条|没有条目/)
     expect(await card(page, '沈塘桥地铁站的信息').count()).toBe(0)
     expect(problemsOf(page)).toEqual([])
+
+    // The approved question, asked again in the playground, comes back verified (no model call).
+    const playground = await pw.open()
+    await playground.locator('#question').fill('1号线有哪些站点？')
+    await playground.keyboard.press('Enter')
+    await waitSettled(playground)
+    await eventually(() => lastTurn(playground).locator('.verified-mark.verified').textContent()).toBe('✓ 已验证')
+    expect(await lastTurn(playground).locator('.sql-code, pre, code').first().textContent()).toContain('station_lines')
   })
 
   it('refuses a glossary term naming an unknown column, with the reason: said as it is typed, and at saving', async () => {
