@@ -87,6 +87,8 @@ export const ADMIN_TOKEN_NAME = 'admin-token'
  * request log line, which for a change (any method but GET) is the audit record.
  */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Several admin sub-apps guard overlapping paths (/v1/admin/*, /v1/admin/examples/*): verified once per request.
+  if (c.var.admin) return next()
   const { adminToken, adminRoles, jwt } = c.var.config
   const byJwt = jwt !== undefined && adminRoles.length > 0
   const admit = async (admin: string) => {
