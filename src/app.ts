@@ -9,6 +9,7 @@ import { adminRoutes } from './routes/admin'
 import { adminExampleRoutes } from './routes/admin-examples'
 import { adminGlossaryRoutes } from './routes/admin-glossary'
 import { adminUsageRoutes } from './routes/admin-usage'
+import { adminEvalRoutes } from './routes/admin-evals'
 import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
@@ -57,6 +58,7 @@ app.route('/', adminRoutes)
 app.route('/', adminExampleRoutes)
 app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
+app.route('/', adminEvalRoutes)
 app.route('/', feedbackRoutes)
 app.route('/', sqlRoutes)
 // The MCP tools call the routes above in process, through the whole app (middleware included).
