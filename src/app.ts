@@ -11,6 +11,7 @@ import { adminGlossaryRoutes } from './routes/admin-glossary'
 import { adminRoleRoutes } from './routes/admin-roles'
 import { adminSqlRoutes } from './routes/admin-sql'
 import { adminUsageRoutes } from './routes/admin-usage'
+import { adminEvalRoutes } from './routes/admin-evals'
 import { askRoutes } from './routes/ask'
 import { feedbackRoutes } from './routes/feedback'
 import { healthRoutes } from './routes/health'
@@ -61,6 +62,7 @@ app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
 app.route('/', adminRoleRoutes)
 app.route('/', adminSqlRoutes)
+app.route('/', adminEvalRoutes)
 app.route('/', feedbackRoutes)
 app.route('/', sqlRoutes)
 // The MCP tools call the routes above in process, through the whole app (middleware included).

@@ -157,6 +157,27 @@ describe('what an answer was built from', () => {
     expect(m.tables).toContain('stations')
   })
 
+  it('meta lists the glossary terms the question matched', async () => {
+    await approve([LINES])
+    const glossary = { terms: [{ term: '换乘站', definition: '属于两条及以上线路的站点', columns: ['stations.is_transfer'] }] }
+    const put = await call('/v1/admin/glossary', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(glossary) }, EX())
+    expect(put.status).toBe(200)
+    const { events } = await asked({ question: '换乘站有哪些' })
+    expect(meta(events).glossary).toEqual(['换乘站'])
+    const other = await asked({ question: '沈塘桥地铁站在哪个区' })
+    expect(meta(other.events).glossary).toEqual([])
+  })
+
+  it("lists only what the caller's role may read: an example on a table the role cannot read is neither used nor listed", async () => {
+    const [station, fares] = await approve([STATION, { question: '票价最高的区间', sql: 'SELECT * FROM fares ORDER BY price_yuan DESC LIMIT 1' }], JWT({ API_KEYS: 'svc-key' }))
+    const asService = await asked({ question: '沈塘桥地铁站在哪个区' }, JWT({ API_KEYS: 'svc-key' }), bearer('svc-key'))
+    expect((meta(asService.events).examples as { id: string }[]).map((e) => e.id).sort()).toEqual([station, fares].sort())
+    const token = await hsToken({ sub: 'ann', role: ROLE })
+    const asRole = await asked({ question: '沈塘桥地铁站在哪个区' }, JWT({ API_KEYS: 'svc-key' }), bearer(token))
+    expect((meta(asRole.events).examples as { id: string }[]).map((e) => e.id)).toEqual([station])
+    expect(meta(asRole.events).tables).not.toContain('fares')
+  })
+
   it('counts each example put in a prompt and each verified answer in the admin listing', async () => {
     const [station] = await approve([STATION])
     await asked({ question: '沈塘桥地铁站在哪个区' })

@@ -2,6 +2,7 @@ import * as z from 'zod/mini'
 import type { Config } from '../config'
 import { EditSchema, PairListSchema, RejectSchema, WrappedSchema } from '../examples/example-input'
 import { askBodySchema } from '../routes/ask-body'
+import { EvalReportSchema } from '../routes/admin-evals'
 import { FeedbackSchema } from '../routes/feedback'
 import { GlossarySchema } from '../schema/glossary'
 import { OverlaySchema } from '../schema/overlay'
@@ -328,6 +329,21 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           { 201: ok('Imported.', { type: 'object', properties: { received: { type: 'integer' }, inserted: { type: 'integer' }, duplicates: { type: 'integer' }, ids: { type: 'array', items: { type: 'string' } }, refresh: {} } }), ...errors(400, 413, 415, 502, 503, 504) },
           { required: true, content: { ...json(ref('ExamplesImport')), 'text/csv': { schema: { type: 'string' } } } },
           [refreshParameter],
+        ),
+      },
+      '/v1/admin/evals': {
+        post: admin(
+          'storeEval',
+          'Store an `eval:live --approved` report (accuracy on the approved examples, misses with reasons)',
+          { 201: ok('Stored.', { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }), ...errors(400, 413, 415) },
+          { required: true, content: json(jsonSchema(EvalReportSchema)) },
+        ),
+        get: admin(
+          'listEvals',
+          'The stored eval reports, newest first',
+          { 200: ok('Reports.', { type: 'object', required: ['reports'], properties: { reports: { type: 'array', items: jsonSchema(EvalReportSchema, 'output') } } }), ...errors(400) },
+          undefined,
+          [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }],
         ),
       },
       '/v1/admin/examples/{id}/approve': {

@@ -195,26 +195,28 @@ describe('the admin console', { timeout: 300_000 }, () => {
     await eventually(() => page.locator('#accuracy-body').textContent()).toMatch(/评测报告/)
   })
 
-  it('shows stored eval reports: accuracy over time and the latest one\'s miss side by side (GET /v1/admin/evals answered in the browser, in issue 31\'s report shape)', async () => {
-    // The reports route is issue 31's; until it is in this service, its answer is given here.
+  it('shows stored eval reports: accuracy over time and the latest one\'s miss side by side', async () => {
     const miss = { example_id: '7', question: '1号线有哪些站点？', gold_sql: 'SELECT name FROM stations WHERE line_id = 1', answer_sql: 'SELECT name FROM stations', reason: 'extra_rows', gold_rows: [['沈塘桥']], answer_rows: [['沈塘桥'], ['武林广场']] }
     const reports = [
-      { at: '2026-12-01T08:00:00Z', model: 'qwen-plus', total: 10, hits: 7, accuracy: 0.7, misses_by_reason: { extra_rows: 3 }, misses: [] },
-      { at: '2026-12-07T08:00:00Z', model: 'qwen-plus', total: 10, hits: 9, accuracy: 0.9, misses_by_reason: { extra_rows: 1 }, misses: [miss] },
+      { at: '2026-12-01T08:00:00Z', model: 'qwen-plus', total: 10, hits: 7, accuracy: 70, misses_by_reason: { extra_rows: 3 }, misses: [] },
+      { at: '2026-12-07T08:00:00Z', model: 'qwen-plus', total: 10, hits: 9, accuracy: 90, misses_by_reason: { extra_rows: 1 }, misses: [miss] },
     ]
-    const page = await pw.open({ key: null, wait: false })
-    await page.route('**/v1/admin/evals', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ reports }) }))
-    await page.goto(`${pw.server.url}/admin/#accuracy`)
-    await page.locator('#token-input').fill(await adminToken())
-    await page.keyboard.press('Enter')
-    const rows = page.locator('#accuracy-body tbody tr').first()
-    await eventually(() => rows.textContent()).toMatch(/90\.0% \(9 \/ 10\)/)
-    expect(await page.locator('#accuracy-body > .table-wrap tbody tr').nth(1).textContent()).toMatch(/70\.0%/)
+    // Uploaded as `eval:live --approved` stores them (POST /v1/admin/evals), signed in as the person.
+    const jwt = await adminToken()
+    for (const report of reports) {
+      const res = await fetch(`${pw.server.url}/v1/admin/evals`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` }, body: JSON.stringify(report) })
+      expect(res.status).toBe(201)
+    }
+    const page = await openConsole(jwt, { hash: 'accuracy' })
+    const rows = page.locator('#accuracy-body > .table-wrap tbody tr')
+    await eventually(() => rows.first().textContent()).toMatch(/90\.0% \(9 \/ 10\)/)
+    expect(await rows.nth(1).textContent()).toMatch(/70\.0% \(7 \/ 10\)/)
     const opened = page.locator('details.miss[open]')
     expect(await opened.locator('summary').textContent()).toBe('1号线有哪些站点？ — extra_rows')
     const sides = opened.locator('.side')
     expect(await sides.nth(0).locator('pre').textContent()).toBe(miss.gold_sql)
     expect(await sides.nth(1).locator('pre').textContent()).toBe(miss.answer_sql)
+    expect(await sides.nth(0).locator('tbody tr').count()).toBe(1)
     expect(await sides.nth(1).locator('tbody tr').count()).toBe(2)
   })
 

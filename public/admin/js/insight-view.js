@@ -25,7 +25,7 @@ export function accuracyView() {
       table(
         t.accuracyTitle,
         [t.reportAt, 'model', t.accuracyValue, t.misses, t.missesByReason],
-        reports.map((r) => [when(r.at), r.model ?? '—', `${percent(r.accuracy)} (${r.hits ?? '?'} / ${r.total ?? '?'})`, String(r.misses?.length ?? 0), Object.entries(r.misses_by_reason ?? countReasons(r.misses)).map(([k, v]) => `${k}: ${v}`).join(', ') || '—']),
+        reports.map((r) => [when(r.at), r.model ?? '—', `${percent(r)} (${r.hits ?? '?'} / ${r.total ?? '?'})`, String(r.misses?.length ?? 0), Object.entries(r.misses_by_reason ?? countReasons(r.misses)).map(([k, v]) => `${k}: ${v}`).join(', ') || '—']),
       ),
       el('h3', {}, `${t.misses} — ${when(reports[0].at)}`),
       ...(reports[0].misses ?? []).map((m, i) => missView(m, i)),
@@ -50,7 +50,8 @@ function rowsTable(caption, rows) {
   return table(caption, columns, rows.slice(0, 5).map((r) => (Array.isArray(r) ? r : columns.map((c) => r[c]))))
 }
 
-const percent = (x) => (typeof x === 'number' ? `${(x * (x <= 1 ? 100 : 1)).toFixed(1)}%` : '—')
+/** From hits and total, which say it unambiguously (a stored `accuracy` may be a fraction or a percentage). */
+const percent = (r) => (r.total > 0 ? `${((r.hits / r.total) * 100).toFixed(1)}%` : '—')
 
 function countReasons(misses = []) {
   const out = {}
