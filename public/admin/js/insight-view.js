@@ -25,7 +25,7 @@ export function accuracyView() {
       table(
         t.accuracyTitle,
         [t.reportAt, 'model', t.accuracyValue, t.misses, t.missesByReason],
-        reports.map((r) => [when(r.at), r.model ?? '—', `${percent(r)} (${r.hits ?? '?'} / ${r.total ?? '?'})`, String(r.misses?.length ?? 0), Object.entries(r.misses_by_reason ?? countReasons(r.misses)).map(([k, v]) => `${k}: ${v}`).join(', ') || '—']),
+        reports.map((r) => [when(r.at), r.model ?? '—', `${percent(r)} (${r.hits ?? '?'} / ${r.total ?? '?'})`, String(r.misses?.length ?? 0), Object.entries(r.misses_by_reason ?? countReasons(r.misses)).filter(([, v]) => v > 0).map(([k, v]) => `${k}: ${v}`).join(', ') || '—']),
       ),
       el('h3', {}, `${t.misses} — ${when(reports[0].at)}`),
       ...(reports[0].misses ?? []).map((m, i) => missView(m, i)),
