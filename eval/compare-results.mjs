@@ -106,3 +106,21 @@ function rowsAgree(g, p, mapping, ordered) {
   }
   return gRows.every((row, i) => row === pRows[i])
 }
+
+/**
+ * The one reason of a miss, for `eval:live --approved` (docs/EVAL.md), from the two result sets of
+ * a comparison that did not match: no rows where the gold has some (`empty_result`), another column
+ * count (`column_mismatch`), fewer or more rows (`missing_rows`, `extra_rows`), else the same shape
+ * with other values or order (`wrong_values`).
+ * @param {{ columns: string[], rows: unknown[][] }} gold
+ * @param {{ columns: string[], rows: unknown[][] }} predicted
+ */
+export function missReason(gold, predicted) {
+  if (predicted.rows.length === 0 && gold.rows.length > 0) return 'empty_result'
+  const width = gold.rows[0]?.length ?? gold.columns.length
+  const predWidth = predicted.rows[0]?.length ?? predicted.columns.length
+  if (width !== predWidth) return 'column_mismatch'
+  if (predicted.rows.length < gold.rows.length) return 'missing_rows'
+  if (predicted.rows.length > gold.rows.length) return 'extra_rows'
+  return 'wrong_values'
+}

@@ -14,6 +14,7 @@ import { importSource } from '../bench/lib/bundle.mjs'
 import { startWsRelay } from '../tools/ws-relay/relay.mjs'
 import { compareResults, ordersResult } from './compare-results.mjs'
 import { readQuestions } from './read-questions.mjs'
+import { runApproved } from './approved.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -31,6 +32,14 @@ export const PRICES = {
 }
 
 const HELP = `npm run eval:live -- --questions FILE [options]
+       npm run eval:live -- --approved --admin-token TOKEN [options]
+
+  --approved           ask each approved example's question with that example held out (neither in
+                       the prompt nor answered verified), compare with its SQL, give each miss a
+                       reason; print a table, store the report (POST /v1/admin/evals)
+  --admin-token TOKEN  the service's ADMIN_TOKEN (or TXT2SQL_ADMIN_TOKEN): needed by --approved
+  --token JWT          ask as this caller (a JWT): measures that role's accuracy
+  --min-accuracy P     exit 1 when the accuracy (percent) is under P
 
   --questions FILE     JSON array of {question, sql|gold_sql, id?, category?, history?} or CSV with
                        columns question,sql (gold sql empty = the question cannot be answered)
@@ -74,6 +83,10 @@ export function parseArgs(argv) {
     else if (a === '--api-key') (opts.apiKey = value(i)), i++
     else if (a === '--price-in') (opts.priceIn = number(i)), i++
     else if (a === '--price-out') (opts.priceOut = number(i)), i++
+    else if (a === '--approved') opts.approved = true
+    else if (a === '--admin-token') (opts.adminToken = value(i)), i++
+    else if (a === '--token') (opts.token = value(i)), i++
+    else if (a === '--min-accuracy') (opts.minAccuracy = number(i)), i++
     else if (a === '--allow-fake') opts.allowFake = true
     else if (a === '--dry-run') opts.dryRun = true
     else if (a === '--help' || a === '-h') opts.help = true
@@ -87,6 +100,7 @@ class UsageError extends Error {}
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
   if (opts.help) return void console.log(HELP)
+  if (opts.approved) return approvedMode(opts)
   if (!opts.questions) throw new UsageError('--questions FILE is required')
   if (!process.env.DASHSCOPE_API_KEY && !opts.allowFake) {
     throw new UsageError('DASHSCOPE_API_KEY is not set: eval:live measures the real model and costs money. Set the key (the service must be running with it), or pass --allow-fake to run against the fake DashScope (tests only).')
@@ -141,6 +155,38 @@ async function main() {
   const summary = summarise(records, price, model)
   console.log(formatSummary(summary))
   writeFileSync(out.replace(/\.jsonl$/, '') + '.summary.json', `${JSON.stringify(summary, null, 2)}\n`)
+}
+
+/** `--approved`: the team's own approved examples as the questions, each held out in turn. */
+async function approvedMode(opts) {
+  const adminToken = opts.adminToken ?? process.env.TXT2SQL_ADMIN_TOKEN
+  if (!adminToken) throw new UsageError('--approved needs the admin token: --admin-token TOKEN or TXT2SQL_ADMIN_TOKEN')
+  if (!process.env.DASHSCOPE_API_KEY && !opts.allowFake) {
+    throw new UsageError('DASHSCOPE_API_KEY is not set: eval:live measures the real model and costs money. Set the key (the service must be running with it), or pass --allow-fake to run against the fake DashScope (tests only).')
+  }
+  if (!process.env.DATABASE_URL) throw new UsageError('DATABASE_URL is not set: the approved and the answered SQL are run against it (read-only)')
+  const url = opts.url ?? `http://127.0.0.1:${process.env.PORT || 8787}`
+  const health = await fetchHealth(url)
+  if (String(health.model ?? '').startsWith('fake-') && !opts.allowFake) throw new UsageError(`the service at ${url} answers with the fake DashScope: start it with DASHSCOPE_API_KEY set, or pass --allow-fake`)
+  const bearer = opts.token ?? opts.apiKey ?? process.env.TXT2SQL_API_KEY
+  const mod = await importSource(join(root, 'eval', 'live-entry.ts'))
+  const db = await connect(mod)
+  try {
+    await db.check()
+    process.exitCode = await runApproved({ url, opts, db, adminToken, bearer, role: opts.token ? roleOf(opts.token) : null, pool })
+  } finally {
+    await db.close()
+  }
+}
+
+/** The role a JWT names (for the report only; the service verifies the token). */
+function roleOf(token) {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))
+    return typeof payload.role === 'string' ? payload.role : null
+  } catch {
+    return null
+  }
 }
 
 /** The results file: the last record of each question id, without failed ones (asked again). */

@@ -4,7 +4,7 @@
 // 1. Bundles the libraries the page's modules import from node_modules into public/vendor/
 //    (git-ignored) as ES modules, so everything is served from our own assets — the pinned package
 //    versions, no CDN, and nothing hand-copied that could drift from package-lock.json.
-// 2. Bundles the page itself: public/js/main.js and what it imports into one minified module, and
+// 2. Bundles the page itself (and the admin console, public/admin/, the same way): public/js/main.js and what it imports into one minified module, and
 //    public/app.css minified, both in public/vendor/. One request instead of a chain of imports
 //    three levels deep, and about half the bytes of the sources (which stay as they are, readable,
 //    with a source map pointing at them).
@@ -30,6 +30,8 @@ export const VENDORED = {
 
 /** What index.html loads: built from the sources by buildBundles(). */
 export const PAGE = { script: '/vendor/playground.js', stylesheet: '/vendor/app.css' }
+/** What admin/index.html (the console, docs/ADMIN.md) loads: its own modules and stylesheet, built the same way. */
+export const ADMIN_PAGE = { script: '/vendor/admin.js', stylesheet: '/vendor/admin.css', html: 'admin/index.html', entry: 'admin/js/main.js', css: 'admin/admin.css' }
 
 /** What host pages load (docs/EMBED.md): built from public/js/embed.js by buildBundles(). */
 export const EMBED = { script: '/embed.js' }
@@ -47,10 +49,12 @@ const END = '  <!-- /assets -->'
 
 export async function buildAssets() {
   await buildBundles()
-  const html = join(publicDir, 'index.html')
-  const current = readFileSync(html, 'utf8')
-  const next = withAssetLinks(current)
-  if (next !== current) writeFileSync(html, next)
+  for (const [file, page] of [['index.html', PAGE], [ADMIN_PAGE.html, ADMIN_PAGE]]) {
+    const html = join(publicDir, file)
+    const current = readFileSync(html, 'utf8')
+    const next = withAssetLinks(current, page)
+    if (next !== current) writeFileSync(html, next)
+  }
 }
 
 /** public/vendor/: the libraries the page imports, then the page's own script and stylesheet. */
@@ -70,15 +74,17 @@ export async function buildBundles() {
   await build({ ...common, entryPoints: [join(publicDir, 'app.css')], outfile: join(publicDir, PAGE.stylesheet) })
   // An IIFE: a classic script needs no CORS to load from another origin, and leaves no globals.
   await build({ ...common, entryPoints: [join(publicDir, 'js', 'embed.js')], format: 'iife', platform: 'browser', plugins: [cssAsText], outfile: join(publicDir, EMBED.script) })
+  await build({ ...common, entryPoints: [join(publicDir, ADMIN_PAGE.entry)], format: 'esm', platform: 'browser', sourcemap: 'linked', sourcesContent: false, outfile: join(publicDir, ADMIN_PAGE.script) })
+  await build({ ...common, entryPoints: [join(publicDir, ADMIN_PAGE.css)], outfile: join(publicDir, ADMIN_PAGE.stylesheet) })
 }
 
-/** public/index.html with its asset block rewritten for the built files as they are now. */
-export function withAssetLinks(html) {
+/** A page (public/index.html, public/admin/index.html) with its asset block rewritten for the built files as they are now. */
+export function withAssetLinks(html, page = PAGE) {
   const begin = BEGIN.exec(html)
   const end = html.indexOf(END)
-  if (!begin || end < begin.index) throw new Error('public/index.html: the <!-- assets: … --> … <!-- /assets --> block is missing')
+  if (!begin || end < begin.index) throw new Error('the page\'s <!-- assets: … --> … <!-- /assets --> block is missing')
   const versioned = (path) => `${path}?v=${createHash('sha256').update(readFileSync(join(publicDir, path))).digest('hex').slice(0, 10)}`
-  const links = [`<link rel="stylesheet" href="${versioned(PAGE.stylesheet)}">`, `<script type="module" src="${versioned(PAGE.script)}"></script>`]
+  const links = [`<link rel="stylesheet" href="${versioned(page.stylesheet)}">`, `<script type="module" src="${versioned(page.script)}"></script>`]
   return html.slice(0, begin.index + begin[0].length) + links.map((line) => `  ${line}\n`).join('') + html.slice(end)
 }
 

@@ -9,7 +9,10 @@ import { RequestLog } from './request-log'
 import { adminRoutes } from './routes/admin'
 import { adminExampleRoutes } from './routes/admin-examples'
 import { adminGlossaryRoutes } from './routes/admin-glossary'
+import { adminRoleRoutes } from './routes/admin-roles'
+import { adminSqlRoutes } from './routes/admin-sql'
 import { adminUsageRoutes } from './routes/admin-usage'
+import { adminEvalRoutes } from './routes/admin-evals'
 import { askRoutes } from './routes/ask'
 import { exampleRoutes } from './routes/examples'
 import { feedbackRoutes } from './routes/feedback'
@@ -75,6 +78,9 @@ app.route('/', adminRoutes)
 app.route('/', adminExampleRoutes)
 app.route('/', adminGlossaryRoutes)
 app.route('/', adminUsageRoutes)
+app.route('/', adminRoleRoutes)
+app.route('/', adminSqlRoutes)
+app.route('/', adminEvalRoutes)
 app.route('/', feedbackRoutes)
 app.route('/', exampleRoutes)
 app.route('/', sqlRoutes)

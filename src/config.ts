@@ -16,6 +16,12 @@ export type Config = {
    */
   dbRoles: string[]
   adminToken: string | undefined
+  /**
+   * ADMIN_ROLES: a verified JWT whose role claim names one of these opens the admin routes and the
+   * console (/admin/), as the person its `sub` names; such a role opens nothing else unless it is
+   * also in DB_ROLES.
+   */
+  adminRoles: string[]
   corsOrigins: string[]
   /** PAGE_TITLE: the playground's title (and /healthz `page_title`); unset, a generic one. */
   pageTitle: string | undefined
@@ -36,6 +42,11 @@ export type Config = {
   examplesTokenBudget: number
   /** PROMPT_HINTS: the operator's hints about their data, added to the system prompt ('' = none). */
   promptHints: string
+  /**
+   * ANSWER_CACHE_TTL_SECONDS: how long a model's answer is replayed for the same question, schema,
+   * role, claims and model settings (the ANSWER_CACHE Durable Object); 0 = no cache.
+   */
+  answerCacheTtlSeconds: number
   /** Below this best-table linking score a question is answered `unanswerable` without the model (0: never). */
   unanswerableMinScore: number
   database: DatabaseConfig
@@ -152,6 +163,7 @@ export function readConfig(env: Bindings): Config {
     jwt: readJwtConfig(env),
     dbRoles: [...new Set(list(env.DB_ROLES))],
     adminToken: nonEmpty(env.ADMIN_TOKEN),
+    adminRoles: [...new Set(list(env.ADMIN_ROLES))],
     corsOrigins: list(env.CORS_ORIGINS),
     pageTitle: nonEmpty(env.PAGE_TITLE),
     upstreamIdleTimeoutMs: int(env.UPSTREAM_IDLE_TIMEOUT_MS, 60_000, 'UPSTREAM_IDLE_TIMEOUT_MS'),
@@ -168,6 +180,7 @@ export function readConfig(env: Bindings): Config {
     examplesTopK: int(env.EXAMPLES_TOP_K, 5, 'EXAMPLES_TOP_K'),
     examplesTokenBudget: int(env.EXAMPLES_TOKEN_BUDGET, 800, 'EXAMPLES_TOKEN_BUDGET'),
     promptHints: (env.PROMPT_HINTS ?? '').trim(),
+    answerCacheTtlSeconds: int(env.ANSWER_CACHE_TTL_SECONDS, 0, 'ANSWER_CACHE_TTL_SECONDS'),
     unanswerableMinScore: decimal(env.UNANSWERABLE_MIN_SCORE, 0.5, 'UNANSWERABLE_MIN_SCORE'),
     database: {
       driver: way.driver,

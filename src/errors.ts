@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'database_timeout'
   | 'database_error'
   | 'request_not_found'
+  | 'example_sql_invalid'
+  | 'example_exists'
   | 'execute_not_allowed'
   | 'rate_limited'
   | 'quota_exceeded'

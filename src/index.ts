@@ -5,6 +5,8 @@ import { refreshSnapshot } from './schema/refresh'
 
 /** The Durable Object behind DAILY_TOKEN_BUDGET (wrangler.toml `durable_objects`). */
 export { UsageCounter } from './usage/usage-counter'
+/** The answer cache (ANSWER_CACHE_TTL_SECONDS): one object per cache key. */
+export { AnswerCache } from './cache/answer-cache-object'
 
 export default {
   fetch: app.fetch,

@@ -24,10 +24,18 @@ export type RequestLogFields = {
   sql_ok?: boolean | null
   /** `key:<hash>`, `sub:<the JWT's sub>`, `jwt` (a token without sub) or `anonymous`. */
   caller?: string
+  /** On the admin routes: who (the admin JWT's `sub`, or `admin-token`). */
+  admin?: string
+  /** `admin_change` on an admin request that may change something (any method but GET): the audit line. */
+  audit?: 'admin_change'
   /** The Postgres role a JWT caller's SQL ran as; null for the service's own role. */
   role?: string | null
   /** sha-256 of the final SQL (hex, 16 digits): the same SQL has the same hash in every line. */
   sql_hash?: string | null
+  /** The approved example that answered verified (no model call). */
+  verified?: string
+  /** The request whose answer was replayed from the answer cache (no model call). */
+  cached_from?: string
   /** Postgres's check of the final SQL: passed, refused (by Postgres or the plan guard) or unavailable (database unreachable). */
   sql_check?: 'passed' | 'refused' | 'unavailable'
   /** The SQLSTATE of a refusal by Postgres (42501: a privilege the role lacks), `plan_guard` for the guard's. */

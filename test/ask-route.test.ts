@@ -23,7 +23,7 @@ describe('POST /v1/ask answers as Server-Sent Events', () => {
     const requestId = res.headers.get('x-request-id')
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/)
     const events = await readEvents(res.body!)
-    expect(events[0]).toEqual({ event: 'meta', data: { request_id: requestId, model: 'qwen-plus', schema_version: 'demo-1', tables: expect.arrayContaining(['stations']) } })
+    expect(events[0]).toEqual({ event: 'meta', data: { request_id: requestId, model: 'qwen-plus', schema_version: 'demo-1', tables: expect.arrayContaining(['stations']), examples: [], glossary: [] } })
     expect(events.slice(-3).map((e) => e.event)).toEqual(['sql', 'usage', 'done'])
     const answer = events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('')
     expect(answer).toContain('沈塘桥')

@@ -21,8 +21,30 @@ const dbConfig = () => readConfig({ ...env, ...dbEnv('feedback') }).database
 const query = <R = Record<string, unknown>>(text: string) => withDb(dbConfig(), (db) => db.query<R>(text), 30_000)
 const tableExists = async (name: string) => (await query<{ ok: boolean }>(`SELECT to_regclass('${name}') IS NOT NULL AS ok`))[0]!.ok
 const storedSnapshot = () => loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
+const pairs = (examples: { question: string; sql: string }[]) => examples.map(({ question, sql }) => ({ question, sql }))
 
-type Stored = { id: string; question: string; sql: string; source: string; approved: boolean; request_id: string | null; created_at: string; approved_at: string | null }
+type Stored = {
+  id: string
+  question: string
+  sql: string
+  source: string
+  status: 'pending' | 'approved' | 'rejected'
+  approved: boolean
+  request_id: string | null
+  created_at: string
+  approved_at: string | null
+  approved_by: string | null
+  rejected_at: string | null
+  rejected_by: string | null
+  rejected_reason: string | null
+  updated_at: string | null
+  updated_by: string | null
+  sent_by: string | null
+  sent_role: string | null
+  check: { ok: boolean; error?: string; checked_at: string } | null
+  prompted: number
+  verified: number
+}
 type Listed = { examples: Stored[]; total: number; limit: number; offset: number }
 
 const postJson = (body: unknown, overrides: Overrides = EX(), query = '') =>
@@ -47,7 +69,7 @@ async function expectError(res: Response, status: number, code: string): Promise
 
 const STATION = { question: '沈塘桥地铁站的信息', sql: "SELECT * FROM stations WHERE name LIKE '%沈塘桥%'" }
 const LINES = { question: '各线路的站点数', sql: 'SELECT line_id, count(*) FROM station_lines GROUP BY line_id' }
-const FARES = { question: '票价最高的区间', sql: 'SELECT * FROM fares ORDER BY price DESC LIMIT 1' }
+const FARES = { question: '票价最高的区间', sql: 'SELECT * FROM fares ORDER BY price_yuan DESC LIMIT 1' }
 
 beforeAll(() => query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`))
 beforeEach(async () => {
@@ -65,9 +87,11 @@ describe('POST /v1/admin/examples imports question→SQL pairs', () => {
     expect(await tableExists(TABLE)).toBe(true)
     const all = await list('?status=all')
     expect(all.total).toBe(2)
+    const none = { rejected_at: null, rejected_by: null, rejected_reason: null, updated_at: null, updated_by: null, sent_role: null, prompted: 0, verified: 0 }
+    const checked = { ok: true, checked_at: expect.stringMatching(/Z$/) }
     expect(all.examples).toEqual([
-      { id: body.ids[0], ...STATION, source: 'admin', approved: true, request_id: null, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), approved_at: expect.stringMatching(/Z$/) },
-      { id: body.ids[1], ...LINES, source: 'admin', approved: false, request_id: null, created_at: expect.stringMatching(/Z$/), approved_at: null },
+      { id: body.ids[0], ...STATION, source: 'admin', status: 'approved', approved: true, request_id: null, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), approved_at: expect.stringMatching(/Z$/), approved_by: 'admin-token', sent_by: 'admin-token', check: checked, ...none },
+      { id: body.ids[1], ...LINES, source: 'admin', status: 'pending', approved: false, request_id: null, created_at: expect.stringMatching(/Z$/), approved_at: null, approved_by: null, sent_by: 'admin-token', check: checked, ...none },
     ])
   })
 
@@ -99,7 +123,7 @@ describe('POST /v1/admin/examples imports question→SQL pairs', () => {
     const csv =
       '\uFEFFSQL,Question,approved\r\n' +
       '"SELECT line_id, count(*)\r\nFROM station_lines\r\nGROUP BY line_id","各线路的站点数, 按线路",no\r\n' +
-      `"SELECT * FROM stations WHERE name = ""沈塘桥""",沈塘桥地铁站的信息,yes\r\n` +
+      `"SELECT name AS ""站名"" FROM stations WHERE name = '沈塘桥'",沈塘桥地铁站的信息,yes\r\n` +
       'SELECT 1,一加零,\r\n'
     const res = await postCsv(csv)
     expect(res.status).toBe(201)
@@ -107,7 +131,7 @@ describe('POST /v1/admin/examples imports question→SQL pairs', () => {
     const all = await list('?status=all')
     expect(all.examples.map((e) => [e.question, e.sql, e.approved])).toEqual([
       ['各线路的站点数, 按线路', 'SELECT line_id, count(*)\r\nFROM station_lines\r\nGROUP BY line_id', false],
-      ['沈塘桥地铁站的信息', 'SELECT * FROM stations WHERE name = "沈塘桥"', true],
+      ['沈塘桥地铁站的信息', `SELECT name AS "站名" FROM stations WHERE name = '沈塘桥'`, true],
       ['一加零', 'SELECT 1', true],
     ])
     expect(new Set(all.examples.map((e) => e.source))).toEqual(new Set(['admin']))
@@ -178,13 +202,13 @@ describe('POST /v1/admin/examples imports question→SQL pairs', () => {
     expect(res.status).toBe(201)
     const body = (await res.json()) as { refresh: { examples: number; changed: boolean } }
     expect(body.refresh).toMatchObject({ ok: true, examples: 1, changed: true })
-    expect((await storedSnapshot()).examples).toEqual([STATION])
+    expect((await storedSnapshot()).examples).toEqual([{ id: expect.stringMatching(/^\d+$/), ...STATION, approved_at: expect.stringMatching(/Z$/) }])
   })
 
   it('stores the pairs even when the refresh after them fails, and says so beside the result', async () => {
     await putDemoSnapshot()
-    // A schema with nothing in it: the import works, the refresh finds no table to cache.
-    const res = await postJson([STATION], { ...EX(), DB_SCHEMAS: 'no_such_schema' }, '?refresh=true')
+    // A schema with nothing in it: the import (an SQL that reads no table) works, the refresh finds no table to cache.
+    const res = await postJson([{ question: '一加一', sql: 'SELECT 1 + 1' }], { ...EX(), DB_SCHEMAS: 'no_such_schema' }, '?refresh=true')
     expect(res.status).toBe(201)
     const body = (await res.json()) as { inserted: number; refresh: { ok: boolean; error: { code: string } } }
     expect(body.inserted).toBe(1)
@@ -251,7 +275,7 @@ describe('GET /v1/admin/examples lists stored pairs', () => {
     expect((await list('?status=all&offset=10')).examples).toEqual([])
   })
 
-  const bad = ['?status=rejected', '?status=', '?limit=0', '?limit=1001', '?limit=abc', '?limit=1.5', '?offset=-1', '?offset=x']
+  const bad = ['?status=denied', '?status=', '?limit=0', '?limit=1001', '?limit=abc', '?limit=1.5', '?offset=-1', '?offset=x']
   for (const params of bad) {
     it(`is 400 invalid_request for ${params}`, async () => {
       await expectError(await call(`/v1/admin/examples${params}`, { headers: auth }, EX()), 400, 'invalid_request')
@@ -280,7 +304,7 @@ describe('approving, withdrawing and deleting a pair', () => {
 
     const snapshot = await storedSnapshot()
     expect(snapshot.version).toBe(body.refresh.version)
-    expect(snapshot.examples).toEqual([STATION])
+    expect(snapshot.examples).toEqual([{ id: station, ...STATION, approved_at: body.example.approved_at }])
     expect(snapshot.tables.some((t) => t.name === 'stations')).toBe(true)
     expect(snapshot.tables.some((t) => t.name === 'txt2sql_examples')).toBe(false)
     expect(JSON.stringify(snapshot.tables)).not.toContain('txt2sql_examples')
@@ -302,13 +326,13 @@ describe('approving, withdrawing and deleting a pair', () => {
     const [station, lines] = await importPending([STATION, LINES])
     await action(station!, 'approve')
     await action(lines!, 'approve', '?refresh=1')
-    expect((await storedSnapshot()).examples).toEqual([STATION, LINES])
+    expect(pairs((await storedSnapshot()).examples)).toEqual([STATION, LINES])
     const res = await action(station!, 'unapprove', '?refresh=yes')
     expect(res.status).toBe(200)
     const body = (await res.json()) as { example: Stored; refresh: { examples: number } }
     expect(body.example).toMatchObject({ id: station, approved: false, approved_at: null })
     expect(body.refresh).toMatchObject({ examples: 1 })
-    expect((await storedSnapshot()).examples).toEqual([LINES])
+    expect(pairs((await storedSnapshot()).examples)).toEqual([LINES])
     expect((await list()).examples.map((e) => e.id)).toEqual([station])
   })
 
@@ -333,7 +357,7 @@ describe('approving, withdrawing and deleting a pair', () => {
     const [station, lines] = await importPending([STATION, LINES])
     const res = await call(`/v1/admin/examples/${station}`, { method: 'DELETE', headers: auth }, EX())
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ deleted: station })
+    expect(await res.json()).toEqual({ deleted: station, refresh: null })
     expect((await list('?status=all')).examples.map((e) => e.id)).toEqual([lines])
     await expectError(await call(`/v1/admin/examples/${station}`, { method: 'DELETE', headers: auth }, EX()), 404, 'not_found')
     // Deleted, the pair may be imported again.
@@ -386,7 +410,7 @@ describe('POST /v1/feedback turns an answer into a pending example', () => {
     const res = await feedback({ request_id: requestId, correct: true })
     expect(res.status).toBe(201)
     const body = (await res.json()) as { stored: boolean; example: { id: string } }
-    expect(body).toEqual({ stored: true, example: { id: expect.stringMatching(/^\d+$/), approved: false, source: 'feedback' } })
+    expect(body).toEqual({ stored: true, example: { id: expect.stringMatching(/^\d+$/), approved: false, status: 'pending', source: 'feedback', check: { ok: true, checked_at: expect.any(String) } } })
     const pending = await list()
     expect(pending.total).toBe(1)
     expect(pending.examples[0]).toMatchObject({ id: body.example.id, question: '沈塘桥地铁站的信息', sql, source: 'feedback', approved: false, request_id: requestId, approved_at: null })
@@ -406,7 +430,7 @@ describe('POST /v1/feedback turns an answer into a pending example', () => {
     const corrected = "SELECT * FROM stations WHERE name = '沈塘桥'"
     const res = await feedback({ request_id: requestId, correct: false, sql: `  ${corrected}\n` })
     expect(res.status).toBe(201)
-    expect(await res.json()).toEqual({ stored: true, example: { id: expect.any(String), approved: false, source: 'feedback-corrected' } })
+    expect(await res.json()).toMatchObject({ stored: true, example: { id: expect.any(String), approved: false, status: 'pending', source: 'feedback-corrected', check: { ok: true } } })
     expect((await list()).examples.map((e) => [e.question, e.sql, e.source])).toEqual([['沈塘桥地铁站的信息', corrected, 'feedback-corrected']])
   })
 
@@ -422,7 +446,7 @@ describe('POST /v1/feedback turns an answer into a pending example', () => {
     const { requestId, sql } = await answered()
     const { example } = (await (await feedback({ request_id: requestId, correct: true })).json()) as { example: { id: string } }
     expect((await action(example.id, 'approve', '?refresh=true')).status).toBe(200)
-    expect((await storedSnapshot()).examples).toEqual([{ question: '沈塘桥地铁站的信息', sql }])
+    expect(pairs((await storedSnapshot()).examples)).toEqual([{ question: '沈塘桥地铁站的信息', sql }])
   })
 
   it('{correct:true} for an answer without SQL is 400 and asks for the right SQL', async () => {

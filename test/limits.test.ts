@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { callerKeyOf } from '../src/usage/caller-key'
 import { secondsToNextUtcDay, secondsToWindowEnd, utcDay } from '../src/usage/windows'
 import { call, fakeRecord, fakeUrl, putDemoSnapshot } from './support/app'
@@ -182,16 +182,21 @@ describe('a daily token budget per caller key (the USAGE Durable Object)', () =>
     expect(admissions.every((a) => a.ok && a.tokens === 90)).toBe(true)
     await Promise.all(Array.from({ length: 20 }, () => usage.record(caller, day, 1, 0)))
     expect(await usage.admit(caller, day, 100)).toEqual({ ok: false, tokens: 110 })
-    expect((await usage.report(day)).find((r) => r.id === caller)).toEqual({ id: caller, requests: 20, refused: 1, input_tokens: 110, output_tokens: 0, tokens: 110 })
+    expect((await usage.report(day)).find((r) => r.id === caller)).toEqual({ id: caller, name: null, requests: 20, refused: 1, input_tokens: 110, output_tokens: 0, tokens: 110 })
     // The next day starts from nothing.
     expect(await usage.admit(caller, '2030-01-02', 100)).toEqual({ ok: true, tokens: 0 })
   })
 
-  it('is off by default: the Durable Object is not asked', async () => {
-    const broken = { getByName: () => ({ admit: () => Promise.reject(new Error('must not be called')) }) }
+  it('without a budget the answer never waits for the Durable Object: one that fails refuses nothing', async () => {
+    const fail = () => Promise.reject(new Error('usage store down'))
+    const broken = { getByName: () => ({ admit: fail, tally: fail, record: fail }) }
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
     const res = await askAs(newKey(), { question: '沈塘桥地铁站的信息' }, { USAGE: broken } as never)
     expect(res.status).toBe(200)
-    await readEvents(res.body!)
+    expect((await readEvents(res.body!)).map((e) => e.event)).toContain('done')
+    // Counted in the background, and its failure said in the log, not to the caller.
+    await vi.waitFor(() => expect(errors.mock.calls.map(String).join('\n')).toMatch(/request not counted/))
+    errors.mockRestore()
   })
 })
 

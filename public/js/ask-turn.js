@@ -31,6 +31,7 @@ export async function askTurn({ client, view, t, body, signal, health, runsOff, 
           case 'meta':
             answer.requestId = data.request_id
             view.model(data.model)
+            view.basis(data)
             break
           case 'reasoning':
             answer.approxTokens++

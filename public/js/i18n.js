@@ -2,6 +2,10 @@
 // browser, <txt2sql-chat> its `lang` attribute): nothing here is chosen at import, so two views in
 // two languages can live on one page. Questions, answers and data stay as they are.
 
+import { pickLanguage } from './pick-language.js'
+
+export { pickLanguage }
+
 const TEXT = {
   zh: {
     title: 'txt2sql-edge',
@@ -53,6 +57,14 @@ const TEXT = {
     noSql: '回答中没有 SQL',
     cannotAnswer: '无法回答',
     closestTables: (tables) => `最接近的表：${tables}`,
+    verified: '✓ 已验证',
+    verifiedDetail: (id, at, swap) => `用已批准的示例 #${id} 回答${at ? `（${at.slice(0, 10)} 批准）` : ''}${swap ? `，${swap.from} 换成 ${swap.to}` : ''}，未调用模型`,
+    cached: '缓存的回答',
+    cachedDetail: (at) => `重放 ${at.slice(0, 16).replace('T', ' ')} 的回答，SQL 已重新校验，未调用模型`,
+    basis: '依据',
+    basisExamples: '示例',
+    basisTerms: '术语',
+    basisTables: '表',
     result: '查询结果',
     summary: '结论',
     rowsCount: (n) => `${n.toLocaleString('zh-CN')} 行`,
@@ -175,6 +187,14 @@ const TEXT = {
     noSql: 'No SQL in the answer',
     cannotAnswer: 'Cannot be answered from this schema',
     closestTables: (tables) => `closest tables: ${tables}`,
+    verified: '✓ Verified',
+    verifiedDetail: (id, at, swap) => `Answered with approved example #${id}${at ? ` (approved ${at.slice(0, 10)})` : ''}${swap ? `, ${swap.from} → ${swap.to}` : ''}; no model call`,
+    cached: 'Cached answer',
+    cachedDetail: (at) => `A replay of the answer of ${at.slice(0, 16).replace('T', ' ')}, its SQL checked again; no model call`,
+    basis: 'Based on',
+    basisExamples: 'Examples',
+    basisTerms: 'Terms',
+    basisTables: 'Tables',
     result: 'Result',
     summary: 'In words',
     rowsCount: (n) => `${n.toLocaleString('en-US')} ${n === 1 ? 'row' : 'rows'}`,
@@ -249,15 +269,6 @@ const TEXT = {
   },
 }
 
-/** 'zh' for any Chinese browser language that comes first, else 'en'. */
-export function pickLanguage(languages = navigator.languages?.length ? navigator.languages : [navigator.language]) {
-  for (const lang of languages) {
-    const l = String(lang).toLowerCase()
-    if (l.startsWith('zh')) return 'zh'
-    if (l.startsWith('en')) return 'en'
-  }
-  return 'en'
-}
 
 /** The texts of `lang` ('zh' or 'en') and the locale numbers are written in (thousands separators). */
 export function textFor(lang) {

@@ -3,6 +3,7 @@
 // playground and <txt2sql-chat>: it draws only inside the turn it is given, with the texts and
 // client it is given (`ctx`), and keeps nothing outside the view it returns.
 import { createAnswerWriter, foldSqlBlock } from './answer-text.js'
+import { showBasis } from './basis-view.js'
 import { h } from './dom.js'
 import { createResultView, explainNoRun } from './result-view.js'
 import { renderSql } from './sql-highlight.js'
@@ -68,6 +69,7 @@ export function turnView(turn, ctx) {
       q('.tokens').textContent = ''
       exactTokens = false
       repairHead = null
+      showBasis(turn, null, t)
     },
     state(kind, label) {
       const el = q('.state')
@@ -84,6 +86,10 @@ export function turnView(turn, ctx) {
     },
     model(name) {
       q('.model').textContent = name
+    },
+    /** What the answer was built from (its `meta`): the verified or cached mark and the folded 依据. */
+    basis(meta) {
+      showBasis(turn, meta, t)
     },
     approxTokens(n) {
       if (!exactTokens && n > 0) q('.tokens').textContent = `≈${n} ${t.tokens}`

@@ -58,6 +58,15 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
       outcome = await guarded(sql, input)
     }
   }
+  const after = await reportOutcome(sql, outcome, repaired, emit, input)
+  return { ...after, usage: addUsage(usage, after.usage) }
+}
+
+/**
+ * The end of a checked SQL: the audit, the `sql` event, the rows and `result` when asked, and the
+ * summary of rows when asked. Also the end of a verified answer, whose SQL was checked up front.
+ */
+export async function reportOutcome(sql: string, outcome: Guarded, repaired: boolean, emit: Emit, input: Pick<VerifyInput, 'config' | 'execute' | 'summarize' | 'audit'>): Promise<AfterAnswer> {
   const data = sqlData(sql, outcome, repaired)
   input.audit?.(auditFields(outcome))
   emit({ event: 'sql', data })
@@ -65,9 +74,9 @@ export async function verifyAnswer(found: ExtractedSql, emit: Emit, input: Verif
   const run = 'run' in outcome ? outcome.run : undefined
   // Only rows get a summary; every other ending's skipped summary follows its `result` in
   // AnswerEvents.close, as for the endings that never reach this point.
-  if (!input.summarize || !run?.ok) return { sql, sqlOk: data.ok, usage }
+  if (!input.summarize || !run?.ok) return { sql, sqlOk: data.ok, usage: null }
   const summary = await summarizeRun(sql, run, emit, input.summarize, input.config.summarySampleRows)
-  return { sql, sqlOk: data.ok, usage: addUsage(usage, summary.usage), ...(summary.error ? { error: summary.error } : {}) }
+  return { sql, sqlOk: data.ok, usage: summary.usage, ...(summary.error ? { error: summary.error } : {}) }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { jwk } from 'hono/jwk'
 import { jwt } from 'hono/jwt'
-import { decodeHeader } from 'hono/utils/jwt/jwt'
+import { decodeHeader, verify, verifyWithJwks } from 'hono/utils/jwt/jwt'
 import type { JWTPayload } from 'hono/utils/jwt/types'
 import {
   JwtAlgorithmMismatch,
@@ -32,15 +32,7 @@ const ASYMMETRIC = ['RS256', 'ES256'] as const
  * messages quote it, so they are not used).
  */
 export async function verifyJwt(c: Context<AppEnv>, config: JwtConfig): Promise<JWTPayload> {
-  const verification = {
-    exp: true,
-    nbf: true,
-    // Not required by the protocol, and an identity provider whose clock runs a second ahead would
-    // have its fresh tokens refused: exp and nbf bound a token's life.
-    iat: false,
-    ...(config.issuer ? { iss: config.issuer } : {}),
-    ...(config.audience.length ? { aud: config.audience } : {}),
-  }
+  const verification = verificationOf(config)
   const middleware = chooseMiddleware(c, config, verification)
   try {
     await middleware(c, async () => {})
@@ -51,6 +43,38 @@ export async function verifyJwt(c: Context<AppEnv>, config: JwtConfig): Promise<
   if (!payload || typeof payload !== 'object') throw invalid('it carries no claims')
   if (typeof payload.exp !== 'number') throw invalid('it has no expiry (exp)')
   return payload
+}
+
+/**
+ * A token that does not come as `Authorization: Bearer` — Cloudflare Access's
+ * `Cf-Access-Jwt-Assertion` header, which carries the bare JWT — verified by the same Hono
+ * functions the middleware calls, with the same settings and the same refusals.
+ */
+export async function verifyJwtToken(token: string, config: JwtConfig): Promise<JWTPayload> {
+  const verification = verificationOf(config)
+  let payload: JWTPayload
+  try {
+    const header = decodeHeader(token)
+    if (header.alg === 'HS256' && config.secret) payload = await verify(token, config.secret, { alg: 'HS256', ...verification })
+    else if (config.jwksUrl) payload = await verifyWithJwks(token, { keys: await jwksKeys(config.jwksUrl, header.kid, { ttlMs: config.jwksTtlSeconds * 1000 }), verification, allowedAlgorithms: [...ASYMMETRIC] })
+    else payload = await verify(token, config.secret!, { alg: 'HS256', ...verification })
+  } catch (err) {
+    throw refusal(err instanceof AppError ? err : new HTTPException(401, { cause: err }))
+  }
+  if (typeof payload.exp !== 'number') throw invalid('it has no expiry (exp)')
+  return payload
+}
+
+function verificationOf(config: JwtConfig) {
+  return {
+    exp: true,
+    nbf: true,
+    // Not required by the protocol, and an identity provider whose clock runs a second ahead would
+    // have its fresh tokens refused: exp and nbf bound a token's life.
+    iat: false,
+    ...(config.issuer ? { iss: config.issuer } : {}),
+    ...(config.audience.length ? { aud: config.audience } : {}),
+  }
 }
 
 function chooseMiddleware(c: Context<AppEnv>, config: JwtConfig, verification: Parameters<typeof jwt>[0]['verification']) {

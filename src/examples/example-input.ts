@@ -13,6 +13,14 @@ export const PairSchema = z.object({
 export const PairListSchema = z.array(PairSchema).check(z.minLength(1), z.maxLength(MAX_IMPORT_ROWS))
 export const WrappedSchema = z.object({ examples: PairListSchema })
 
+/** `PATCH /v1/admin/examples/:id`: a new question, a new SQL, or both. */
+export const EditSchema = z
+  .object({ question: z.optional(PairSchema.shape.question), sql: z.optional(PairSchema.shape.sql) })
+  .check(z.refine((v) => v.question !== undefined || v.sql !== undefined, { message: 'send "question", "sql" or both' }))
+
+/** `POST /v1/admin/examples/:id/reject`: why, optionally (an empty body is no reason). */
+export const RejectSchema = z.object({ reason: z.optional(z.nullable(z.string().check(z.trim(), z.maxLength(2000)))) })
+
 export type ExamplePair = z.infer<typeof PairSchema>
 
 /** `{examples:[…]}` or a bare array of `{question, sql, approved?}`. */

@@ -11,6 +11,8 @@ export type RequestRecord = {
   schema_version: string
   caller: string | null
   at: string
+  /** The answer cache's key of this question and caller, when the cache was on: a `wrong` feedback evicts it. */
+  cache_key?: string
 }
 
 const PREFIX = 'request:'

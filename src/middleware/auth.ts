@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bearerAuth } from 'hono/bearer-auth'
 import type { AppEnv } from '../app-env'
 import { callerFromClaims, callerLabel, type Caller } from '../auth/caller'
-import { verifyJwt } from '../auth/verify-jwt'
+import { verifyJwt, verifyJwtToken } from '../auth/verify-jwt'
 import { AppError } from '../errors'
 import { callerId } from '../feedback/request-record'
 
@@ -74,9 +74,41 @@ export const requireCaller: MiddlewareHandler<AppEnv> = async (c, next) => {
   return admit(caller)
 }
 
-/** Admin routes are closed unless ADMIN_TOKEN is set. */
+/** Who made an admin change, as the example routes record it: the JWT's `sub`, or `admin-token`. */
+export const ADMIN_TOKEN_NAME = 'admin-token'
+
+/**
+ * The admin routes (/v1/admin/*), closed unless ADMIN_TOKEN or ADMIN_ROLES (with a JWT setting) is
+ * set. The bearer is the ADMIN_TOKEN (constant-time comparison), else a JWT — from
+ * `Authorization: Bearer`, or from Cloudflare Access's `Cf-Access-Jwt-Assertion` when there is no
+ * Authorization header — verified as callers' tokens are, whose role claim must name one of
+ * ADMIN_ROLES (DB_ROLES do not count: 403 `role_not_allowed`) and whose `sub` names the person.
+ * Leaves `admin` (the `sub`, or `admin-token`) for the routes to record, and names it in the
+ * request log line, which for a change (any method but GET) is the audit record.
+ */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const token = c.var.config.adminToken
-  if (!token) throw new AppError(401, 'unauthorized', 'Admin routes are disabled: set the ADMIN_TOKEN secret')
-  return requireBearer(() => [token], 'admin token')(c, next)
+  // Several admin sub-apps guard overlapping paths (/v1/admin/*, /v1/admin/examples/*): verified once per request.
+  if (c.var.admin) return next()
+  const { adminToken, adminRoles, jwt } = c.var.config
+  const byJwt = jwt !== undefined && adminRoles.length > 0
+  const admit = async (admin: string) => {
+    c.set('admin', { id: admin })
+    c.var.log.set({ admin, ...(c.req.method !== 'GET' && c.req.method !== 'HEAD' ? { audit: 'admin_change' as const } : {}) })
+    await next()
+  }
+  if (!adminToken && !byJwt) throw new AppError(401, 'unauthorized', 'Admin routes are disabled: set the ADMIN_TOKEN secret, or ADMIN_ROLES with JWT_SECRET or JWT_JWKS_URL')
+  if (!byJwt) return requireBearer(() => [adminToken!], 'admin token')(c, () => admit(ADMIN_TOKEN_NAME))
+  if (adminToken && (await isApiKey(c, [adminToken]))) return admit(ADMIN_TOKEN_NAME)
+  const assertion = c.req.header('authorization') === undefined ? c.req.header('cf-access-jwt-assertion')?.trim() : undefined
+  const payload = assertion ? await verifyJwtToken(assertion, jwt) : await verifyJwt(c, jwt)
+  const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : null
+  const role = payload[jwt.roleClaim]
+  c.var.log.set({ caller: sub ? `sub:${sub}` : 'jwt' })
+  const challenge = 'Bearer error="insufficient_scope"'
+  if (typeof role !== 'string' || !adminRoles.includes(role)) {
+    throw new AppError(403, 'role_not_allowed', `The token's "${jwt.roleClaim}" claim names no admin role (ADMIN_ROLES): the admin routes and the console are for the data team`, { challenge })
+  }
+  // Every approval is signed by a person: a token that names nobody cannot change anything.
+  if (!sub) throw new AppError(403, 'role_not_allowed', 'An admin token must name its person in "sub"', { challenge })
+  return admit(sub)
 }

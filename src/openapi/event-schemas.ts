@@ -50,7 +50,23 @@ export const UsageSchema = z.strictObject({ input_tokens: z.int(), output_tokens
 export const DoneDataSchema = z.strictObject({ finish_reason: z.string(), ttft_ms: z.nullable(z.number()), total_ms: z.number() })
 
 export const EVENT_DATA = {
-  meta: z.strictObject({ request_id: z.string(), model: z.string(), schema_version: z.string(), tables: z.array(z.string()) }),
+  meta: z.strictObject({
+    request_id: z.string(),
+    model: z.string(),
+    schema_version: z.string(),
+    tables: z.array(z.string()),
+    examples: z.optional(z.array(z.strictObject({ id: z.string(), similarity: z.number() }))),
+    glossary: z.optional(z.array(z.string())),
+    verified: z.optional(
+      z.strictObject({
+        example_id: z.string(),
+        approved_at: z.nullable(z.string()),
+        substituted: z.optional(z.strictObject({ column: z.string(), from: z.string(), to: z.string() })),
+      }),
+    ),
+    verified_fallback: z.optional(z.strictObject({ example_id: z.string(), error: z.string() })),
+    cached: z.optional(z.strictObject({ at: z.string(), request_id: z.string() })),
+  }),
   reasoning: text,
   delta: text,
   repair: z.strictObject({ sql: z.string(), error: z.string(), position: z.optional(z.int()) }),
@@ -70,7 +86,7 @@ export const EVENT_DATA = {
 
 /** When each event comes, for the document (docs/API.md says the same at more length). */
 export const EVENT_DESCRIPTIONS: Record<AnswerEventName, string> = {
-  meta: 'First, before any answer text: the request id (for feedback), the model, the schema version and the tables given to the model.',
+  meta: 'First, before any answer text: the request id (for feedback), the model, the schema version, the tables given to the model, the approved examples (with their similarity) and glossary terms put in its prompt — within the caller\'s role view; `verified` when an approved example\'s SQL answers without a model call (`substituted`: a value swapped), `verified_fallback` when it matched but failed its check now; `cached` when an earlier answer is replayed.',
   reasoning: "Reasoning deltas of thinking models, before the answer's text.",
   delta: 'Answer text deltas, in order, as they arrive.',
   repair: "Postgres refused the SQL (its message, and the position in the SQL from 1): the model's second attempt follows as ordinary reasoning/delta events. At most once.",
@@ -94,7 +110,7 @@ export const ERROR_CODES = [
   'upstream_disconnected', 'upstream_malformed', 'upstream_error', 'database_not_configured', 'database_unreachable',
   'database_auth_failed', 'database_permission_denied', 'database_timeout', 'database_error', 'request_not_found',
   'execute_not_allowed', 'server_misconfigured', 'internal_error', 'rate_limited', 'quota_exceeded',
-  'role_not_allowed', 'auth_unavailable',
+  'role_not_allowed', 'auth_unavailable', 'example_sql_invalid', 'example_exists',
 ] as const satisfies readonly ErrorCode[]
 
 export const ErrorBodySchema = z.strictObject({ error: z.strictObject({ code: z.enum(ERROR_CODES), message: z.string(), details: z.optional(z.array(z.unknown())) }) })

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini'
 import type { Config } from '../config'
-import { PairListSchema, WrappedSchema } from '../examples/example-input'
+import { EditSchema, PairListSchema, RejectSchema, WrappedSchema } from '../examples/example-input'
 import { askBodySchema } from '../routes/ask-body'
 import { MAX_EXAMPLE_QUESTIONS } from '../routes/examples'
+import { EvalReportSchema } from '../routes/admin-evals'
 import { FeedbackSchema } from '../routes/feedback'
 import { GlossarySchema } from '../schema/glossary'
 import { OverlaySchema } from '../schema/overlay'
@@ -40,10 +41,11 @@ const NOT_FROM_HEALTH = {
 }
 
 const ERROR_STATUS: Record<string, string> = {
-  400: 'Invalid JSON or request (`invalid_json`, `invalid_request`), or DashScope refused the question (`upstream_content_rejected`).',
+  400: 'Invalid JSON or request (`invalid_json`, `invalid_request`; `example_sql_invalid`: an imported example\'s SQL fails the check, each failing line in `details`), or DashScope refused the question (`upstream_content_rejected`).',
   401: '`unauthorized`: missing, malformed or unknown key; or a JWT that is malformed, badly signed, expired, not yet valid, without `exp`, or for another issuer or audience.',
-  403: '`role_not_allowed`: the JWT names no database role of DB_ROLES; `execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
+  403: '`role_not_allowed`: the JWT names no database role of DB_ROLES (on the admin routes: no role of ADMIN_ROLES, or no `sub`); `execute_not_allowed`: `"execute": true` while SQL_EXECUTE is off.',
   404: '`not_found`, or `request_not_found` for feedback on an unknown request.',
+  409: '`example_sql_invalid`: the example\'s SQL fails the check, so it cannot be approved; `example_exists`: another example holds that question and SQL.',
   413: '`payload_too_large`: the body is over the limit.',
   415: '`unsupported_media_type`: not application/json.',
   429: '`upstream_throttled`: DashScope throttles; `retry-after` says when to retry.',
@@ -254,10 +256,25 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           { required: true, content: json(ref('Glossary')) },
         ),
       },
+      '/v1/admin/glossary/check': {
+        post: admin(
+          'checkGlossary',
+          'Check a glossary against the cached schema without storing it (the console asks as a term is typed)',
+          {
+            200: ok('The verdict: `problems` lists each reference that does not fit (as `PUT` would refuse it).', {
+              type: 'object',
+              required: ['ok', 'version', 'problems'],
+              properties: { ok: { type: 'boolean' }, version: { type: 'string' }, problems: { type: 'array', items: anyObject }, message: { type: 'string' } },
+            }),
+            ...errors(400, 413, 415, 503),
+          },
+          { required: true, content: json(ref('Glossary')) },
+        ),
+      },
       '/v1/admin/usage': {
         get: admin(
           'getUsage',
-          'Requests and tokens per caller key (hashed ids) for a UTC day, with the limits in force',
+          'Requests and tokens per caller (hashed ids; a JWT caller\'s `sub` as `name`) for a UTC day, with the limits in force; kept whether or not DAILY_TOKEN_BUDGET is set',
           {
             200: ok('Usage of the day.', {
               type: 'object',
@@ -270,6 +287,59 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           [{ name: 'day', in: 'query', schema: { type: 'string', format: 'date' }, description: 'UTC day, YYYY-MM-DD; today by default.' }],
         ),
       },
+      '/v1/admin/usage/history': {
+        get: admin(
+          'getUsageHistory',
+          'Requests and tokens per caller and UTC day over the last days (the console\'s chart); JWT callers carry their `sub` as `name`',
+          {
+            200: ok('One row per day and caller.', {
+              type: 'object',
+              required: ['from', 'to', 'rows'],
+              properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, rows: { type: 'array', items: anyObject } },
+            }),
+            ...errors(400),
+          },
+          undefined,
+          [{ name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 31, default: 14 }, description: 'UTC days back, today included.' }],
+        ),
+      },
+      '/v1/admin/sql': {
+        post: admin(
+          'adminCheckSql',
+          'Check SQL (and with `execute` preview at most 20 rows, read-only) as the service\'s own read-only login: the console\'s verdict as you type and row preview',
+          { 200: ok('The verdict, and with `execute` the first rows.', ref('SqlResponse')), ...errors(400, 413, 415, 502, 503, 504) },
+          { required: true, content: json(ref('SqlRequest')) },
+        ),
+      },
+      '/v1/admin/roles': {
+        get: admin('listRoles', 'The roles the cached snapshot records (a refresh records each of DB_ROLES that exists)', {
+          200: ok('The recorded roles.', { type: 'object', required: ['version', 'recorded', 'db_roles'], properties: { version: { type: 'string' }, recorded: { type: 'array', items: { type: 'string' } }, db_roles: { type: 'array', items: { type: 'string' } } } }),
+          ...errors(503),
+        }),
+      },
+      '/v1/admin/roles/{role}/view': {
+        get: admin(
+          'previewRole',
+          'What the model would see as this role: its tables and columns, and what is hidden from it',
+          {
+            200: ok('The role\'s view.', {
+              type: 'object',
+              required: ['role', 'version', 'tables', 'hidden_tables'],
+              properties: {
+                role: { type: 'string' },
+                version: { type: 'string' },
+                tables: { type: 'array', items: { type: 'object', properties: { schema: { type: 'string' }, name: { type: 'string' }, columns: { type: 'array', items: { type: 'string' } }, hidden_columns: { type: 'array', items: { type: 'string' } }, row_security: { type: 'boolean' } } } },
+                hidden_tables: { type: 'array', items: { type: 'string' } },
+                examples: { type: 'integer' },
+                glossary_terms: { type: 'integer' },
+              },
+            }),
+            ...errors(404, 503),
+          },
+          undefined,
+          [{ name: 'role', in: 'path', required: true, schema: { type: 'string' } }],
+        ),
+      },
       '/v1/admin/examples': {
         get: admin(
           'listExamples',
@@ -277,7 +347,9 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           { 200: ok('A page of examples.', { type: 'object', required: ['examples', 'total', 'limit', 'offset'], properties: { examples: { type: 'array', items: ref('StoredExample') }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } }), ...errors(400, 502, 503, 504) },
           undefined,
           [
-            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'approved', 'all'], default: 'pending' } },
+            { name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'approved', 'rejected', 'all'], default: 'pending' } },
+            { name: 'table', in: 'query', description: 'Only examples whose SQL names this table (`name` or `schema.name`).', schema: { type: 'string' } },
+            { name: 'q', in: 'query', description: 'Only examples whose question or SQL contains this text (any case).', schema: { type: 'string', maxLength: 200 } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
             { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
           ],
@@ -290,14 +362,52 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           [refreshParameter],
         ),
       },
+      '/v1/admin/evals': {
+        post: admin(
+          'storeEval',
+          'Store an `eval:live --approved` report (accuracy on the approved examples, misses with reasons)',
+          { 201: ok('Stored.', { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }), ...errors(400, 413, 415) },
+          { required: true, content: json(jsonSchema(EvalReportSchema)) },
+        ),
+        get: admin(
+          'listEvals',
+          'The stored eval reports, newest first',
+          { 200: ok('Reports.', { type: 'object', required: ['reports'], properties: { reports: { type: 'array', items: jsonSchema(EvalReportSchema, 'output') } } }), ...errors(400) },
+          undefined,
+          [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }],
+        ),
+      },
       '/v1/admin/examples/{id}/approve': {
-        post: admin('approveExample', 'Approve an example (it reaches the model at the next refresh)', { 200: ok('The example.', anyObject), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+        post: admin(
+          'approveExample',
+          'Approve an example: its SQL is checked again now (409 `example_sql_invalid` while it fails); it reaches prompts and verified answers at the next refresh',
+          { 200: ok('The example.', exampleChange), ...errors(400, 404, 409, 502, 503, 504) },
+          undefined,
+          [idParameter, refreshParameter],
+        ),
       },
       '/v1/admin/examples/{id}/unapprove': {
-        post: admin('unapproveExample', 'Withdraw an approval', { 200: ok('The example.', anyObject), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+        post: admin('unapproveExample', 'Withdraw an approval (pending again)', { 200: ok('The example.', exampleChange), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
+      },
+      '/v1/admin/examples/{id}/reject': {
+        post: admin(
+          'rejectExample',
+          'Reject an example: a stored state with who and why; it leaves prompts and the pending queue',
+          { 200: ok('The example.', exampleChange), ...errors(400, 404, 413, 415, 502, 503, 504) },
+          { required: false, content: json(jsonSchema(RejectSchema)) },
+          [idParameter, refreshParameter],
+        ),
       },
       '/v1/admin/examples/{id}': {
-        delete: admin('deleteExample', 'Delete an example', { 200: ok('Deleted.', { type: 'object', properties: { deleted: { type: 'string' } } }), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter]),
+        get: admin('getExample', 'One example', { 200: ok('The example.', { type: 'object', required: ['example'], properties: { example: ref('StoredExample') } }), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter]),
+        patch: admin(
+          'editExample',
+          'Edit the question and/or SQL: checked again and the verdict stored (an approved example whose new SQL fails is pending again); 409 `example_exists` when another example holds the same pair',
+          { 200: ok('The example.', exampleChange), ...errors(400, 404, 409, 413, 415, 502, 503, 504) },
+          { required: true, content: json(jsonSchema(EditSchema)) },
+          [idParameter, refreshParameter],
+        ),
+        delete: admin('deleteExample', 'Delete an example', { 200: ok('Deleted.', { type: 'object', properties: { deleted: { type: 'string' }, refresh: {} } }), ...errors(400, 404, 502, 503, 504) }, undefined, [idParameter, refreshParameter]),
       },
     },
     components: {
@@ -310,7 +420,14 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           description:
             'A JWT verified with JWT_SECRET (HS256) or the keys of JWT_JWKS_URL (RS256, ES256): signature, `exp` (required) and `nbf` always, `iss`/`aud` when JWT_ISSUER/JWT_AUDIENCE are set. Its JWT_ROLE_CLAIM (default `role`) must name one of DB_ROLES: the model then sees only what that Postgres role may read, and its SQL is checked and run as that role with the claims in `request.jwt.claims` (docs/SECURITY.md).',
         },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN; the admin routes are closed while it is unset.' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for scripts: changes are recorded as made by `admin-token`. The admin routes are closed while neither ADMIN_TOKEN nor ADMIN_ROLES is set.' },
+        adminJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT verified as callers\' tokens are (JWT_SECRET or JWT_JWKS_URL) whose role claim names one of ADMIN_ROLES (DB_ROLES do not count: `403 role_not_allowed`) and whose `sub` names the person: every change records it (`approved_by`, `updated_by`, `rejected_by`) and the request\'s log line is its audit record (docs/ADMIN.md).',
+        },
+        cloudflareAccess: { type: 'apiKey', in: 'header', name: 'Cf-Access-Jwt-Assertion', description: 'With Cloudflare Access in front of /admin/ and /v1/admin/*, and JWT_JWKS_URL the Access team\'s certs URL: the JWT Access adds, read when there is no Authorization header; the same role rule as `adminJwt`.' },
       },
       headers: {
         RequestId: { description: 'The id the service gave this request (also in `meta`).', schema: { type: 'string', format: 'uuid' } },
@@ -388,10 +505,28 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             question: { type: 'string' },
             sql: { type: 'string' },
             source: { type: 'string' },
-            approved: { type: 'boolean' },
+            status: { type: 'string', enum: ['pending', 'approved', 'rejected'] },
+            approved: { type: 'boolean', description: '`status` is `approved`.' },
             request_id: { type: ['string', 'null'] },
             created_at: { type: 'string' },
             approved_at: { type: ['string', 'null'] },
+            approved_by: { type: ['string', 'null'], description: '`admin-token`, or the approving person\'s JWT `sub`.' },
+            rejected_at: { type: ['string', 'null'] },
+            rejected_by: { type: ['string', 'null'] },
+            rejected_reason: { type: ['string', 'null'] },
+            updated_at: { type: ['string', 'null'] },
+            updated_by: { type: ['string', 'null'] },
+            sent_by: { type: ['string', 'null'], description: 'Who sent it: `admin-token`, `key:<hash>`, `sub:<sub>` or `anonymous`.' },
+            sent_role: { type: ['string', 'null'], description: 'The database role of the JWT it was sent with.' },
+            check: {
+              description: "The check's verdict (the admission gate and Postgres, as the service's read-only login); null for a row stored before checks existed.",
+              oneOf: [
+                { type: 'null' },
+                { type: 'object', required: ['ok', 'checked_at'], properties: { ok: { type: 'boolean' }, error: { type: 'string' }, checked_at: { type: 'string' } } },
+              ],
+            },
+            prompted: { type: 'integer', description: 'Times it was put in a prompt.' },
+            verified: { type: 'integer', description: 'Times it answered a question verified.' },
           },
         },
       },
@@ -403,10 +538,10 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
       tags: ['admin'],
       operationId,
       summary,
-      security: [{ adminToken: [] }],
+      security: [{ adminToken: [] }, { adminJwt: [] }, { cloudflareAccess: [] }],
       ...(parameters ? { parameters } : {}),
       ...(requestBody ? { requestBody } : {}),
-      responses: { ...responses, ...errors(401) },
+      responses: { ...responses, ...errors(401, 403) },
     }
   }
 }
@@ -415,4 +550,5 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
 const CALLER_SECURITY = [{}, { apiKey: [] }, { jwt: [] }]
 const ok = (description: string, schema: Json) => ({ description, content: json(schema) })
 const refreshParameter = { name: 'refresh', in: 'query', description: '`true` refreshes the snapshot after the write.', schema: { type: 'string', enum: ['true', 'false', '1', '0', 'yes', 'no'] } }
+const exampleChange = { type: 'object', required: ['example', 'refresh'], properties: { example: { $ref: '#/components/schemas/StoredExample' }, refresh: {} } }
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } }

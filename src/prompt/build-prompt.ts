@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../dashscope/build-request'
 import { linkIndexFor } from '../linking/index-cache'
-import { selectExamples } from '../linking/select-examples'
+import { selectExamples, type ScoredExample } from '../linking/select-examples'
 import { linkTables } from '../linking/select-schema'
 import { glossaryColumns, glossaryTables, matchGlossary, type GlossaryEntry } from '../schema/glossary'
 import type { Example, Snapshot } from '../schema/snapshot-schema'
@@ -22,6 +22,8 @@ export type PromptInput = {
   examplesTokenBudget?: number
   /** The operator's hints about their data (PROMPT_HINTS), shown after the instructions; none when empty. */
   hints?: string
+  /** An example held out of the prompt (eval). */
+  skipExample?: string
 }
 
 export const DEFAULT_SCHEMA_TOKEN_BUDGET = 3000
@@ -56,7 +58,7 @@ function renderedSchema(snapshot: Snapshot): string {
  * The messages for DashScope: instructions, the schema and the examples in the system message,
  * the conversation so far, then the question. Pure: same input, same prompt.
  */
-export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[]; glossary: string[] } {
+export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tables: string[]; glossary: string[]; examples: (Example & { similarity?: number })[] } {
   const { snapshot } = input
   const index = linkIndexFor(snapshot)
   const budget = input.schemaTokenBudget ?? DEFAULT_SCHEMA_TOKEN_BUDGET
@@ -79,16 +81,14 @@ export function buildPrompt(input: PromptInput): { messages: ChatMessage[]; tabl
   const chosen = linked ? linked.tables.map((i) => snapshot.tables[i]!) : snapshot.tables
   const shown = new Map([...(linked?.shown ?? [])].map(([t, columns]) => [snapshot.tables[t]!, columns]))
   const schemaText = linked ? renderSchema(snapshot, chosen, shown) : renderedSchema(snapshot)
-  const examples =
+  const examples: (Example | ScoredExample)[] =
     input.examples ??
-    selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET)
+    selectExamples(index, snapshot.examples, input.question, input.examplesTopK ?? DEFAULT_EXAMPLES_TOP_K, input.examplesTokenBudget ?? DEFAULT_EXAMPLES_TOKEN_BUDGET, input.skipExample)
   // The schema and the examples are the database's and callers' text: inside data sections
   // (src/prompt/data-section.ts); the glossary and the hints are the operator's, and instruct.
-  const sections = [`${INSTRUCTIONS}
-${DATA_RULE_ZH}`]
+  const sections = [`${INSTRUCTIONS}\n${DATA_RULE_ZH}`]
   // Domain knowledge is the operator's (a setting), never the code's: the same code serves any database.
-  if (input.hints?.trim()) sections.push(`补充说明（本服务的运营方提供）：
-${input.hints.trim()}`)
+  if (input.hints?.trim()) sections.push(`补充说明（本服务的运营方提供）：\n${input.hints.trim()}`)
   sections.push(dataSection('数据库结构（PostgreSQL）', schemaText))
   if (terms.length > 0) sections.push(`业务术语（本公司的说法、对应的表和字段及计算口径；问题中出现这些说法时按此理解和计算）：\n${terms.map(renderTerm).join('\n')}`)
   if (examples.length > 0) {
@@ -104,6 +104,8 @@ ${input.hints.trim()}`)
     // Plain names for callers (meta event), not SQL-quoted ones.
     tables: chosen.map((t) => (omitPublic ? t.name : `${t.schema}.${t.name}`)),
     glossary: terms.map((t) => t.term),
+    // What `meta` reports the answer was built from.
+    examples,
   }
 }
 

@@ -29,6 +29,8 @@ export function askBodySchema(limits: AskLimits) {
     execute: z.optional(z.boolean({ error: '"execute" must be true or false' })),
     /** Explain the rows in words after them (`summary` events); needs `execute`. */
     summarize: z.optional(z.boolean({ error: '"summarize" must be true or false' })),
+    /** `false`: do not replay a cached answer (a fresh one is asked for, and then cached). */
+    cache: z.optional(z.boolean({ error: '"cache" must be true or false' })),
   }).check(
     z.refine((body) => !body.summarize || body.execute === true, { message: '"summarize" needs "execute": true (there are no rows to explain otherwise)', path: ['summarize'] }),
   )

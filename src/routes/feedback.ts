@@ -3,7 +3,9 @@ import { validator } from 'hono/validator'
 import * as z from 'zod/mini'
 import type { AppEnv } from '../app-env'
 import { ADMIN_DEADLINE_MS, withDb } from '../db/connect'
+import { callerLabel } from '../auth/caller'
 import { ensureExamplesTable, findExample, insertExamples } from '../db/examples-table'
+import { checkExampleSql } from '../examples/check-example-sql'
 import { AppError } from '../errors'
 import { loadRequestRecord } from '../feedback/request-record'
 import { requireCaller } from '../middleware/auth'
@@ -20,8 +22,10 @@ export const FeedbackSchema = z.object({
 
 /**
  * The caller says whether an answer's SQL was right (or gives the right SQL). A confirmed or
- * corrected pair becomes an unapproved example for an admin to approve; a plain "wrong" is
- * acknowledged and stores nothing.
+ * corrected pair becomes a pending example for an admin to review — with its check's verdict
+ * (an SQL that fails is stored so a reviewer sees what people proposed, but cannot be approved
+ * until it passes), who sent it and under which role; a plain "wrong" is acknowledged and stores
+ * nothing.
  */
 feedbackRoutes.post(
   '/v1/feedback',
@@ -37,10 +41,14 @@ feedbackRoutes.post(
     const config = c.var.config
     if (!config.database.url) throw new AppError(503, 'database_not_configured', 'Feedback is stored in the database: set the DATABASE_URL secret')
     const record = await loadRequestRecord(c.env.SCHEMA_KV, body.request_id)
-    const caller = c.var.caller.id
     // Someone else's request looks exactly like an unknown one.
-    if (!record || record.caller !== caller) {
+    if (!record || record.caller !== c.var.caller.id) {
       throw new AppError(404, 'request_not_found', `No answered request ${body.request_id} for this caller (records are kept ${config.feedbackTtlSeconds} s)`)
+    }
+    // A wrong answer is not replayed again, anywhere: its cache entry (one Durable Object) goes.
+    if (!body.correct && record.cache_key && c.env.ANSWER_CACHE) {
+      const cache = c.env.ANSWER_CACHE
+      await cache.get(cache.idFromName(record.cache_key)).evict()
     }
     const sql = body.sql ?? (body.correct ? record.sql : null)
     if (!sql) {
@@ -49,11 +57,14 @@ feedbackRoutes.post(
     }
     const source = body.sql && body.sql !== record.sql ? 'feedback-corrected' : 'feedback'
     const table = config.database.examplesTable
+    const check = await checkExampleSql(config, sql)
+    const caller = c.var.caller
+    const sender = { sent_by: callerLabel(caller), sent_role: caller.via === 'jwt' ? caller.role : null }
     const example = await withDb(config.database, async (db) => {
       await ensureExamplesTable(db, table)
-      await insertExamples(db, table, [{ question: record.question, sql, source, approved: false, request_id: body.request_id }])
+      await insertExamples(db, table, [{ question: record.question, sql, source, approved: false, request_id: body.request_id, check, ...sender }])
       return findExample(db, table, record.question, sql)
     }, ADMIN_DEADLINE_MS)
-    return c.json({ stored: true, example: example && { id: example.id, approved: example.approved, source: example.source } }, 201)
+    return c.json({ stored: true, example: example && { id: example.id, approved: example.approved, status: example.status, source: example.source, check: example.check } }, 201)
   },
 )

@@ -58,8 +58,12 @@ export const RoleViewSchema = z.object({
 })
 
 export const ExampleSchema = z.object({
+  /** The row's id in EXAMPLES_TABLE (absent in uploaded snapshots): named by `meta.examples` and `meta.verified`. */
+  id: z.optional(z.string().check(z.regex(/^[1-9][0-9]{0,17}$/))),
   question: z.string().check(z.minLength(1)),
   sql: z.string().check(z.minLength(1)),
+  /** When it was approved (ISO 8601); answered verified, `meta.verified.approved_at`. */
+  approved_at: z.nullish(z.string()),
 })
 
 export const SnapshotSchema = z.object({

@@ -22,6 +22,8 @@ export type PipelineOptions = AnswerEventsOptions & {
   clientSignal?: AbortSignal
   /** A repair attempt inside another answer: its events go to that answer's `emit`. */
   innerEmit?: Emit
+  /** Sees each event as it is encoded (the answer cache's recorder); never holds it back. */
+  observe?: (item: Parameters<Emit>[0]) => void
 }
 
 /**
@@ -34,10 +36,18 @@ export function pipeAnswer(upstreamBody: ReadableStream<Uint8Array>, opts: Pipel
   return answerStream(upstreamBody, {
     ...opts,
     mapper: opts.protocol === 'native' ? new NativeChunkMapper() : new OpenAiChunkMapper(),
-    encode: opts.innerEmit ? forwardTo(opts.innerEmit) : opts.format === 'sse' ? encodeSse : encodeLegacyText,
+    encode: observed(opts.innerEmit ? forwardTo(opts.innerEmit) : opts.format === 'sse' ? encodeSse : encodeLegacyText, opts.observe),
     describeFailure,
     abortUpstream: () => opts.abortUpstream?.(),
   })
+}
+
+function observed(encode: (item: Parameters<Emit>[0]) => string, observe: PipelineOptions['observe']): (item: Parameters<Emit>[0]) => string {
+  if (!observe) return encode
+  return (item) => {
+    observe(item)
+    return encode(item)
+  }
 }
 
 /** The inner answer writes nothing itself: each of its events goes to the outer answer. */

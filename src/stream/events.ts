@@ -1,6 +1,6 @@
 /** The events a client receives on `POST /v1/ask`, in the order docs/API.md gives. */
 export type AnswerEvent =
-  | { event: 'meta'; data: { request_id: string; model: string; schema_version: string; tables: string[] } }
+  | { event: 'meta'; data: MetaData }
   | { event: 'reasoning'; data: { text: string } }
   | { event: 'delta'; data: { text: string } }
   | { event: 'repair'; data: { sql: string; error: string; position?: number } }
@@ -12,6 +12,26 @@ export type AnswerEvent =
   | { event: 'usage'; data: Usage }
   | { event: 'error'; data: { code: string; message: string; retryable: boolean } }
   | { event: 'done'; data: DoneData }
+
+/**
+ * First event. `tables`: the tables shown to the model; `examples` (with their similarity to the
+ * question) and `glossary`: the approved examples and glossary terms put in its prompt — all within
+ * the caller's role view. `verified`: answered with an approved example's SQL, no model call
+ * (`substituted` when a value of the question was put in its place); `verified_fallback`: an
+ * approved example matched but its SQL failed the check now, so the model answers. `cached`: a
+ * replay of an earlier answer (`request_id` is that answer's), no model call.
+ */
+export type MetaData = {
+  request_id: string
+  model: string
+  schema_version: string
+  tables: string[]
+  examples?: { id: string; similarity: number }[]
+  glossary?: string[]
+  verified?: { example_id: string; approved_at: string | null; substituted?: { column: string; from: string; to: string } }
+  verified_fallback?: { example_id: string; error: string }
+  cached?: { at: string; request_id: string }
+}
 
 /**
  * The final SQL. `checked`: Postgres planned it (with `plan_rows`, `plan_cost`); on a failed check

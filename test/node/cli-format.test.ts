@@ -153,6 +153,17 @@ describe('the answer as the terminal shows it', () => {
     ])
     expect(declined.split('\n')[0]).toBe('qwen-plus · schema pg-1 · no tables')
   })
+  it('says what the answer was built from, and marks a verified answer and a cached one', () => {
+    const base = { model: 'qwen-plus', schema_version: 'pg-1', tables: ['stations'] }
+    const built = render([{ event: 'meta', data: { ...base, examples: [{ id: '12', similarity: 0.8 }], glossary: ['客流'] } }])
+    expect(built.split('\n')[1]).toBe('based on examples #12 (0.8) · terms 客流')
+    const verified = render([{ event: 'meta', data: { ...base, verified: { example_id: '12', approved_at: '2026-12-01T00:00:00.000Z', substituted: { column: 'stations.name', from: '沈塘桥', to: '武林广场' } } } }])
+    expect(verified.split('\n')[1]).toBe('✓ 已验证 / Verified: approved example #12, 沈塘桥 → 武林广场 (stations.name), no model call')
+    const cached = render([{ event: 'meta', data: { ...base, cached: { at: '2026-12-01T00:00:00.000Z', request_id: 'r1' } } }])
+    expect(cached.split('\n')[1]).toMatch(/^cached answer of 2026-12-01T00:00:00.000Z \(request r1\)/)
+    const fallback = render([{ event: 'meta', data: { ...base, verified_fallback: { example_id: '12', error: 'permission denied for table stations' } } }])
+    expect(fallback.split('\n')[1]).toBe('approved example #12 failed its check now (permission denied for table stations): the model answers')
+  })
 })
 
 describe('the result of --execute', () => {

@@ -35,6 +35,21 @@ const CASES: { q: Q; answer: string | { answer: string; repair: string }; correc
   { q: pick('明天杭州会下雨吗'), answer: fence('SELECT 1'), correct: true },
 ]
 
+// `--approved`: the team's approved examples, each asked held out; the fake answers plant one miss
+// of every reason (and two hits), so each is seen to be classified.
+const APPROVED: { question: string; sql: string; answer: string | { answer: string; repair: string }; reason: string | null }[] = [
+  { question: '沈塘桥站在哪个行政区', sql: "SELECT district FROM stations WHERE name = '沈塘桥'", answer: fence("SELECT district FROM stations WHERE name LIKE '沈塘桥'"), reason: null },
+  { question: '最长的线路叫什么', sql: 'SELECT name FROM lines ORDER BY length_km DESC, id LIMIT 1', answer: fence('SELECT name FROM lines ORDER BY length_km DESC, id LIMIT 1'), reason: null },
+  { question: '每条线路的长度除以零', sql: 'SELECT length_km FROM lines', answer: fence('SELECT length_km / 0 FROM lines'), reason: 'sql_error' },
+  { question: '线路颜色列表', sql: 'SELECT color FROM lines', answer: { answer: fence('SELECT colr FROM lines'), repair: fence('SELECT colour FROM lines') }, reason: 'refused' },
+  { question: '线路的开通年份分布', sql: 'SELECT opened_on FROM lines', answer: '无法回答：数据库中没有这个数据。', reason: 'unanswerable' },
+  { question: '二号线的全部站点', sql: 'SELECT station_id FROM station_lines WHERE line_id = 2', answer: fence('SELECT station_id FROM station_lines WHERE false'), reason: 'empty_result' },
+  { question: '所有线路的名称', sql: 'SELECT name FROM lines', answer: fence('SELECT name FROM lines LIMIT 2'), reason: 'missing_rows' },
+  { question: '前两条线路的名称', sql: 'SELECT name FROM lines WHERE id <= 2', answer: fence('SELECT name FROM lines'), reason: 'extra_rows' },
+  { question: '最短的线路叫什么', sql: 'SELECT name FROM lines ORDER BY length_km, id LIMIT 1', answer: fence('SELECT name FROM lines ORDER BY length_km DESC, id LIMIT 1'), reason: 'wrong_values' },
+  { question: '线路编号和名称', sql: 'SELECT id, name FROM lines', answer: fence('SELECT name FROM lines'), reason: 'column_mismatch' },
+]
+
 let pg: LocalPostgres
 let fake: { url: string; close: () => Promise<void> }
 let server: DevServer
@@ -72,7 +87,7 @@ beforeAll(async () => {
   pg = await startLocalPostgres()
   pg.psql('CREATE DATABASE metro')
   pg.psql(readFileSync(new URL('../../db/demo/metro.sql', import.meta.url), 'utf8'), 'metro')
-  fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: { ...Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])), [KILLER.question]: fence("SELECT name FROM stations WHERE name = '沈塘桥'") } })
+  fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: { ...Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])), [KILLER.question]: fence("SELECT name FROM stations WHERE name = '沈塘桥'"), ...Object.fromEntries(APPROVED.map((a) => [a.question, a.answer])) } })
   server = await startDevServer({ DATABASE_URL: metroUrl(), NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined, ADMIN_TOKEN: 'live-admin' })
   dir = mkdtempSync(join(tmpdir(), 'eval-live-'))
   questionsFile = join(dir, 'questions.json')
@@ -180,6 +195,56 @@ describe('npm run eval:live', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('cannot use DATABASE_URL: database_unreachable')
     expect(r.stderr).not.toContain('postgres:postgres')
+  })
+})
+
+describe('npm run eval:live -- --approved', () => {
+  it('needs the admin token', async () => {
+    const r = await evalLive(['--approved', '--url', server.url, '--allow-fake'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--approved needs the admin token')
+  })
+
+  it('classifies each planted miss with its reason, prints the table, writes the results, stores the report and lists it', async () => {
+    const imported = await fetch(`${server.url}/v1/admin/examples?refresh=true`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer live-admin', 'content-type': 'application/json' },
+      body: JSON.stringify(APPROVED.map(({ question, sql }) => ({ question, sql }))),
+    })
+    expect(imported.status).toBe(201)
+    const { ids } = (await imported.json()) as { ids: string[] }
+    const out = join(dir, 'approved.jsonl')
+    const r = await evalLive(['--approved', '--url', server.url, '--allow-fake', '--admin-token', 'live-admin', '--out', out, '--min-accuracy', '50'])
+    expect(r.stderr).toContain('under --min-accuracy 50%')
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('accuracy on approved examples: 20% (2/10')
+    for (const reason of ['sql_error', 'refused', 'unanswerable', 'empty_result', 'missing_rows', 'extra_rows', 'wrong_values', 'column_mismatch']) expect(r.stdout).toMatch(new RegExp(`${reason} +1`))
+
+    const byId = new Map(results(out).map((x) => [x.example_id, x]))
+    APPROVED.forEach((a, i) => {
+      const got = byId.get(ids[i])
+      expect({ question: got.question, reason: got.hit ? null : got.reason }).toEqual({ question: a.question, reason: a.reason })
+    })
+    expect(byId.get(ids[6]).gold_rows.length).toBe(5)
+    expect(byId.get(ids[6]).answer_rows.length).toBe(2)
+    const summary = JSON.parse(readFileSync(out.replace(/\.jsonl$/, '.summary.json'), 'utf8'))
+    expect(summary).toMatchObject({ total: 10, hits: 2, accuracy: 20, misses_by_reason: { sql_error: 1, refused: 1, wrong_values: 1 } })
+
+    const listed = await fetch(`${server.url}/v1/admin/evals`, { headers: { authorization: 'Bearer live-admin' } })
+    expect(listed.status).toBe(200)
+    const { reports } = (await listed.json()) as { reports: { accuracy: number; misses: { example_id: string; reason: string; gold_sql: string; answer_sql: string | null }[] }[] }
+    expect(reports[0]).toMatchObject({ accuracy: 20, total: 10, hits: 2 })
+    expect(reports[0]!.misses.find((m) => m.reason === 'column_mismatch')).toMatchObject({ example_id: ids[9], gold_sql: 'SELECT id, name FROM lines', answer_sql: 'SELECT name FROM lines' })
+
+    // The suites after this one answer without these examples.
+    for (const id of ids) expect((await fetch(`${server.url}/v1/admin/examples/${id}${id === ids.at(-1) ? '?refresh=true' : ''}`, { method: 'DELETE', headers: { authorization: 'Bearer live-admin' } })).status).toBe(200)
+  })
+
+  it('refuses the holdout headers without the admin token', async () => {
+    const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-txt2sql-holdout-example': '1' }, body: JSON.stringify({ question: '所有线路的名称' }) })
+    expect(res.status).toBe(401)
+    const wrong = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-txt2sql-holdout-example': '1', 'x-txt2sql-admin-token': 'guess' }, body: JSON.stringify({ question: '所有线路的名称' }) })
+    expect(wrong.status).toBe(401)
   })
 })
 

@@ -35,8 +35,8 @@ export type Playground = {
   open: (options?: OpenOptions) => Promise<Page>
 }
 
-/** Registers the services and the browser for the calling test file; their handles are filled in by beforeAll. */
-export function usePlayground(): Playground {
+/** Registers the services and the browser for the calling test file; their handles are filled in by beforeAll. `settings`: more of the service's environment. */
+export function usePlayground(settings: Record<string, string> = {}): Playground {
   const pw = {} as Playground
   let context: BrowserContext | undefined
   beforeAll(async () => {
@@ -63,6 +63,7 @@ export function usePlayground(): Playground {
       NEON_WS_PROXY: undefined,
       API_KEYS: API_KEY,
       SQL_EXECUTE: 'true',
+      ...settings,
     }
     pw.server = await startDevServer(pw.env)
     pw.browser = await launchChromium()
@@ -153,7 +154,8 @@ export async function placement(locator: Locator) {
 export type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
 /** axe-core's violations on the page as it is now (injected from node_modules, never a CDN). */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  // Evaluated through DevTools, not added as a <script>: the page's CSP refuses inline scripts, as it should.
+  // Evaluated through the DevTools protocol, not added as a <script>: a page's CSP (public/_headers)
+  // forbids inline scripts, and it must stay as served while it is checked.
   await page.evaluate(readFileSync(AXE, 'utf8'))
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe

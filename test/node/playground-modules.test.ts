@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
-import { buildBundles, withAssetLinks } from '../../scripts/build-assets.mjs'
+import { ADMIN_PAGE, buildBundles, withAssetLinks } from '../../scripts/build-assets.mjs'
 // @ts-expect-error plain browser ES module, no type declarations
 import { niceTicks } from '../../public/js/chart.js'
 // @ts-expect-error plain browser ES module
@@ -125,7 +125,7 @@ describe('public/index.html', () => {
 describe('the answer view the page and <txt2sql-chat> share', () => {
   // Each view draws inside the root it is given (a shadow root for the embed), with the texts and
   // client it is given: a second element on a page, or the page itself, must not see its state.
-  it.each(['ask-turn.js', 'answer-text.js', 'api.js', 'chart.js', 'dom.js', 'feedback-view.js', 'i18n.js', 'result-view.js', 'sql-highlight.js', 'turn-view.js'])(
+  it.each(['ask-turn.js', 'answer-text.js', 'api.js', 'basis-view.js', 'chart.js', 'dom.js', 'feedback-view.js', 'i18n.js', 'result-view.js', 'sql-highlight.js', 'turn-view.js'])(
     '%s reaches nothing of the document but createElement, and keeps no state of its own',
     (file) => {
       const source = readFileSync(new URL(`../../public/js/${file}`, import.meta.url), 'utf8')
@@ -135,4 +135,13 @@ describe('the answer view the page and <txt2sql-chat> share', () => {
       expect(source).not.toMatch(/^(export )?const \w+ = new WeakMap\(/m)
     },
   )
+})
+
+describe('public/admin/index.html', () => {
+  it('links the console\'s bundle and stylesheet by their current content hash, as the playground\'s', async () => {
+    await buildBundles()
+    const html = readFileSync(new URL('../../public/admin/index.html', import.meta.url), 'utf8')
+    expect(withAssetLinks(html, ADMIN_PAGE)).toBe(html)
+    expect(html).toMatch(/\/vendor\/admin\.js\?v=[0-9a-f]{10}/)
+  })
 })

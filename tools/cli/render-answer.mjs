@@ -36,6 +36,17 @@ export function createRenderer({ write, writeError, style, errorStyle }) {
         case 'meta':
           // No tables: linking declined the question before the model was asked.
           line(style.dim(`${data.model} · schema ${data.schema_version} · ${data.tables.length ? `tables: ${data.tables.map(cleanLine).join(', ')}` : 'no tables'}`))
+          // What else the answer was built from, and whether the model was asked at all.
+          if (data.examples?.length || data.glossary?.length) {
+            line(style.dim(`based on${data.examples?.length ? ` examples ${data.examples.map((e) => `#${e.id} (${e.similarity})`).join(', ')}` : ''}${data.glossary?.length ? ` · terms ${data.glossary.join(', ')}` : ''}`))
+          }
+          if (data.verified) {
+            const swap = data.verified.substituted ? `, ${data.verified.substituted.from} → ${data.verified.substituted.to} (${data.verified.substituted.column})` : ''
+            line(style.green(`✓ 已验证 / Verified: approved example #${data.verified.example_id}${swap}, no model call`))
+          } else if (data.cached) {
+            line(style.dim(`cached answer of ${data.cached.at} (request ${data.cached.request_id}), SQL checked again, no model call`))
+          }
+          if (data.verified_fallback) line(style.yellow(`approved example #${data.verified_fallback.example_id} failed its check now (${data.verified_fallback.error}): the model answers`))
           break
         case 'reasoning':
           if (phase !== 'reasoning') line(style.dim(style.italic('thinking…')))
