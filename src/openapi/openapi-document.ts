@@ -278,7 +278,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }],
         ),
       },
-      '/v1/admin/examples/bulk': {
+      '/v1/admin/examples-bulk': {
         post: admin(
           'bulkExamples',
           'One action (approve, unapprove, reject, delete) on many examples, each as its own route does it; one refresh at the end with ?refresh=true',

@@ -35,6 +35,7 @@ export const adminExampleRoutes = new Hono<AppEnv>()
 
 adminExampleRoutes.use('/v1/admin/examples', requireAdmin)
 adminExampleRoutes.use('/v1/admin/examples/*', requireAdmin)
+adminExampleRoutes.use('/v1/admin/examples-bulk', requireAdmin)
 
 type Ctx = Context<AppEnv>
 const actor = (c: Ctx) => c.var.admin?.id ?? 'admin-token'
@@ -86,9 +87,10 @@ adminExampleRoutes.get('/v1/admin/examples', async (c) => {
 /**
  * One action on many examples, each as its own route would do it (approve checks each SQL now);
  * one refresh at the end when asked. Each id gets its outcome: `{id, ok: true, example?}` or
- * `{id, ok: false, error: {code, message}}` — one failing id does not stop the others.
+ * `{id, ok: false, error: {code, message}}` — one failing id does not stop the others. A path of its
+ * own, not under /examples/: `bulk` would otherwise also be read as an example id.
  */
-adminExampleRoutes.post('/v1/admin/examples/bulk', jsonBody((config) => config.maxBodyBytes), validJson(BulkSchema, 'bulk action'), async (c) => {
+adminExampleRoutes.post('/v1/admin/examples-bulk', jsonBody((config) => config.maxBodyBytes), validJson(BulkSchema, 'bulk action'), async (c) => {
   const { action, ids, reason } = c.req.valid('json')
   requireDatabase(c)
   const by = actor(c)
