@@ -255,3 +255,41 @@ describe('every example route takes ?refresh=true alike', () => {
     expect((await storedSnapshot()).examples.map((e) => e.id)).toEqual([station])
   })
 })
+
+describe('POST /v1/admin/examples-bulk acts on many examples at once', () => {
+  it('approves each as approve does (an SQL that fails stays pending and says why), one refresh at the end', async () => {
+    const [good, other] = await imported([{ ...STATION, approved: false }, { ...LINES, approved: false }])
+    await query(`UPDATE ${TABLE} SET sql = 'SELECT nope FROM stations' WHERE id = $1`, [other])
+    const res = await send('/v1/admin/examples-bulk?refresh=true', 'POST', { action: 'approve', ids: [good, other, '999999'] })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { results: { id: string; ok: boolean; error?: { code: string } }[]; refresh: { ok: boolean; examples: number } }
+    expect(body.results.map((r) => [r.id, r.ok, r.error?.code ?? null])).toEqual([
+      [good, true, null],
+      [other, false, 'example_sql_invalid'],
+      ['999999', false, 'not_found'],
+    ])
+    expect(body.refresh).toMatchObject({ ok: true, examples: 1 })
+    expect((await one(other!)).status).toBe('pending')
+  })
+
+  it('rejects with a reason, and deletes', async () => {
+    const [a, b] = await imported([{ ...STATION, approved: false }, { ...LINES, approved: false }])
+    const rejected = await send('/v1/admin/examples-bulk', 'POST', { action: 'reject', ids: [a, b], reason: '不需要' })
+    expect(((await rejected.json()) as { results: { ok: boolean }[] }).results.every((r) => r.ok)).toBe(true)
+    expect((await listed('?status=rejected')).examples.map((e) => [e.id, e.rejected_reason])).toEqual([[a, '不需要'], [b, '不需要']])
+    const deleted = await send('/v1/admin/examples-bulk', 'POST', { action: 'delete', ids: [a] })
+    expect(((await deleted.json()) as { results: unknown[] }).results).toEqual([{ id: a, ok: true }])
+    expect((await listed()).examples.map((e) => e.id)).toEqual([b])
+  })
+
+  it('is 401 without the admin token', async () => {
+    const res = await call('/v1/admin/examples-bulk', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'delete', ids: ['1'] }) }, EX())
+    await expectError(res, 401, 'unauthorized')
+  })
+
+  it('is 400 for an unknown action or a bad id', async () => {
+    await expectError(await send('/v1/admin/examples-bulk', 'POST', { action: 'publish', ids: ['1'] }), 400, 'invalid_request')
+    await expectError(await send('/v1/admin/examples-bulk', 'POST', { action: 'delete', ids: ['x'] }), 400, 'invalid_request')
+    await expectError(await send('/v1/admin/examples-bulk', 'POST', { action: 'delete', ids: [] }), 400, 'invalid_request')
+  })
+})

@@ -21,6 +21,13 @@ export const EditSchema = z
 /** `POST /v1/admin/examples/:id/reject`: why, optionally (an empty body is no reason). */
 export const RejectSchema = z.object({ reason: z.optional(z.nullable(z.string().check(z.trim(), z.maxLength(2000)))) })
 
+/** `POST /v1/admin/examples-bulk`: one action on many examples (the review queue's "select all"). */
+export const BulkSchema = z.object({
+  action: z.enum(['approve', 'unapprove', 'reject', 'delete']),
+  ids: z.array(z.string().check(z.regex(/^[1-9][0-9]{0,17}$/, 'an example id is a positive integer'))).check(z.minLength(1), z.maxLength(500)),
+  reason: z.optional(z.nullable(z.string().check(z.trim(), z.maxLength(2000)))),
+})
+
 export type ExamplePair = z.infer<typeof PairSchema>
 
 /** `{examples:[…]}` or a bare array of `{question, sql, approved?}`. */

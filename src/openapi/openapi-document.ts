@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import type { Config } from '../config'
-import { EditSchema, PairListSchema, RejectSchema, WrappedSchema } from '../examples/example-input'
+import { BulkSchema, EditSchema, PairListSchema, RejectSchema, WrappedSchema } from '../examples/example-input'
 import { askBodySchema } from '../routes/ask-body'
 import { MAX_EXAMPLE_QUESTIONS } from '../routes/examples'
 import { EvalReportSchema } from '../routes/admin-evals'
@@ -375,6 +375,25 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
           { 200: ok('Reports.', { type: 'object', required: ['reports'], properties: { reports: { type: 'array', items: jsonSchema(EvalReportSchema, 'output') } } }), ...errors(400) },
           undefined,
           [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }],
+        ),
+      },
+      '/v1/admin/examples-bulk': {
+        post: admin(
+          'bulkExamples',
+          'One action (approve, unapprove, reject, delete) on many examples, each as its own route does it; one refresh at the end with ?refresh=true',
+          {
+            200: ok('Each id\'s outcome.', {
+              type: 'object',
+              required: ['results', 'refresh'],
+              properties: {
+                results: { type: 'array', items: { type: 'object', required: ['id', 'ok'], properties: { id: { type: 'string' }, ok: { type: 'boolean' }, example: ref('StoredExample'), error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } } },
+                refresh: {},
+              },
+            }),
+            ...errors(400, 413, 415, 502, 503, 504),
+          },
+          { required: true, content: json(jsonSchema(BulkSchema)) },
+          [refreshParameter],
         ),
       },
       '/v1/admin/examples/{id}/approve': {

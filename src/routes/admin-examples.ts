@@ -17,7 +17,7 @@ import {
 } from '../db/examples-table'
 import { AppError } from '../errors'
 import { checkExampleSql, checkExampleSqls } from '../examples/check-example-sql'
-import { EditSchema, parseExamplesCsv, parseExamplesJson, RejectSchema } from '../examples/example-input'
+import { BulkSchema, EditSchema, parseExamplesCsv, parseExamplesJson, RejectSchema } from '../examples/example-input'
 import { describeFirstIssue } from '../first-issue'
 import { requireAdmin } from '../middleware/auth'
 import { acceptBody, jsonBody, mediaType } from '../middleware/json-body'
@@ -35,6 +35,7 @@ export const adminExampleRoutes = new Hono<AppEnv>()
 
 adminExampleRoutes.use('/v1/admin/examples', requireAdmin)
 adminExampleRoutes.use('/v1/admin/examples/*', requireAdmin)
+adminExampleRoutes.use('/v1/admin/examples-bulk', requireAdmin)
 
 type Ctx = Context<AppEnv>
 const actor = (c: Ctx) => c.var.admin?.id ?? 'admin-token'
@@ -81,6 +82,44 @@ adminExampleRoutes.get('/v1/admin/examples', async (c) => {
   if (q !== undefined && q.length > 200) throw new AppError(400, 'invalid_request', '"q" is at most 200 characters')
   const result = await db(c, (session) => listExamples(session, table(c), { status, limit, offset, ...(tableName ? { table: tableName } : {}), ...(q ? { q } : {}) }))
   return c.json({ ...result, limit, offset })
+})
+
+/**
+ * One action on many examples, each as its own route would do it (approve checks each SQL now);
+ * one refresh at the end when asked. Each id gets its outcome: `{id, ok: true, example?}` or
+ * `{id, ok: false, error: {code, message}}` — one failing id does not stop the others. A path of its
+ * own, not under /examples/: `bulk` would otherwise also be read as an example id.
+ */
+adminExampleRoutes.post('/v1/admin/examples-bulk', jsonBody((config) => config.maxBodyBytes), validJson(BulkSchema, 'bulk action'), async (c) => {
+  const { action, ids, reason } = c.req.valid('json')
+  requireDatabase(c)
+  const by = actor(c)
+  const results: ({ id: string; ok: true; example?: StoredExample } | { id: string; ok: false; error: { code: string; message: string } })[] = []
+  for (const id of [...new Set(ids)]) {
+    const fail = (code: string, message: string) => results.push({ id, ok: false, error: { code, message } })
+    if (action === 'delete') {
+      if (await db(c, (session) => deleteExample(session, table(c), id))) results.push({ id, ok: true })
+      else fail('not_found', `No example ${id}`)
+      continue
+    }
+    if (action === 'approve') {
+      const current = await db(c, (session) => getExample(session, table(c), id))
+      if (!current) {
+        fail('not_found', `No example ${id}`)
+        continue
+      }
+      const check = await checkExampleSql(c.var.config, current.sql)
+      const example = await db(c, (session) => approveExample(session, table(c), id, by, check))
+      if (!example) fail('not_found', `No example ${id}`)
+      else if (!check.ok) fail('example_sql_invalid', `Example ${id} cannot be approved: its SQL fails the check (${check.error})`)
+      else results.push({ id, ok: true, example })
+      continue
+    }
+    const example = await db(c, (session) => (action === 'reject' ? rejectExample(session, table(c), id, by, reason || null) : unapproveExample(session, table(c), id, by)))
+    if (example) results.push({ id, ok: true, example })
+    else fail('not_found', `No example ${id}`)
+  }
+  return c.json({ results, refresh: await refreshIfAsked(c) })
 })
 
 adminExampleRoutes.get('/v1/admin/examples/:id', async (c) => {

@@ -350,6 +350,37 @@ describe('the playground page at /', { timeout: 120_000 }, () => {
     expect((await turn.locator('.answer-text').textContent())!.length).toBeGreaterThan(0)
   })
 
+  it('marks a verified answer ✓ 已验证 and folds what an answer was built from under it (依据)', async () => {
+    const page = await open()
+    // The service's events for a verified answer, as docs/API.md gives them (the page draws what it is sent).
+    const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+    const sql = "SELECT * FROM stations WHERE name LIKE '%武林广场%'"
+    const body =
+      sse('meta', { request_id: crypto.randomUUID(), model: 'qwen-plus', schema_version: 'pg-1', tables: ['stations'], examples: [{ id: '12', similarity: 0.8 }], glossary: ['换乘站'], verified: { example_id: '12', approved_at: '2026-12-01T08:00:00.000Z', substituted: { column: 'stations.name', from: '沈塘桥', to: '武林广场' } } }) +
+      sse('delta', { text: `✓ 已验证的查询（示例 #12，沈塘桥 → 武林广场）\n\n\`\`\`sql\n${sql}\n\`\`\`\n` }) +
+      sse('sql', { sql, ok: true, checked: true, plan_rows: 1, plan_cost: 1 }) +
+      sse('done', { finish_reason: 'stop', ttft_ms: 5, total_ms: 60 })
+    await page.route('**/v1/ask', (route) => route.fulfill({ status: 200, contentType: 'text/event-stream; charset=utf-8', body }))
+    await page.locator('#question').fill('武林广场地铁站的信息')
+    await page.keyboard.press('Enter')
+    await waitSettled(page)
+    const turn = lastTurn(page)
+    expect(await turn.locator('.verified-mark').textContent()).toBe('✓ 已验证')
+    expect(await turn.locator('.verified-mark').getAttribute('title')).toContain('#12')
+    const basis = turn.locator('details.basis')
+    expect(await basis.locator('summary').textContent()).toBe('依据')
+    expect(await basis.getAttribute('open')).toBeNull()
+    await basis.locator('summary').click()
+    expect(await basis.locator('dl').innerText()).toMatch(/示例\s+#12 \(0\.8\)\s+术语\s+换乘站\s+表\s+stations/)
+    // The next answer, from the model, carries no mark.
+    await page.unroute('**/v1/ask')
+    await page.locator('#question').fill('换乘站有哪些')
+    await page.keyboard.press('Enter')
+    await waitSettled(page)
+    expect(await lastTurn(page).locator('.verified-mark').count()).toBe(0)
+    expect(problemsOf(page)).toEqual([])
+  })
+
   it('says a question cannot be answered instead of showing a guess', async () => {
     pw.fake.setDefaultOptions('tag=page-declined')
     const page = await open()
