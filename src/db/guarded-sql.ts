@@ -1,3 +1,4 @@
+import { admitSql } from '../sql/admission/admit-sql'
 import { inspectPlan } from '../sql/plan-guard'
 import type { Db } from './connect'
 import { toDatabaseError } from './database-error'
@@ -9,6 +10,8 @@ export type DbIdentity = { role: string; claims: string }
 export type GuardOptions = {
   /** Business schemas: the only ones a query may read. */
   schemas: string[]
+  /** Business-schema functions the admission gate admits besides its allowlist (DB_FUNCTIONS). */
+  functions?: string[]
   checkTimeoutMs: number
   executeTimeoutMs: number
   maxRows: number
@@ -21,7 +24,8 @@ export type GuardOptions = {
   as?: DbIdentity
 }
 
-export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string }
+/** `rule`: the admission gate's rule that refused the SQL (src/sql/admission/admit-sql.ts); `pg_code`: Postgres's. */
+export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string; rule?: string }
 export type SqlCheck = { ok: true; plan_rows: number; plan_cost: number } | SqlFailure
 /** A run the service refused for the database role (nothing was sent to Postgres to run). */
 export type SqlRefusal = { ok: false; refused: true; error: string }
@@ -43,13 +47,17 @@ const EXPLAIN = 'EXPLAIN (FORMAT JSON, VERBOSE) '
 /**
  * Checks a model's SQL with Postgres — and runs it when asked — inside `BEGIN READ ONLY` with
  * statement, lock and idle timeouts, always rolled back; for a JWT caller as its role, with its
- * claims. One statement only (extended protocol); the plan is inspected (plan-guard) before
- * anything runs; running also needs roles that cannot read server files. Problems with the SQL
- * come back as `ok:false` with Postgres's message and position in the model's text; problems
- * reaching the database throw an AppError. `relations`: what the plan reads, for the audit log.
+ * claims. First the admission gate (src/sql/admission): nothing it refuses reaches the database.
+ * One statement only (extended protocol); the plan is inspected (plan-guard) before anything
+ * runs; running also needs roles that cannot read server files. Problems with the SQL come back
+ * as `ok:false` with the gate's or Postgres's message and position in the model's text; problems
+ * reaching the database throw an AppError. `relations`: what the plan reads, for the audit log
+ * (for SQL the gate refused: what its text names).
  */
 export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { execute: boolean }): Promise<{ check: SqlCheck; run?: SqlRun; relations: string[] }> {
   const body = sql.replace(/[\s;；]+$/u, '')
+  const refused = await admissionRefusal(body, opts.functions)
+  if (refused) return refused
   return inTransaction(db, Math.max(opts.checkTimeoutMs, opts.execute ? opts.executeTimeoutMs : 0), opts.as, async () => {
     const refusal = opts.execute ? await roleRefusal(db) : null
     const { check, relations } = await explain(db, body, opts.schemas)
@@ -58,6 +66,18 @@ export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { ex
     await db.batch(`SET LOCAL statement_timeout = ${opts.executeTimeoutMs}`)
     return { check, run: await run(db, body, opts), relations }
   })
+}
+
+/**
+ * The admission gate's verdict as a check: null when the SQL is admitted, else the refusal with its
+ * rule, message, position and the relations its text names. Callers may ask it before connecting
+ * (src/answer/guard-sql.ts); checkAndRun asks it again, so no path skips it.
+ */
+export async function admissionRefusal(sql: string, functions: string[] = []): Promise<{ check: SqlFailure; relations: string[] } | null> {
+  const admission = await admitSql(sql.replace(/[\s;；]+$/u, ''), { functions })
+  if (admission.ok) return null
+  const { rule, error, position, relations } = admission
+  return { check: { ok: false, error, rule, ...(position ? { position } : {}) }, relations }
 }
 
 async function explain(db: Db, body: string, schemas: string[]): Promise<{ check: SqlCheck; relations: string[] }> {

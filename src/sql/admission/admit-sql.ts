@@ -61,6 +61,9 @@ export function admitParsedSql(sql: string, opts: AdmitOptions = {}): Admission 
   return { ok: false, rule: r.rule, error: r.error, ...(position ? { position } : {}), relations }
 }
 
+/** Schemas of the server itself; an unqualified catalog name (`pg_settings`) is refused by the plan. */
+const SYSTEM_SCHEMAS: ReadonlySet<string> = new Set(['pg_catalog', 'information_schema', 'pg_toast'])
+
 const WRITES: Record<string, string> = { InsertStmt: 'INSERT', UpdateStmt: 'UPDATE', DeleteStmt: 'DELETE', MergeStmt: 'MERGE' }
 
 class Walk {
@@ -145,6 +148,9 @@ class Walk {
   private rangeVar(n: Node, ctes: ReadonlySet<string>): void {
     const name = String(n.relname)
     if (typeof n.catalogname === 'string') this.refuse({ rule: 'relation', error: `cross-database reference ${n.catalogname}.${String(n.schemaname)}.${name} is not admitted`, location: n.location as number })
+    if (typeof n.schemaname === 'string' && SYSTEM_SCHEMAS.has(n.schemaname)) {
+      this.refuse({ rule: 'relation', error: `relation ${n.schemaname}.${name} is not admitted (system catalogs are not business data)`, location: n.location as number })
+    }
     if (typeof n.schemaname === 'string') this.relations.add(`${n.schemaname}.${name}`)
     else if (!ctes.has(name)) this.relations.add(name)
   }

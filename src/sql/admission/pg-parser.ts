@@ -1,3 +1,4 @@
+/// <reference path="./wasm-modules.d.ts" />
 // Postgres's own parser (libpg_query, the Postgres 18 grammar, compiled to WASM by the npm package
 // `libpg-query`), loaded once per isolate. The package's entry (`wasm/index.js`) cannot be used in a
 // Worker: it calls the Emscripten factory with no options, which then looks for the .wasm beside the
