@@ -38,10 +38,13 @@ export function loadParser(): Promise<void> {
 async function instantiate(): Promise<PgQueryModule> {
   const g = globalThis as { location?: unknown; process?: unknown }
   // Emscripten picks its environment from globals: workerd looks like Node (`process`) and like a
-  // worker at once, and then reads `self.location.href` and `__dirname`. Hidden `process` while the
-  // factory runs and a stand-in `location`: it then takes the plain worker path, reads no file, and
+  // worker at once, and then reads `self.location.href` and `__dirname`. Hidden `process` and a
+  // stand-in `location` while the factory runs: it then takes the plain worker path, reads no file, and
   // uses the module given below. Node (eval:live) goes the same way.
-  if (g.location === undefined) g.location = { href: 'file:///pg-parser/' }
+  // Both are put back afterwards: other code reads `location` (the MCP SDK builds URLs from it).
+  const hadLocation = 'location' in globalThis
+  const savedLocation = g.location
+  if (savedLocation === undefined) g.location = { href: 'file:///pg-parser/' }
   const saved = g.process
   g.process = undefined
   try {
@@ -53,12 +56,21 @@ async function instantiate(): Promise<PgQueryModule> {
     })) as PgQueryModule
   } finally {
     g.process = saved
+    if (savedLocation === undefined) {
+      if (hadLocation) g.location = savedLocation
+      else delete g.location
+    }
   }
 }
 
 async function instantiateFrom(source: WebAssembly.Module | Uint8Array, imports: WebAssembly.Imports): Promise<{ instance: WebAssembly.Instance; module: WebAssembly.Module }> {
   if (source instanceof WebAssembly.Module) return { instance: await WebAssembly.instantiate(source, imports), module: source }
   return (await WebAssembly.instantiate(source as BufferSource, imports)) as unknown as { instance: WebAssembly.Instance; module: WebAssembly.Module }
+}
+
+/** Whether `loadParser()` has finished in this isolate (sync callers then may parse). */
+export function isParserLoaded(): boolean {
+  return loaded !== undefined
 }
 
 /** Parses SQL with Postgres's grammar. Call (and await) `loadParser()` first. */
