@@ -8,7 +8,7 @@ import { testHyperdriveBinding } from './test/setup/test-hyperdrives.ts'
  * local WebSocket relay (the `workers` project), and node-postgres through real Hyperdrive bindings
  * (`workers-hyperdrive`; Miniflare's, which connect straight to the database as `wrangler dev`'s do).
  */
-const DATABASE_SUITES = ['test/db-session.test.ts', 'test/sql-guard.test.ts', 'test/roles.test.ts', 'test/pooled-session.test.ts', 'test/schema-refresh.test.ts', 'test/examples-feedback.test.ts', 'test/ask-checked.test.ts', 'test/sql-route.test.ts']
+const DATABASE_SUITES = ['test/hostile-gate.test.ts', 'test/db-session.test.ts', 'test/sql-guard.test.ts', 'test/roles.test.ts', 'test/pooled-session.test.ts', 'test/schema-refresh.test.ts', 'test/examples-feedback.test.ts', 'test/ask-checked.test.ts', 'test/sql-route.test.ts']
 
 export default defineConfig({
   test: {
