@@ -32,10 +32,10 @@ export async function measureColdStart({ rounds = 9 } = {}) {
   writeFileSync(join(scratch, 'no-mcp-sdk.ts'), "const absent = () => { throw new Error('built without the MCP SDK') }\nexport const createMcpHandler = absent\nexport class McpServer { constructor() { absent() } }\n")
   // Postgres's parser left out (issue 30: the gate's WASM, ~340 KiB gzip): the bundle as it was before the gate.
   writeFileSync(join(scratch, 'no-parser.js'), "export default async function absent() { throw new Error('built without the SQL parser') }\n")
-  writeFileSync(join(scratch, 'no-parser.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))
+  writeFileSync(join(scratch, 'no-parser-wasm.js'), 'export default new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])\n')
   const configs = {
     deployed: undefined,
-    'without the parser': derivedConfig('no-parser', { alias: { 'libpg-query/wasm/libpg-query.js': './.wrangler/bench-cold-start/no-parser.js', 'libpg-query/wasm/libpg-query.wasm': './.wrangler/bench-cold-start/no-parser.wasm' } }),
+    'without the parser': derivedConfig('no-parser', { alias: { 'libpg-query/wasm/libpg-query.js': './.wrangler/bench-cold-start/no-parser.js', 'libpg-query/wasm/libpg-query.wasm': './.wrangler/bench-cold-start/no-parser-wasm.js' } }),
     eager: derivedConfig('eager', { main: '.wrangler/bench-cold-start/eager-entry.ts' }),
     'without MCP': derivedConfig('no-mcp', { alias: { '@modelcontextprotocol/server': './.wrangler/bench-cold-start/no-mcp-sdk.ts' } }),
   }
