@@ -75,7 +75,7 @@ export function coldStartRow(r) {
     'start to first answer (`GET /healthz`) of a fresh workerd (Miniflare) per build, the builds interleaved (bench/p7-cold-start.mjs): as deployed (the MCP server behind `import()`), the MCP server imported at start-up, the MCP SDK left out',
     `deployed (${kib(deployed)}) ${spread(deployed.start)}; MCP at start-up (${kib(eager)}) ${spread(eager.start)}; without the MCP SDK (${kib(bare)}) ${spread(bare.start)}`,
     `deployed − without the SDK p50 ${fmt(deployed.start.p50 - bare.start.p50)} ms; at start-up − without p50 ${fmt(eager.start.p50 - bare.start.p50)} ms`,
-    'behind `import()`, under half the start-up cost of importing the MCP server eagerly (size: the 200 KiB ceiling, P7)',
+    'behind `import()`, under half the start-up cost of importing the MCP server eagerly (size: the 1 MiB ceiling, P7)',
     verdict(deployed.start.p50 - bare.start.p50 < (eager.start.p50 - bare.start.p50) / 2),
   ]
 }
