@@ -56,7 +56,8 @@ const HELP = `npm run eval:live -- --questions FILE [options]
   --allow-fake         run without DASHSCOPE_API_KEY, against a service answering with the fake
                        DashScope (tests); the costs printed are then not real
 
-Environment: DATABASE_URL (required; a local postgres:// URL gets a WebSocket relay started here,
+Environment: DB_FUNCTIONS (as the service's: business functions its admission gate admits; the
+same gate refuses here what the service would refuse), DATABASE_URL (required; a local postgres:// URL gets a WebSocket relay started here,
 or set NEON_WS_PROXY), DASHSCOPE_API_KEY (required unless --allow-fake: the service must be the one
 configured with it; nothing here calls DashScope directly).`
 
@@ -266,7 +267,9 @@ async function connect(mod) {
         throw new Error(`the database: ${describe(err)}`)
       })
       try {
-        return await work({ run: (sql, o) => mod.runReadOnly(db, sql, o) })
+        // The service's admission gate too, with the business functions it is told to admit.
+        const functions = (process.env.DB_FUNCTIONS ?? '').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean)
+        return await work({ run: (sql, o) => mod.runReadOnly(db, sql, { ...o, functions }) })
       } finally {
         await db.end()
       }
@@ -320,7 +323,7 @@ async function evaluate(q, { url, apiKey, db, opts }) {
     return await db.session(async (session) => {
       const gold = await session.run(q.sql, opts)
       if (!gold.ok) return { ...record, status: 'failed', reason: `the gold SQL fails: ${gold.error}` }
-      const predicted = await session.run(answer.sql, opts)
+      const predicted = await session.run(answer.sql, { ...opts, admit: true })
       if (!predicted.ok) return { ...record, correct: false, reason: `the answered SQL fails: ${predicted.error}` }
       const verdict = compareResults(gold, predicted, { ordered: ordersResult(q.sql) })
       return { ...record, correct: verdict.match, gold_rows: gold.rows.length, rows: predicted.rows.length, ...(verdict.match ? {} : { reason: verdict.reason }) }

@@ -12,10 +12,12 @@ import { gzipSync } from 'node:zlib'
  */
 export const BUNDLE_GOAL_BYTES = 100 * 1024
 /**
- * What the tests hold the bundle to: the size that trade-off accepted (the MCP server's SDK, loaded
- * only on the first /mcp call). Growing past it is a decision to write into BENCHMARKS.md, not a drift.
+ * What the tests hold the bundle to: the size the trade-offs accepted — the MCP server's SDK (loaded
+ * only on the first /mcp call) and Postgres's own parser for the admission gate (issue 30: ~340 KiB
+ * gzip of WASM; a gate that holds is worth more than a small bundle — the cold start is measured
+ * instead, P7). Growing past it is a decision to write into BENCHMARKS.md, not a drift.
  */
-export const BUNDLE_CEILING_BYTES = 200 * 1024
+export const BUNDLE_CEILING_BYTES = 1024 * 1024
 
 /**
  * Builds the Worker as `wrangler deploy` would upload it into `outdir`.
@@ -31,11 +33,11 @@ export function buildWorker({ root, outdir, config, minify = true }) {
   return outdir
 }
 
-/** Raw and gzip -9 bytes of the JavaScript modules in a built Worker's directory. */
+/** Raw and gzip -9 bytes of the modules in a built Worker's directory: JavaScript and WebAssembly (the SQL parser). */
 export function measureBundle(outdir) {
   let raw = 0
   let gzip = 0
-  const modules = readdirSync(outdir).filter((f) => f.endsWith('.js') || f.endsWith('.mjs'))
+  const modules = readdirSync(outdir).filter((f) => f.endsWith('.js') || f.endsWith('.mjs') || f.endsWith('.wasm'))
   for (const file of modules) {
     const bytes = readFileSync(join(outdir, file))
     raw += bytes.length
@@ -44,7 +46,7 @@ export function measureBundle(outdir) {
   return { modules, rawBytes: raw, gzipBytes: gzip, withinGoal: gzip <= BUNDLE_GOAL_BYTES, withinCeiling: gzip <= BUNDLE_CEILING_BYTES }
 }
 
-/** "190.2 KiB gzip (194,751 bytes; P7's goal 100 KiB, ceiling 200 KiB)" */
+/** "547.2 KiB gzip (560,331 bytes; P7's goal 100 KiB, ceiling 1024 KiB)" */
 export function describeSize({ gzipBytes }) {
   return `${(gzipBytes / 1024).toFixed(1)} KiB gzip (${gzipBytes.toLocaleString('en-US')} bytes; P7's goal ${BUNDLE_GOAL_BYTES / 1024} KiB, ceiling ${BUNDLE_CEILING_BYTES / 1024} KiB)`
 }

@@ -27,7 +27,7 @@ export async function startBuiltWorker({ root, outdir, config = join(root, 'wran
     Object.fromEntries(Object.entries(hyperdriveOrigins).map(([binding, url]) => [localConnectionVariable(binding), url])),
     () => unstable_getMiniflareWorkerOptions(config),
   )
-  const [{ config: worker, dev, legacy }] = convertV4MiniflareOptions({ ...workerOptions, name: 'txt2sql-edge', modules: [{ type: 'ESModule', path: join(outdir, script) }], modulesRoot: outdir }).workers
+  const [{ config: worker, dev, legacy }] = convertV4MiniflareOptions({ ...workerOptions, name: 'txt2sql-edge', modules: [{ type: 'ESModule', path: join(outdir, script) }, ...wasmModules(outdir)], modulesRoot: outdir }).workers
   const secret = (value) => ({ type: 'text', value })
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -66,4 +66,9 @@ function withEnvironment(vars, work) {
   } finally {
     for (const [k, v] of Object.entries(before)) v === undefined ? delete process.env[k] : (process.env[k] = v)
   }
+}
+
+/** The WebAssembly modules wrangler writes beside the script (Postgres's parser, src/sql/admission): uploaded as modules of their own. */
+function wasmModules(outdir) {
+  return readdirSync(outdir).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm', path: join(outdir, f) }))
 }

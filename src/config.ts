@@ -107,6 +107,11 @@ export type SqlConfig = {
   maxRows: number
   maxResultBytes: number
   rowsPerEvent: number
+  /**
+   * Business-schema functions callers' SQL may call (DB_FUNCTIONS, comma-separated `schema.name`):
+   * the admission gate admits only built-ins on its allowlist otherwise (docs/SECURITY.md).
+   */
+  functions: string[]
 }
 
 /**
@@ -208,6 +213,7 @@ export function readConfig(env: Bindings): Config {
       maxRows: positive(env.SQL_MAX_ROWS, 500, 'SQL_MAX_ROWS'),
       maxResultBytes: positive(env.SQL_MAX_RESULT_BYTES, 1_048_576, 'SQL_MAX_RESULT_BYTES'),
       rowsPerEvent: positive(env.SQL_ROWS_PER_EVENT, 100, 'SQL_ROWS_PER_EVENT'),
+      functions: functionNames(env.DB_FUNCTIONS),
     },
     limits: {
       rateLimit: flag(env.RATE_LIMIT_ENABLED),
@@ -301,6 +307,14 @@ function qualifiedName(value: string, name: string): { schema: string; name: str
   const ok = parts.length <= 2 && parts.every((p) => /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(p))
   if (!ok) throw new AppError(500, 'server_misconfigured', `${name} must be "table" or "schema.table" (letters, digits, _)`)
   return parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { schema: 'public', name: parts[0]! }
+}
+
+/** DB_FUNCTIONS: `schema.name` each, as the parser names an unquoted call (folded to lower case). */
+function functionNames(value: string | undefined): string[] {
+  const names = list(value).map((n) => n.toLowerCase())
+  const bad = names.find((n) => !/^[a-z_][a-z0-9_$]{0,62}\.[a-z_][a-z0-9_$]{0,62}$/.test(n))
+  if (bad !== undefined) throw new AppError(500, 'server_misconfigured', `DB_FUNCTIONS must list "schema.function" names (letters, digits, _): ${bad}`)
+  return names
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

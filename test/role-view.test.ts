@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { linkIndexFor } from '../src/linking/index-cache'
 import { scoreTables } from '../src/linking/select-schema'
 import { buildPrompt } from '../src/prompt/build-prompt'
@@ -9,6 +9,7 @@ import { createSnapshotCache } from '../src/schema/snapshot-cache'
 import type { Snapshot } from '../src/schema/snapshot-schema'
 import { BODY_PREFIX, readPointerFrom, readStoredSnapshot, saveSnapshot } from '../src/schema/snapshot-store'
 import { AppError } from '../src/errors'
+import { loadParser } from '../src/sql/admission/pg-parser'
 import { call } from './support/app'
 
 // A company schema: HR data some roles may not read, a tenant-filtered table, a glossary and examples.
@@ -69,6 +70,9 @@ function company(version = `company-${crypto.randomUUID()}`): Snapshot {
   }
 }
 
+// Examples are chosen on Postgres's parse of their SQL: the parser is loaded once per isolate.
+beforeAll(() => loadParser())
+
 const role = (s: Snapshot, name: string) => cutToRole(s, s.roles!.find((r) => r.name === name)!)
 
 describe('a role\'s view of the snapshot', () => {
@@ -105,6 +109,21 @@ describe('a role\'s view of the snapshot', () => {
     const sales = role(company(), 'sales_rep')
     expect(sales.glossary!.map((e) => e.term)).toEqual(['大客户'])
     expect(sales.examples.map((e) => e.question)).toEqual(['订单客户'])
+  })
+
+  it('an example naming a hidden table in any spelling, or a table the snapshot does not know, is never shown; a CTE named like a table is not one', () => {
+    const s = company()
+    s.examples = [
+      { question: 'U& 转义', sql: 'SELECT count(*) FROM U&"\\0065mployees"' },
+      { question: '注释与大小写', sql: 'SELECT count(*) FROM /* departments */ PUBLIC.Employees' },
+      { question: '子查询', sql: 'SELECT name FROM departments WHERE id IN (SELECT department_id FROM "employees")' },
+      { question: '未知表', sql: 'SELECT * FROM pg_authid' },
+      { question: '同名 CTE', sql: 'WITH employees AS (SELECT id FROM departments) SELECT count(*) FROM employees' },
+      { question: 'CTE 读真表', sql: 'WITH employees AS (SELECT id FROM employees) SELECT count(*) FROM employees' },
+      { question: '不能解析', sql: 'SELECT FROM WHERE departments' },
+    ]
+    expect(role(s, 'sales_rep').examples.map((e) => e.question)).toEqual(['同名 CTE'])
+    expect(role(s, 'analyst').examples.map((e) => e.question)).toEqual(['U& 转义', '注释与大小写', '子查询', '同名 CTE', 'CTE 读真表'])
   })
 
   it('an unqualified glossary reference does not slide onto another schema\'s table of the same name', () => {

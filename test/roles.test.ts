@@ -201,9 +201,12 @@ describe('Postgres enforces the role: grants and row-level security apply to the
   })
 
   it('a role whose name is hostile text is assumed as exactly that role (a parameter, never SQL text)', async () => {
-    const { events, prompt } = await askAs(await token(HOSTILE_ROLE), '部门', fence('SELECT current_user AS who, name FROM departments ORDER BY id'), { execute: true })
-    expect(of(events, 'rows')[0]!.data.rows).toEqual([[HOSTILE_ROLE, '华东销售部'], [HOSTILE_ROLE, '研发中心']])
+    // Its grants are exactly its own: departments, and not orders (which the login may read).
+    const { events, prompt } = await askAs(await token(HOSTILE_ROLE), '部门', fence('SELECT name FROM departments ORDER BY id'), { execute: true })
+    expect(of(events, 'rows')[0]!.data.rows).toEqual([['华东销售部'], ['研发中心']])
     expect(prompt).not.toContain('orders')
+    const { events: denied } = await askAs(await token(HOSTILE_ROLE), '部门', fence('SELECT count(*) FROM orders'), { execute: true })
+    expect(of(denied, 'sql')[0]!.data).toMatchObject({ ok: false, pg_code: '42501' })
   })
 
   it('a listed role the login cannot switch to: the SQL is reported unchecked with Postgres\'s reason, and nothing runs', async () => {
@@ -344,9 +347,19 @@ describe('behind PgBouncer in transaction mode (one server session shared by eve
   it('a check straight through the pooler as a role, then one as the login, each sees only its own', async () => {
     const config = readConfig({ ...env, ...dbEnv('rolesReadonlyPooled') }).database
     const opts = { schemas: ['public'], checkTimeoutMs: 2000, executeTimeoutMs: 2000, maxRows: 50, maxBytes: 65_536, execute: true }
-    const asRole = await withDb(config, (db) => checkAndRun(db, "SELECT current_user, current_setting('request.jwt.claims', true) FROM departments LIMIT 1", { ...opts, as: { role: 'analyst', claims: '{"tenant":"alpha"}' } }), 30_000)
-    const asLogin = await withDb(config, (db) => checkAndRun(db, "SELECT current_user, current_setting('request.jwt.claims', true) FROM departments LIMIT 1", opts), 30_000)
-    expect([asRole.run, asLogin.run]).toMatchObject([{ ok: true, rows: [['analyst', '{"tenant":"alpha"}']] }, { ok: true, rows: [['roles_ro', '']] }])
+    // Who the session is shows in what it may read: the tenant policy under the role's claims
+    // (alpha's two orders), none for the login without claims, and employees.salary not for analyst.
+    const sql = 'SELECT count(*)::int FROM orders'
+    const asRole = await withDb(config, (db) => checkAndRun(db, sql, { ...opts, as: { role: 'analyst', claims: '{"tenant":"alpha"}' } }), 30_000)
+    const asLogin = await withDb(config, (db) => checkAndRun(db, sql, opts), 30_000)
+    const salaryAsRole = await withDb(config, (db) => checkAndRun(db, 'SELECT salary FROM employees', { ...opts, as: { role: 'analyst', claims: '{"tenant":"alpha"}' } }), 30_000)
+    const salaryAsLogin = await withDb(config, (db) => checkAndRun(db, 'SELECT count(salary)::int FROM employees', opts), 30_000)
+    expect([asRole.run, asLogin.run, salaryAsRole.check, salaryAsLogin.run]).toMatchObject([
+      { ok: true, rows: [[2]] },
+      { ok: true, rows: [[0]] },
+      { ok: false, pg_code: '42501' },
+      { ok: true, rows: [[3]] },
+    ])
   })
 })
 

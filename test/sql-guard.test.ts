@@ -66,7 +66,7 @@ describe('under a caller\'s role (SET LOCAL ROLE and request.jwt.claims, DB_ROLE
 
   it('a harmless query runs as the role, with the claims, and the session is itself again afterwards', async () => {
     const seen = await withDb(readonly(), async (db) => {
-      const { run } = await checkAndRun(db, "SELECT current_user AS who, current_setting('request.jwt.claims', true)::json->>'sub' AS sub FROM lines LIMIT 1", { ...OPTIONS, execute: true, as: AS })
+      const { run } = await checkAndRun(db, "SELECT who, sub FROM session_identity", { ...OPTIONS, execute: true, as: AS })
       const [after] = await db.query<{ who: string; claims: string }>("SELECT current_user AS who, current_setting('request.jwt.claims', true) AS claims")
       return { rows: run?.ok ? run.rows : run, after }
     }, 30_000)

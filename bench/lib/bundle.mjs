@@ -16,7 +16,8 @@ export async function importSource(entry) {
   const alias = Object.fromEntries(Object.entries(aliases).map(([name, target]) => [name, resolve(root, target)]))
   try {
     const outfile = join(dir, 'bundle.mjs')
-    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], alias, outfile, logLevel: 'error' })
+    // A .wasm import (Postgres's parser, src/sql/admission/pg-parser.ts) arrives as bytes, as wrangler hands it compiled.
+    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', mainFields: ['module', 'main'], alias, outfile, logLevel: 'error', loader: { '.wasm': 'binary' }, external: ['node:*'], target: 'node22' })
     return await import(pathToFileURL(outfile).href)
   } finally {
     // Once imported the module lives in memory: nothing of it stays behind in /tmp.

@@ -1,7 +1,7 @@
 import type { Config } from '../config'
 import { withDb } from '../db/connect'
 import { AppError } from '../errors'
-import { checkAndRun, type DbIdentity, type SqlCheck, type SqlRun } from '../db/guarded-sql'
+import { admissionRefusal, checkAndRun, type DbIdentity, type SqlCheck, type SqlRun } from '../db/guarded-sql'
 
 /** Round trips of a check beyond its statements' own timeouts: connect is bounded separately. */
 const SESSION_GRACE_MS = 2000
@@ -10,13 +10,17 @@ export type Checked = { check: SqlCheck; run?: SqlRun; relations: string[] }
 export type Guarded = Checked | { unavailable: string }
 
 /**
- * SQL checked by Postgres — and run, when `execute` — on the read-only session, under the service's
- * timeouts and caps (src/db/guarded-sql.ts). The model's SQL and a caller's (`POST /v1/sql`) take
- * this same path, as the caller's role (`as`) when a JWT named one — on that role's own login when
- * DB_ROLE_URLS gives one, else by SET LOCAL ROLE on the shared read-only login. Throws an AppError when the
- * database cannot be asked.
+ * SQL admitted by the gate (src/sql/admission), then checked by Postgres — and run, when
+ * `execute` — on the read-only session, under the service's timeouts and caps
+ * (src/db/guarded-sql.ts). The model's SQL and a caller's (`POST /v1/sql`) take this same path, as
+ * the caller's role (`as`) when a JWT named one — on that role's own login when DB_ROLE_URLS gives
+ * one, else by SET LOCAL ROLE on the shared read-only login. Throws an AppError when the database
+ * cannot be asked.
  */
-export function guardSql(config: Config, sql: string, execute: boolean, as?: DbIdentity): Promise<Checked> {
+export async function guardSql(config: Config, sql: string, execute: boolean, as?: DbIdentity): Promise<Checked> {
+  // SQL the admission gate refuses needs no connection: its refusal stands even when the database is down.
+  const refused = await admissionRefusal(sql, config.sql.functions)
+  if (refused) return refused
   // One login per role (DB_ROLE_URLS): the caller's own login, with only its claims to set.
   const login = as && config.sql.roleUrls ? config.sql.roleUrls.get(as.role) : undefined
   if (as && config.sql.roleUrls && login === undefined) throw new AppError(500, 'server_misconfigured', 'DB_ROLE_URLS has no login for the caller\'s role')
@@ -24,6 +28,7 @@ export function guardSql(config: Config, sql: string, execute: boolean, as?: DbI
   return withDb({ ...config.database, url: login ?? config.sql.url }, (db) =>
     checkAndRun(db, sql, {
       schemas: config.database.schemas,
+      functions: config.sql.functions,
       checkTimeoutMs: config.sql.checkTimeoutMs,
       executeTimeoutMs: config.sql.executeTimeoutMs,
       maxRows: config.sql.maxRows,

@@ -115,7 +115,7 @@ export function auditFields(outcome: Guarded): Partial<RequestLogFields> {
   const { check, run, relations } = outcome
   return {
     sql_check: check.ok ? 'passed' : 'refused',
-    ...(check.ok ? {} : { sql_refusal: check.pg_code ?? 'plan_guard' }),
+    ...(check.ok ? {} : { sql_refusal: check.rule ?? check.pg_code ?? 'plan_guard' }),
     relations,
     ...(run ? { rows: run.ok ? run.rows.length : null } : {}),
   }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors'
+import { admitSql } from '../sql/admission/admit-sql'
 import { inspectPlan } from '../sql/plan-guard'
 import type { Db } from './connect'
 import { toDatabaseError } from './database-error'
@@ -14,6 +15,8 @@ export type DbIdentity = { role: string; claims: string; loggedIn?: boolean }
 export type GuardOptions = {
   /** Business schemas: the only ones a query may read. */
   schemas: string[]
+  /** Business-schema functions the admission gate admits besides its allowlist (DB_FUNCTIONS). */
+  functions?: string[]
   checkTimeoutMs: number
   executeTimeoutMs: number
   maxRows: number
@@ -26,7 +29,8 @@ export type GuardOptions = {
   as?: DbIdentity
 }
 
-export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string }
+/** `rule`: the admission gate's rule that refused the SQL (src/sql/admission/admit-sql.ts); `pg_code`: Postgres's. */
+export type SqlFailure = { ok: false; error: string; position?: number; pg_code?: string; rule?: string }
 /**
  * `plan_rows` / `plan_cost` are absent when the plan reads a table under row-level security: the
  * estimate counts every tenant's rows (docs/SECURITY.md, "Figures").
@@ -54,13 +58,17 @@ const EXPLAIN = 'EXPLAIN (FORMAT JSON, VERBOSE) '
 /**
  * Checks a model's SQL with Postgres — and runs it when asked — inside `BEGIN READ ONLY` with
  * statement, lock and idle timeouts, always rolled back; for a JWT caller as its role, with its
- * claims. One statement only (extended protocol); the plan is inspected (plan-guard) before
- * anything runs; running also needs roles that cannot read server files. Problems with the SQL
- * come back as `ok:false` with Postgres's message and position in the model's text; problems
- * reaching the database throw an AppError. `relations`: what the plan reads, for the audit log.
+ * claims. First the admission gate (src/sql/admission): nothing it refuses reaches the database.
+ * One statement only (extended protocol); the plan is inspected (plan-guard) before anything
+ * runs; running also needs roles that cannot read server files. Problems with the SQL come back
+ * as `ok:false` with the gate's or Postgres's message and position in the model's text; problems
+ * reaching the database throw an AppError. `relations`: what the plan reads, for the audit log
+ * (for SQL the gate refused: what its text names).
  */
 export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { execute: boolean }): Promise<{ check: SqlCheck; run?: SqlRun; relations: string[] }> {
   const body = sql.replace(/[\s;；]+$/u, '')
+  const refused = await admissionRefusal(body, opts.functions)
+  if (refused) return refused
   return inTransaction(db, Math.max(opts.checkTimeoutMs, opts.execute ? opts.executeTimeoutMs : 0), opts.as, async () => {
     const planned = await explain(db, body, opts.schemas)
     const relations = planned.relations
@@ -73,6 +81,18 @@ export async function checkAndRun(db: Db, sql: string, opts: GuardOptions & { ex
     if (!check.ok || !opts.execute) return { check, relations }
     return { check, run: await run(db, body, opts), relations }
   })
+}
+
+/**
+ * The admission gate's verdict as a check: null when the SQL is admitted, else the refusal with its
+ * rule, message, position and the relations its text names. Callers may ask it before connecting
+ * (src/answer/guard-sql.ts); checkAndRun asks it again, so no path skips it.
+ */
+export async function admissionRefusal(sql: string, functions: string[] = []): Promise<{ check: SqlFailure; relations: string[] } | null> {
+  const admission = await admitSql(sql.replace(/[\s;；]+$/u, ''), { functions })
+  if (admission.ok) return null
+  const { rule, error, position, relations } = admission
+  return { check: { ok: false, error, rule, ...(position ? { position } : {}) }, relations }
 }
 
 // A plan's JSON is read as text and measured before it is parsed: Postgres folds constant

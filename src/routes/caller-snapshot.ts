@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../app-env'
 import type { Snapshot } from '../schema/snapshot-schema'
 import { snapshotForRole } from '../schema/role-view'
+import { loadParser } from '../sql/admission/pg-parser'
 import { loadServedSnapshot } from './served-snapshot'
 
 /**
@@ -12,5 +13,8 @@ import { loadServedSnapshot } from './served-snapshot'
 export async function loadCallerSnapshot(c: Context<AppEnv>): Promise<Snapshot> {
   const stored = await loadServedSnapshot(c)
   const caller = c.var.caller
-  return caller.via === 'jwt' ? snapshotForRole(stored, caller.role) : stored
+  if (caller.via !== 'jwt') return stored
+  // A role's examples are chosen by the relations their SQL reads, from Postgres's parser.
+  await loadParser()
+  return snapshotForRole(stored, caller.role)
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors'
+import { readNames } from '../sql/admission/read-names'
 import { attachLinkIndex, roleLinkIndexOf } from '../linking/index-cache'
 import { buildLinkIndex, type LinkIndex, type LinkInputs } from '../linking/link-index'
 import { resolveColumn, resolveTable } from './glossary'
@@ -41,18 +42,14 @@ export function cutToRole(snapshot: Snapshot, recorded: RoleView): Snapshot {
   const grants = new Map<string, Set<string> | null>()
   for (const t of recorded.tables) grants.set(keyOf(t.schema, t.name), t.columns ? new Set(t.columns) : null)
   const visible = new Map<string, Set<string>>()
-  const hiddenTables = new Set<string>()
   const hiddenColumns = new Map<string, Set<string>>()
   for (const t of snapshot.tables) {
     const grant = grants.get(keyOf(t.schema, t.name))
     const shown = grant === undefined ? [] : t.columns.filter((c) => grant === null || grant.has(c.name)).map((c) => c.name)
-    if (!shown.length) {
-      hiddenTables.add(t.name.toLowerCase())
-      continue
-    }
+    if (!shown.length) continue
     visible.set(keyOf(t.schema, t.name), new Set(shown))
     const hidden = t.columns.filter((c) => !shown.includes(c.name)).map((c) => c.name.toLowerCase())
-    if (hidden.length) hiddenColumns.set(t.name.toLowerCase(), new Set(hidden))
+    if (hidden.length) hiddenColumns.set(keyOf(t.schema, t.name), new Set(hidden))
   }
   const tables: Table[] = []
   for (const t of snapshot.tables) {
@@ -64,7 +61,7 @@ export function cutToRole(snapshot: Snapshot, recorded: RoleView): Snapshot {
   return {
     ...rest,
     tables,
-    examples: examples.filter((e) => !namesHidden(e, hiddenTables, hiddenColumns)),
+    examples: examples.filter((e) => readsOnlyVisible(e, snapshot.tables, visible, hiddenColumns)),
     ...(kept.length ? { glossary: kept } : {}),
   }
 }
@@ -146,23 +143,23 @@ function sameTarget(all: Table[], view: Table[], ref: string, visible: Map<strin
 }
 
 /**
- * Whether an example's SQL names a table the role cannot see, or a hidden column of a table it
- * names. Identifiers are compared case-insensitively and outside strings and comments: an example
- * is dropped when in doubt, never shown when it would name what the role cannot read.
+ * Whether an example may be shown to a role: every relation its SQL reads — as Postgres's parser
+ * names them (src/sql/admission/read-names.ts: `U&"\0065mployees"` is `employees`; CTE names are
+ * not relations) — is in the role's view, and it refers to no hidden column of them (compared
+ * without case: in doubt, left out). An unqualified name must be visible in every business schema
+ * that has it (search_path decides which one Postgres reads); a name the snapshot does not know, or
+ * SQL that does not parse, is never shown.
  */
-function namesHidden(example: Example, hiddenTables: Set<string>, hiddenColumns: Map<string, Set<string>>): boolean {
-  const names = identifiersOf(example.sql)
-  if (names.some((n) => hiddenTables.has(n))) return true
-  for (const n of names) {
-    const hidden = hiddenColumns.get(n)
-    if (hidden && names.some((m) => hidden.has(m))) return true
+function readsOnlyVisible(example: Example, all: Table[], visible: Map<string, Set<string>>, hiddenColumns: Map<string, Set<string>>): boolean {
+  const names = readNames(example.sql)
+  if (!names) return false
+  const keys: string[] = []
+  for (const relation of names.relations) {
+    const dot = relation.indexOf('.')
+    const matches = dot > 0 ? [keyOf(relation.slice(0, dot), relation.slice(dot + 1))] : all.filter((t) => t.name === relation).map((t) => keyOf(t.schema, t.name))
+    if (!matches.length || matches.some((k) => !visible.has(k))) return false
+    keys.push(...matches)
   }
-  return false
-}
-
-function identifiersOf(sql: string): string[] {
-  const bare = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ')
-  const out: string[] = []
-  for (const m of bare.matchAll(/"((?:[^"]|"")+)"|([\p{L}_][\p{L}\p{N}_$]*)/gu)) out.push((m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]!).toLowerCase())
-  return out
+  const columns = names.columns.map((c) => c.toLowerCase())
+  return !keys.some((k) => columns.some((c) => hiddenColumns.get(k)?.has(c)))
 }

@@ -3,6 +3,7 @@ import { describeFirstIssue } from '../first-issue'
 import { attachLinkIndex, attachRoleLinkIndexes } from '../linking/index-cache'
 import { buildLinkIndex, type LinkIndex, type LinkInputs } from '../linking/link-index'
 import { gunzipText, gzipText, sha256Hex } from './bytes'
+import { loadParser } from '../sql/admission/pg-parser'
 import { buildRoleLinkIndexes } from './role-view'
 import { createSnapshotCache, type LoadOptions, type ReadStoredSnapshot } from './snapshot-cache'
 import { SnapshotSchema, type Snapshot } from './snapshot-schema'
@@ -117,6 +118,8 @@ export async function saveSnapshot(
   const linkIndex = opts.linkIndex ?? buildLinkIndex(snapshot, opts.linking)
   const index = JSON.stringify(linkIndex)
   // Each role of the snapshot gets the index of its own view (src/schema/role-view.ts).
+  // Each role's index holds only the examples it may see, chosen on Postgres's parse of their SQL.
+  if (!opts.roleLinkIndexes && snapshot.roles?.length) await loadParser()
   const roleIndexes = opts.roleLinkIndexes ?? buildRoleLinkIndexes(snapshot, opts.linking)
   const roleIndex = roleIndexes ? JSON.stringify(roleIndexes) : ''
   const body = (await sha256Hex(`${json}\u0000${index}${roleIndex ? `\u0000${roleIndex}` : ''}`)).slice(0, 16)

@@ -83,11 +83,14 @@ const results = (file: string) =>
 // and the evaluator goes on with a new session for the next one.
 const KILLER: Q = { id: 'kill', question: '沈塘桥站的站名是什么', sql: 'SELECT pg_terminate_backend(pg_backend_pid())', category: 'lookup' }
 
+// An answer the service's admission gate refuses: eval:live runs it through the same gate, never against the database.
+const SLEEPER: Q = { id: 'sleep', question: '沈塘桥站叫什么名字', sql: "SELECT name FROM stations WHERE name = '沈塘桥'", category: 'lookup' }
+
 beforeAll(async () => {
   pg = await startLocalPostgres()
   pg.psql('CREATE DATABASE metro')
   pg.psql(readFileSync(new URL('../../db/demo/metro.sql', import.meta.url), 'utf8'), 'metro')
-  fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: { ...Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])), [KILLER.question]: fence("SELECT name FROM stations WHERE name = '沈塘桥'"), ...Object.fromEntries(APPROVED.map((a) => [a.question, a.answer])) } })
+  fake = await startFakeDashScope({ apiKey: 'live-test-key', answers: { ...Object.fromEntries(CASES.map((c) => [c.q.question, c.answer])), [KILLER.question]: fence("SELECT name FROM stations WHERE name = '沈塘桥'"), [SLEEPER.question]: fence("SELECT pg_sleep(0.5)::text AS name"), ...Object.fromEntries(APPROVED.map((a) => [a.question, a.answer])) } })
   server = await startDevServer({ DATABASE_URL: metroUrl(), NEON_WS_PROXY: undefined, DASHSCOPE_API_KEY: 'live-test-key', DASHSCOPE_BASE_URL: fake.url, DASHSCOPE_MODEL: 'qwen-plus', API_KEYS: undefined, ADMIN_TOKEN: 'live-admin' })
   dir = mkdtempSync(join(tmpdir(), 'eval-live-'))
   questionsFile = join(dir, 'questions.json')
@@ -188,6 +191,15 @@ describe('npm run eval:live', () => {
     expect(rerun.stdout).toContain('3 already in')
     expect(rerun.stdout).toContain('1 to ask')
     expect(rerun.code).toBe(0)
+  })
+
+  it('runs the answered SQL through the service\'s admission gate: a refused answer is scored wrong with the rule, never run', async () => {
+    const file = join(dir, 'sleeper.json')
+    writeFileSync(file, JSON.stringify([SLEEPER]))
+    const out = join(dir, 'sleeper.jsonl')
+    const run = await evalLive(['--questions', file, '--url', server.url, '--allow-fake', '--out', out])
+    expect(run.code).toBe(0)
+    expect(results(out)[0]).toMatchObject({ id: 'sleep', correct: false, reason: 'the answered SQL fails: function pg_sleep is not allowed' })
   })
 
   it('says which database it cannot use, before asking anything', async () => {
