@@ -17,6 +17,9 @@ const admitted: [string, string][] = [
   ['a small repeat (a bar chart)', "SELECT repeat('#', (n * 20 / 100)::int) FROM (SELECT count(*) AS n FROM t) s"],
   ['lpad of a column', "SELECT lpad(code::text, 6, '0') FROM t"],
   ['COALESCE, NULLIF, GREATEST, CASE', 'SELECT COALESCE(a, 0), NULLIF(b, 0), GREATEST(a, b), CASE WHEN a > 0 THEN 1 ELSE 0 END FROM t'],
+  ['names built by concatenation, through a subquery', "SELECT name FROM (SELECT first || ' ' || last AS name FROM people) p WHERE name || '@x.cn' LIKE '%a%'"],
+  ['forty concatenations of columns', `SELECT ${Array(40).fill('first_name').join(" || ' ' || ")} FROM t`],
+  ['nested calls through nested subqueries', 'SELECT upper(trim(lower(substring(name, 1, 3)))) FROM (SELECT name FROM (SELECT name FROM t) x) y'],
 ]
 
 const refused: [string, string, string, RegExp][] = [
@@ -56,7 +59,18 @@ const refused: [string, string, string, RegExp][] = [
   ['lpad to 60 M characters', "SELECT lpad('', 60000000, 'x')", 'huge_constant', /lpad/],
   ['array_fill of a million', "SELECT array_fill('xxxxxxxx'::text, ARRAY[1000, 1000])", 'huge_constant', /array_fill/],
   ['format with a huge width', "SELECT format('%60000000s', 'x')", 'huge_constant', /format/],
-  ['power of a numeric', 'SELECT 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000', 'huge_constant', /\^/],
+  ['a cast to xml (libxml2 on the caller\'s text)', "SELECT '<a/>'::xml", 'type', /type xml is not allowed/],
+  ['a chain of 500 concatenations of a 30 kB constant', `WITH a AS (SELECT '${'x'.repeat(30000)}' AS s) SELECT ${Array(500).fill('s').join(' || ')} FROM a`, 'huge_constant', /\(\|\|\)/],
+  ['a thousand concatenations side by side', `SELECT ${Array(1000).fill('s || s').join(', ')} FROM (SELECT '${'x'.repeat(30000)}' AS s) a`, 'huge_constant', /\|\|/],
+  [
+    'twelve CTEs, each doubling the one before',
+    `WITH c0 AS (SELECT '${'x'.repeat(30000)}' AS s), ${Array.from({ length: 12 }, (_, i) => `c${i + 1} AS (SELECT s || s AS s FROM c${i})`).join(', ')} SELECT s FROM c12`,
+    'huge_constant',
+    /\|\|/,
+  ],
+  ['20,000 concatenations (deeper than the parser\'s stack)', `SELECT ${Array(20000).fill('1').join('||')}`, 'too_complex', /nests too deeply/],
+  ['a thousand nested subqueries', `SELECT ${'(SELECT '.repeat(1000)}1${')'.repeat(1000)}`, 'too_complex', /nests too deeply/],
+  ['powers of a numeric, concatenated', 'SELECT 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000 || 10::numeric ^ 100000', 'huge_constant', /\^|\|\|/],
 ]
 
 describe('the admission gate admits what analysts write', () => {
@@ -70,6 +84,14 @@ describe('the admission gate refuses, naming the rule and the name', () => {
     const verdict = await admitSql(sql)
     expect(verdict).toMatchObject({ ok: false, rule })
     expect(verdict.ok ? '' : verdict.error).toMatch(error)
+  })
+})
+
+describe('a text too deep to parse', () => {
+  it('is refused, and the parser it broke is replaced: the next query is judged as ever', async () => {
+    expect(await admitSql(`SELECT ${Array(20000).fill('1').join('||')}`)).toMatchObject({ ok: false, rule: 'too_complex' })
+    expect(await admitSql('SELECT count(*) FROM t')).toEqual({ ok: true, relations: ['t'] })
+    expect(await admitSql('SELECT pg_sleep(1)')).toMatchObject({ ok: false, rule: 'function' })
   })
 })
 

@@ -14,7 +14,7 @@ import { bytesToChars, loadParser, parseSql } from './pg-parser'
 
 export type AdmissionRule =
   | 'syntax' | 'statement' | 'one_statement' | 'data_modifying' | 'locking' | 'into' | 'function' | 'value_function'
-  | 'type' | 'operator' | 'xml' | 'tablesample' | 'relation' | 'huge_constant'
+  | 'type' | 'operator' | 'xml' | 'tablesample' | 'relation' | 'huge_constant' | 'too_complex'
 
 export type Admission =
   | { ok: true; relations: string[] }
@@ -37,6 +37,7 @@ type Refusal = { rule: AdmissionRule; error: string; location?: number }
 /** As admitSql, once the parser is loaded (pg-parser.ts `loadParser`). */
 export function admitParsedSql(sql: string, opts: AdmitOptions = {}): Admission {
   const parsed = parseSql(sql)
+  if (!parsed.ok && parsed.tooDeep) return tooComplex()
   if (!parsed.ok) return { ok: false, rule: 'syntax', error: parsed.message, ...(parsed.position ? { position: parsed.position } : {}), relations: [] }
   const stmts = parsed.tree.stmts ?? []
   if (stmts.length === 0) return { ok: false, rule: 'statement', error: 'no SQL statement was given', relations: [] }
@@ -47,18 +48,29 @@ export function admitParsedSql(sql: string, opts: AdmitOptions = {}): Admission 
   const stmt = stmts[0]!.stmt
   const walk = new Walk(new Set((opts.functions ?? []).map((f) => f.toLowerCase())))
   if (!('SelectStmt' in stmt)) walk.refuse({ rule: 'statement', error: 'only SELECT statements are admitted (SELECT, VALUES, WITH … SELECT)' })
-  walk.visit(stmt, new Set())
-  if (!walk.refusal) {
-    const folded = estimateFoldedBytes(stmt)
-    if (folded.bytes > FOLDED_BYTES_LIMIT) {
-      walk.refuse({ rule: 'huge_constant', error: `the query builds a constant of up to ${folded.bytes} bytes (${folded.name}); at most ${FOLDED_BYTES_LIMIT} are admitted`, location: folded.location })
+  try {
+    walk.visit(stmt, new Set())
+    if (!walk.refusal) {
+      const folded = estimateFoldedBytes(stmt)
+      if (folded.tooDeep) return tooComplex()
+      if (folded.bytes > FOLDED_BYTES_LIMIT) {
+        walk.refuse({ rule: 'huge_constant', error: `the query builds a constant of up to ${folded.bytes} bytes (${folded.name}); at most ${FOLDED_BYTES_LIMIT} are admitted`, location: folded.location })
+      }
     }
+  } catch (err) {
+    // A tree nested deeper than the walk's stack is refused, never half judged.
+    if (err instanceof RangeError) return tooComplex()
+    throw err
   }
   const relations = [...walk.relations]
   const r = walk.refusal
   if (!r) return { ok: true, relations }
   const position = r.location !== undefined && r.location >= 0 ? bytesToChars(sql, r.location) + 1 : undefined
   return { ok: false, rule: r.rule, error: r.error, ...(position ? { position } : {}), relations }
+}
+
+function tooComplex(): Admission {
+  return { ok: false, rule: 'too_complex', error: 'the query nests too deeply to be checked; write it with fewer nested expressions or subqueries', relations: [] }
 }
 
 /** Schemas of the server itself; an unqualified catalog name (`pg_settings`) is refused by the plan. */

@@ -116,11 +116,14 @@ export const ALLOWED_VALUE_FUNCTIONS: ReadonlySet<string> = new Set([
 /**
  * Types a value may not be cast to: the object-identifier types look names up in the catalogs
  * (`'pg_authid'::regclass` says whether a relation exists and its oid, `::regproc` finds functions)
- * and are a first step of catalog probing; no business answer needs them.
+ * and are a first step of catalog probing; no business answer needs them. Nor xml (below).
  */
 export const REFUSED_TYPES: ReadonlySet<string> = new Set([
   'regclass', 'regproc', 'regprocedure', 'regoper', 'regoperator', 'regtype', 'regrole', 'regnamespace', 'regconfig',
   'regdictionary', 'regcollation', 'oid', 'xid', 'xid8', 'cid', 'tid', 'txid_snapshot', 'pg_snapshot', 'pg_lsn',
+  // a cast to xml runs libxml2's parser on the caller's text (DTDs, entity expansion), as XMLPARSE
+  // would: XML is not admitted in any spelling
+  'xml',
 ])
 
 /** TABLESAMPLE methods built into Postgres (an extension's method is a function call too). */

@@ -56,14 +56,18 @@ const MAGNITUDES: Record<string, (args: Bound[]) => number> = {
  * The bytes a statement's amplifier calls may fold into (summed over all of them, an over-estimate
  * when they nest) and the largest one's name and location.
  */
-export function estimateFoldedBytes(stmt: unknown): { bytes: number; name: string; location?: number } {
+export function estimateFoldedBytes(stmt: unknown): { bytes: number; name: string; location?: number; tooDeep?: true } {
   const literals = { bytes: 0, num: 0 }
   collectLiterals(stmt, literals)
   // Columns stand for any constant of the statement, folded amplifier results included: grow that
-  // bound until it stops growing (a few passes: each nesting through a column needs one).
+  // bound until it stops growing. Each nesting through a column needs one pass, so as many passes
+  // as the statement nests queries — a fixed few would let a chain of CTEs, each doubling the one
+  // before (`WITH b AS (SELECT s || s AS s FROM a), c AS (… FROM b) …`), fold past any bound.
+  const depth = queryDepth(stmt)
+  if (depth > MAX_QUERY_DEPTH) return { bytes: 0, name: '', tooDeep: true }
   let column: { bytes: number; num: number } = literals
   let result = { bytes: 0, name: '', location: undefined as number | undefined }
-  for (let pass = 0; pass < 4; pass++) {
+  for (let pass = 0; pass <= depth; pass++) {
     const e = new Estimate(column, (stmt as Node).SelectStmt)
     e.visit(stmt)
     result = { bytes: e.total, name: e.largest.name, location: e.largest.location }
@@ -80,6 +84,8 @@ class Estimate {
   maxBytes = 0
   maxNum = 0
   largest: { name: string; bytes: number; location?: number } = { name: '', bytes: -1 }
+  /** Links of a `||` chain below its top (operator): the top counts the chain once. */
+  private readonly chained = new WeakSet<Node>()
   constructor(
     private readonly column: { bytes: number; num: number },
     private readonly top: unknown,
@@ -89,7 +95,7 @@ class Estimate {
     if (Array.isArray(value)) return value.forEach((v) => this.visit(v))
     if (typeof value !== 'object' || value === null) return
     for (const [key, body] of Object.entries(value as Node)) {
-      if (key === 'FuncCall' || key === 'A_Expr') this.bound({ [key]: body })
+      if (key === 'FuncCall' || (key === 'A_Expr' && !this.chained.has(body as Node))) this.bound({ [key]: body })
       if (key === 'SelectStmt' && body !== this.top) this.source(body as Node)
       this.visit(body)
     }
@@ -149,10 +155,22 @@ class Estimate {
 
   private operator(node: Node): Bound {
     const op = names(node.name).pop()
+    if (op === '||') {
+      for (const side of [node.lexpr, node.rexpr]) {
+        const inner = (side as Node | undefined)?.A_Expr as Node | undefined
+        if (inner && names(inner.name).pop() === '||') this.chained.add(inner)
+      }
+    }
     const l = node.lexpr === undefined ? { bytes: 0, num: 0 } : this.bound(node.lexpr)
     const r = this.bound(node.rexpr)
     if (!l || !r) return null
     if (op === '^') return this.record('^', digits(numberOf(r) * Math.log10(numberOf(l) + 1)), node.location, Math.pow(numberOf(l), numberOf(r)))
+    // Concatenation folds too (`s || s || …` over a one-row source): counted as an amplifier, once
+    // per chain — its top holds the whole; the links below it are not counted again.
+    if (op === '||') {
+      const bytes = l.bytes + r.bytes
+      return this.chained.has(node) ? { bytes, num: null } : this.record('||', bytes, node.location, null)
+    }
     const num = l.num === null || r.num === null ? null : op === '*' ? l.num * r.num : op === '+' ? Math.abs(l.num) + Math.abs(r.num) : op === '-' ? Math.abs(l.num) + Math.abs(r.num) : op === '/' ? Math.abs(l.num) : null
     return { bytes: l.bytes + r.bytes + 16, num }
   }
@@ -178,6 +196,18 @@ class Estimate {
     if (size > this.largest.bytes) this.largest = { name, bytes: size, ...(typeof location === 'number' ? { location } : {}) }
     return { bytes: size, num }
   }
+}
+
+/** Queries nested deeper than this (subqueries, CTEs, VALUES lists inside one another) are not judged: refused. */
+const MAX_QUERY_DEPTH = 64
+
+/** How deep SELECTs nest in a statement (the statement itself is 1). */
+function queryDepth(value: unknown, depth = 0): number {
+  if (Array.isArray(value)) return value.reduce((m: number, v) => Math.max(m, queryDepth(v, depth)), depth)
+  if (typeof value !== 'object' || value === null) return depth
+  let max = depth
+  for (const [key, body] of Object.entries(value as Node)) max = Math.max(max, queryDepth(body, key === 'SelectStmt' ? depth + 1 : depth))
+  return max
 }
 
 function constant(c: Node): Bound {

@@ -11,7 +11,7 @@ import wasm from 'libpg-query/wasm/libpg-query.wasm'
 export type ParseTree = { version: number; stmts?: { stmt: Record<string, unknown>; stmt_location?: number; stmt_len?: number }[] }
 /** A syntax error, with its position when the parser gives one: characters of the text, from 1 (as Postgres counts). */
 export type ParseError = { message: string; position?: number }
-export type Parsed = { ok: true; tree: ParseTree } | ({ ok: false } & ParseError)
+export type Parsed = { ok: true; tree: ParseTree } | ({ ok: false; tooDeep?: true } & ParseError)
 
 type PgQueryModule = {
   _malloc(n: number): number
@@ -82,7 +82,18 @@ export function parseSql(sql: string): Parsed {
   let result = 0
   try {
     m.stringToUTF8(sql, text, length)
-    result = m._wasm_parse_query_raw(text)
+    try {
+      result = m._wasm_parse_query_raw(text)
+    } catch {
+      // A text that nests deeper than the WASM stack (`1||1||…` 20,000 times fits in a request
+      // body) traps inside the parser. An instance left mid-call is not trusted again: the next
+      // use instantiates a fresh one.
+      if (loaded === m) {
+        loaded = undefined
+        loading = undefined
+      }
+      return { ok: false, message: 'the query nests too deeply to be parsed', tooDeep: true }
+    }
     if (!result) throw new Error('the SQL parser ran out of memory')
     // PgQueryParseResult { char *parse_tree; char *stderr_buffer; PgQueryError *error }
     const tree = m.getValue(result, 'i32')

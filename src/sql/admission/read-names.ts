@@ -12,8 +12,15 @@ export function readNames(sql: string): { relations: string[]; columns: string[]
   const parsed = parseSql(sql)
   if (!parsed.ok) return null
   const columns = new Set<string>()
-  collectColumns(parsed.tree, columns)
-  return { relations: admitParsedSql(sql).relations, columns: [...columns] }
+  try {
+    collectColumns(parsed.tree, columns)
+  } catch {
+    // Nested deeper than the walk's stack: not shown, as any text that cannot be read.
+    return null
+  }
+  const admission = admitParsedSql(sql)
+  if (!admission.ok && admission.rule === 'too_complex') return null
+  return { relations: admission.relations, columns: [...columns] }
 }
 
 function collectColumns(value: unknown, into: Set<string>): void {
