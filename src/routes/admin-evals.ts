@@ -28,7 +28,8 @@ export const EvalReportSchema = z.object({
   total: z.int().check(z.nonnegative()),
   hits: z.int().check(z.nonnegative()),
   accuracy: z.number().check(z.gte(0), z.lte(100)),
-  misses_by_reason: z.record(z.enum(REASONS), z.int().check(z.nonnegative())),
+  // The reasons that occurred (a report need not list a reason no miss had).
+  misses_by_reason: z.partialRecord(z.enum(REASONS), z.int().check(z.nonnegative())),
   misses: z
     .array(
       z.object({

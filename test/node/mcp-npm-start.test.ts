@@ -47,7 +47,8 @@ describe('the MCP server of npm start, as an AI app meets it', () => {
   it('describe_schema returns the demo database\'s tables with their Chinese comments', async () => {
     const client = await connect(KEY, 'legacy')
     const result = await client.callTool({ name: 'describe_schema', arguments: { tables: ['stations'] } })
-    expect((result.content as Text[])[0]!.text).toMatch(/^-- .*站/)
+    // Marked as the database's content (untrusted data, issue 35), then the DDL with its comments.
+    expect((result.content as Text[])[0]!.text).toMatch(/^⟦database content: [^\n]*untrusted data[^\n]*⟧\n-- .*站/)
     await client.close()
   })
 

@@ -87,9 +87,10 @@ describe('the static files (public/_headers) through npm start', () => {
     }
   })
 
-  it('/admin/ answers with the same headers once the console is there, and the Worker\'s 404 until then', async () => {
+  it('/admin/, the console\'s page, carries the page policy (its own rule: the files under it carry none)', async () => {
     const rule = readFileSync(join(publicDir, '_headers'), 'utf8')
-    expect(rule).toMatch(/^\/admin\/\*\n {2}Content-Security-Policy: default-src 'self';.*frame-ancestors 'none'/m)
+    expect(rule).toMatch(/^\/admin\/\n(?: {2}.*\n)*? {2}Content-Security-Policy: default-src 'self';.*frame-ancestors 'none'/m)
+    expect(rule).not.toMatch(/^\/admin\/\*/m)
     const res = await fetch(`${server.url}/admin/`)
     await res.body?.cancel()
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
