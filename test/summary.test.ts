@@ -32,7 +32,7 @@ describe('"summarize": true explains the rows in words after the result', () => 
     const prompt = JSON.stringify((await fakeRecord(tag)).body)
     expect(prompt).toContain('客流量最高的十个站点')
     expect(prompt).toContain('共 10 行')
-    expect(prompt).toContain('不要编造')
+    expect(prompt).toContain('不编造')
     expect(prompt).toContain(String(rows[9]![0]))
   })
 

@@ -34,12 +34,11 @@ export function buildSummaryPrompt(input: SummaryInput): ChatMessage[] {
   // Column names and rows are the database's text: cleaned, bounded, inside a data section.
   const table = [input.columns.map((c) => `${cleanDataName(c.name)} (${cleanDataName(c.type)})`).join(' | '), ...sample.map((row) => row.map(cell).join(' | '))].join('\n')
   const system = zh
-    ? `你是数据分析师，用中文、一到三句话直接回答业务人员的问题，依据是数据库刚刚返回的查询结果。
-要求：
-- 只引用结果中出现的数字和名称，原样引用，不要编造、估算或推算结果中没有的数值；
-- 如果只看到部分行，不要对未看到的行下结论（例如不要说“总共”或“最高”，除非结果已按该条件排序且你看到了第一行）；
-- 不要复述 SQL，不要使用代码块或表格；
-${DATA_RULE_ZH.slice(2)}`
+    ? `你是数据分析师：依据数据库刚返回的查询结果，用中文一到三句话直接回答业务人员的问题。
+- 数字和名称只原样引用结果中出现的，不编造、估算或推算；
+- 只看到部分行时，不对未看到的行下结论（如“总共”“最高”，除非已按该条件排序且看到了第一行）；
+- 不复述 SQL，不用代码块或表格；
+${DATA_RULE_ZH}`
     : `You are a data analyst. Answer the business user's question directly, in one to three sentences, in the language of the question, from the query result the database just returned.
 Rules:
 - Quote only numbers and names that appear in the rows, exactly as written; never invent, estimate or compute values that are not there;

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// P11: a repeated question (the answer cache) and a verified answer (an approved example), side by
+// P12: a repeated question (the answer cache) and a verified answer (an approved example), side by
 // side with a model answer in the same run: time to the `sql` event and to `done`, and the tokens
-// counted. The built Worker (as `npm run deploy -- --dry-run` builds it) in Miniflare, a real local
+// counted — and the SQL check and run alone (`POST /v1/sql` of the same SQL), which the target
+// measures the two against ("no more than the SQL check itself"). The built Worker (as `npm run deploy -- --dry-run` builds it) in Miniflare, a real local
 // Postgres with the demo database (a read-only login runs the rows), the fake DashScope writing its
-// answer at a realistic pace (20 ms per event). Run once: `node bench/p11-verified-cache.mjs [N]`.
+// answer at a realistic pace (20 ms per event). Run once: `node bench/p12-verified-cache.mjs [N]`.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,7 +27,7 @@ pg.psql(readFileSync(join(root, 'test/fixtures/db/guard.sql'), 'utf8'), 'company
 const fake = await startFakeDashScope({ apiKey: KEY })
 fake.setDefaultOptions('pace=20')
 const relay = await startWsRelay({ port: 0 })
-const dir = mkdtempSync(join(tmpdir(), 'p11-'))
+const dir = mkdtempSync(join(tmpdir(), 'p12-'))
 let worker
 try {
   const built = spawnSync(process.execPath, [join(root, 'scripts/deploy.mjs'), '--dry-run', '--outdir', dir], { cwd: root, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
@@ -53,6 +54,16 @@ try {
   })
   if (imported.status !== 201) throw new Error(`import: ${imported.status} ${await imported.text()}`)
 
+  /** The SQL an answer to `question` ends with (its `sql` event). */
+  const lastSql = async (question) => {
+    const res = await fetch(`${url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })
+    let sql = null
+    const parser = createParser({ onEvent: (e) => e.event === 'sql' && (sql = JSON.parse(e.data).sql) })
+    const decoder = new TextDecoder()
+    for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }))
+    if (!sql) throw new Error(`no SQL for ${question}`)
+    return sql
+  }
   const ask = async (body) => {
     const started = performance.now()
     const res = await fetch(`${url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ execute: true, ...body }) })
@@ -70,21 +81,33 @@ try {
     for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }))
     return times
   }
+  /** The same SQL checked and run through POST /v1/sql: the check the cache and verified paths still pay. */
+  const checkAlone = async (sql) => {
+    const started = performance.now()
+    const res = await fetch(`${url}/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql, execute: true }) })
+    const body = await res.json()
+    if (!body.check?.ok) throw new Error(`check alone: ${JSON.stringify(body.check)}`)
+    const ms = performance.now() - started
+    return { sql: ms, done: ms, tokens: 0, kind: 'check' }
+  }
   // Warm-up: the isolate, the snapshot, the first cached answer.
   await ask({ question: '换乘站有哪些' })
   await ask({ question: '沈塘桥地铁站的信息' })
   await new Promise((r) => setTimeout(r, 300))
-  const runs = { model: [], cached: [], verified: [] }
+  const runs = { model: [], cached: [], verified: [], 'check alone (cached SQL)': [], 'check alone (verified SQL)': [] }
+  const cachedSql = await lastSql('换乘站有哪些')
   for (let i = 0; i < N; i++) {
     runs.model.push(await ask({ question: '换乘站有哪些', cache: false }))
     runs.cached.push(await ask({ question: '换乘站有哪些' }))
     runs.verified.push(await ask({ question: '沈塘桥地铁站的信息' }))
+    runs['check alone (cached SQL)'].push(await checkAlone(cachedSql))
+    runs['check alone (verified SQL)'].push(await checkAlone("SELECT * FROM stations WHERE name LIKE '%沈塘桥%'"))
   }
   const p = (values, q) => {
     const v = values.slice().sort((a, b) => a - b)
     return v[Math.min(v.length - 1, Math.floor(q * v.length))]
   }
-  console.log(`P11 — ${N} rounds, each: a model answer ("cache": false), the same question again (cached), an approved example's question (verified); execute on; DashScope fake paced 20 ms/event`)
+  console.log(`P12 — ${N} rounds, each: a model answer ("cache": false), the same question again (cached), an approved example's question (verified), and each one's SQL checked and run alone (POST /v1/sql); execute on; DashScope fake paced 20 ms/event`)
   console.log('| path | kind seen | time to `sql` p50 / p90 | time to `done` p50 / p90 | tokens per answer |')
   console.log('|---|---|---|---|---|')
   for (const [name, list] of Object.entries(runs)) {
