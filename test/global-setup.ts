@@ -2,13 +2,14 @@
 import type { TestProject } from 'vitest/node'
 // @ts-expect-error plain ESM JavaScript tool, no type declarations
 import { startFakeDashScope } from '../tools/fake-dashscope/server.mjs'
+import { longModelAnswers } from './fixtures/long-model-answers'
 import { startTestDatabases } from './setup/databases'
 import { startJwksServer } from './setup/jwks-server'
 import { startMutePostgres } from './setup/mute-postgres'
 import { startSilentServer } from './setup/silent-server'
 
 export default async function setup(project: TestProject) {
-  const fake = await startFakeDashScope({ apiKey: 'test-key' })
+  const fake = await startFakeDashScope({ apiKey: 'test-key', answers: longModelAnswers() })
   project.provide('fakeDashScopeUrl', fake.url)
   const silent = await startSilentServer()
   project.provide('silentUpstreamUrl', silent.url)

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { openDb, withDb, type Db } from '../src/db/connect'
 import { GATE_CORPUS, type GateCase } from './fixtures/hostile-sql'
+import { fence, isLongAnswer, longAnswerQuestion } from './fixtures/long-model-answers'
 import { ask, call, dbEnv, dbEnvWithReadonly, fakeUrl } from './support/app'
 import { readEvents, readText } from './support/streams'
 import { bearer, hsToken, JWT_SECRET } from './support/tokens'
@@ -40,12 +41,15 @@ const RULE_ERRORS: Record<string, RegExp> = {
   tablesample: /^TABLESAMPLE method \S+ is not allowed$/,
   relation: /^relation \S+ is not admitted/,
   huge_constant: /^the query builds a constant of up to \d+ bytes/,
+  too_complex: /^the query nests too deeply to be checked/,
   plan: /outside the business schemas/,
   syntax: /^syntax error/,
 }
 
 function expectRefused(c: GateCase, check: { ok: boolean; error?: string } | undefined) {
   expect(check, c.sql).toMatchObject({ ok: false })
+  // toMatch(undefined) passes: every rule of the corpus needs its message here.
+  expect(RULE_ERRORS[c.rule], `no message for rule ${c.rule}`).toBeInstanceOf(RegExp)
   expect(check!.error, c.sql).toMatch(RULE_ERRORS[c.rule]!)
   if (c.name) expect(check!.error, c.sql).toContain(`function ${c.name} is not allowed`)
 }
@@ -115,8 +119,10 @@ describe(`the hostile corpus (${GATE_CORPUS.length} statements) through POST /v1
 
 // One statement of each class through the slower paths.
 const SLICE = [...new Map(GATE_CORPUS.filter((c) => c.sql.trim() !== ';').map((c) => [c.cls, c])).values()]
-const fence = (sql: string) => `我来写查询。\n\`\`\`sql\n${sql}\n\`\`\``
-const model = (sql: string) => fakeUrl(`answer=${encodeURIComponent(fence(sql))},repair=${encodeURIComponent(fence(sql))}`)
+// The model answers with the statement: in the fake's URL, or for a statement too long for a URL
+// (the 20,000-term chain), by the question the fake was started with (long-model-answers.ts).
+const model = (sql: string) => (isLongAnswer(sql) ? fakeUrl() : fakeUrl(`answer=${encodeURIComponent(fence(sql))},repair=${encodeURIComponent(fence(sql))}`))
+const questionFor = (sql: string) => (isLongAnswer(sql) ? longAnswerQuestion(sql) : '各租户订单数')
 
 async function connectAs(token: string, overrides: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'hostile-gate-test', version: '1.0.0' })
@@ -134,7 +140,7 @@ describe(`one statement of each of the ${SLICE.length} classes through /v1/ask, 
     it(`/v1/ask as ${caller.name}: the model's SQL and its repair are both refused with the rule, and no rows are sent`, { timeout: 120_000 }, async () => {
       const auth = await caller.auth()
       for (const c of SLICE) {
-        const res = await ask({ question: '各租户订单数', execute: true }, vars({ DASHSCOPE_BASE_URL: model(c.sql) }), bearer(auth))
+        const res = await ask({ question: questionFor(c.sql), execute: true }, vars({ DASHSCOPE_BASE_URL: model(c.sql) }), bearer(auth))
         const events = await readEvents(res.body!)
         const sql = events.filter((e) => e.event === 'sql')
         expect(sql.length, c.sql).toBe(1)
@@ -148,7 +154,7 @@ describe(`one statement of each of the ${SLICE.length} classes through /v1/ask, 
 
   it('/getAnwser as an API-key caller: the refusal is told in plain text', { timeout: 120_000 }, async () => {
     for (const c of SLICE) {
-      const res = await call('/getAnwser', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer('service-key') }, body: JSON.stringify({ question: '各租户订单数' }) }, vars({ DASHSCOPE_BASE_URL: model(c.sql) }))
+      const res = await call('/getAnwser', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer('service-key') }, body: JSON.stringify({ question: questionFor(c.sql) }) }, vars({ DASHSCOPE_BASE_URL: model(c.sql) }))
       const text = await readText(res.body!)
       const told = /SQL 校验未通过：(.*)。修正如下/.exec(text)
       expect(told?.[1], `${c.sql}\n${text}`).toMatch(RULE_ERRORS[c.rule]!)
@@ -163,7 +169,7 @@ describe(`one statement of each of the ${SLICE.length} classes through /v1/ask, 
       const run = await client.callTool({ name: 'run_sql', arguments: { sql: c.sql, execute: true } })
       expect(run.isError, c.sql).toBe(true)
       expectRefused(c, (run.structuredContent as { check: { ok: boolean; error: string } }).check)
-      const asked = await client.callTool({ name: 'ask', arguments: { question: '各租户订单数', execute: true } })
+      const asked = await client.callTool({ name: 'ask', arguments: { question: questionFor(c.sql), execute: true } })
       const data = asked.structuredContent as { check?: { ok: boolean; error: string }; rows?: unknown[] }
       expect(JSON.stringify(asked.structuredContent), c.sql).toMatch(new RegExp(RULE_ERRORS[c.rule]!.source.replace(/^\^|\$$/g, '')))
       expect(data.rows ?? [], c.sql).toEqual([])

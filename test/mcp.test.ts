@@ -133,20 +133,23 @@ describe('the MCP server at /mcp', () => {
     vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)))
     try {
       await client.callTool({ name: 'run_sql', arguments: { sql: 'SELECT id FROM stations ORDER BY id LIMIT 2' } })
+      // Refused by the admission gate (a catalog named with its schema), then by the plan guard (unqualified).
       await client.callTool({ name: 'run_sql', arguments: { sql: 'SELECT relname FROM pg_catalog.pg_class' } })
+      await client.callTool({ name: 'run_sql', arguments: { sql: 'SELECT relname FROM pg_class' } })
     } finally {
       vi.restoreAllMocks()
     }
     const sqlLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.path === '/v1/sql')
-    expect(sqlLines).toHaveLength(2)
+    expect(sqlLines).toHaveLength(3)
     expect(sqlLines[0]).toMatchObject({ sql_hash: expect.stringMatching(/^[0-9a-f]{16}$/), sql_check: 'passed', relations: ['public.stations'], rows: 2 })
-    expect(sqlLines[1]).toMatchObject({ sql_check: 'refused', sql_refusal: 'plan_guard', relations: ['pg_catalog.pg_class'] })
+    expect(sqlLines[1]).toMatchObject({ sql_check: 'refused', sql_refusal: 'relation', relations: ['pg_catalog.pg_class'] })
+    expect(sqlLines[2]).toMatchObject({ sql_check: 'refused', sql_refusal: 'plan_guard', relations: ['pg_catalog.pg_class'] })
     await client.close()
   })
 
   it('run_sql: a row larger than SQL_MAX_RESULT_BYTES is never sent; the text says why the rows stop', async () => {
     const client = await connect({ ...EXEC(), SQL_MAX_RESULT_BYTES: '50000' })
-    const result = await client.callTool({ name: 'run_sql', arguments: { sql: 'SELECT g, repeat(g::text, 200000) AS v FROM generate_series(1, 3) g' } })
+    const result = await client.callTool({ name: 'run_sql', arguments: { sql: "SELECT g, (SELECT string_agg(repeat('1', 1000), '') FROM generate_series(1, 200)) AS v FROM generate_series(1, 3) g" } })
     expect(result.isError).toBeFalsy()
     expect((result.structuredContent as { result: unknown }).result).toMatchObject({ ok: true, row_count: 0, truncated: true })
     expect((result.content as Text[]).map((c) => c.text).join('\n')).toContain('0 rows (cut: row 1 is 200004 bytes, more than SQL_MAX_RESULT_BYTES (50000): its values were not sent).')

@@ -257,13 +257,16 @@ describe('a role the SQL cannot leave', () => {
     const res = await call('/v1/sql', { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(auth) }, body: JSON.stringify({ sql, execute: true }) }, { ...vars(), ...extra })
     return { status: res.status, body: (await res.json()) as SqlBody }
   }
-  const WHO = "SELECT current_user::text AS role, session_user::text AS login, current_setting('request.jwt.claims', true) AS claims FROM departments LIMIT 1"
-  const roleUrls = (map: Record<string, string>) => ({ DB_ROLES: 'analyst,sales_rep', DB_ROLE_URLS: JSON.stringify(map) })
+  // The session's role, login and claims through the owner's view (test/fixtures/db/roles.sql),
+  // joined to a table the role must be granted.
+  const WHO = 'SELECT role, login, claims FROM session_info.identity, departments LIMIT 1'
+  const WITH_IDENTITY = { DB_SCHEMAS: 'public,session_info' }
+  const roleUrls = (map: Record<string, string>) => ({ ...WITH_IDENTITY, DB_ROLES: 'analyst,sales_rep', DB_ROLE_URLS: JSON.stringify(map) })
   const OWN_LOGINS = () => roleUrls({ analyst: inject('databases').urls.rolesAnalyst!, sales_rep: inject('databases').urls.rolesSalesRep! })
 
   it('default set-up: SQL runs as the role on the shared login and reaches neither the login\'s grants nor another role\'s', async () => {
     const rep = await token('sales_rep', { tenant: 'beta' })
-    expect((await runSql(rep, WHO)).body.rows).toEqual([['sales_rep', 'roles_ro', expect.stringContaining('"tenant":"beta"')]])
+    expect((await runSql(rep, WHO, WITH_IDENTITY)).body.rows).toEqual([['sales_rep', 'roles_ro', expect.stringContaining('"tenant":"beta"')]])
     // employees: the login may read it, and so may analyst (a role the login is also a member of).
     const refused = await runSql(rep, 'SELECT name FROM employees')
     expect(refused.body.check).toMatchObject({ ok: false, pg_code: '42501', error: 'permission denied for table employees' })

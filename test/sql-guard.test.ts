@@ -94,12 +94,30 @@ describe('the check', () => {
     }
   })
 
-  it('refuses a query whose plan folds into a huge constant, as the query\'s fault (ok:false with why), not the database\'s', async () => {
-    const { check, run } = await guard("SELECT repeat('x', 60000000) AS big", true, { ...OPTIONS, checkTimeoutMs: 10_000 })
-    expect(check).toEqual({ ok: false, error: expect.stringMatching(/^the query's plan is \d+ characters, more than 1048576: it folds into constants too large to check$/) })
+  it('refuses a query that would fold into a huge constant at the gate, with its rule, before anything reaches Postgres', async () => {
+    // The database given here never answers once logged in: any statement sent to it would fail
+    // with database_timeout, so a check that comes back proves the gate refused on its own.
+    const mute = readConfig({ ...env, ...dbEnv('mute') }).database
+    const { check, run } = await withDb(mute, (db) => checkAndRun(db, "SELECT repeat('x', 60000000) AS big", { ...OPTIONS, execute: true }), 2000)
+    expect(check).toEqual({ ok: false, rule: 'huge_constant', position: 8, error: 'the query builds a constant of up to 60000000 bytes (repeat); at most 1048576 are admitted' })
     expect(run).toBeUndefined()
     // The service keeps serving: the next check on a fresh session passes.
     expect((await guard('SELECT 1 AS one', false)).check).toMatchObject({ ok: true })
+  })
+
+  it('refuses a plan larger than the plan cap as the query\'s fault (ok:false with why), when the gate admits the text', async () => {
+    // The gate bounds what folds; a literal is the text itself, and Postgres prints it in the plan
+    // as it was given: 1.1 MB of text, more than the plan cap.
+    const { check, run } = await guard(`SELECT '${'x'.repeat(1_100_000)}' AS big`, true, { ...OPTIONS, checkTimeoutMs: 10_000 })
+    expect(check).toEqual({ ok: false, error: expect.stringMatching(/^the query's plan is \d+ characters, more than 1048576: it folds into constants too large to check$/) })
+    expect(run).toBeUndefined()
+    expect((await guard('SELECT 1 AS one', false)).check).toMatchObject({ ok: true })
+  })
+
+  it('refuses, at the gate, a folded value printed once per reference (an inlined CTE, three outputs)', async () => {
+    const { check, run } = await guard("WITH t AS (SELECT repeat('x', 400000) AS v) SELECT v AS a, v AS b, v AS c FROM t")
+    expect(check).toMatchObject({ ok: false, rule: 'huge_constant', error: expect.stringMatching(/^the query builds a constant of up to \d+ bytes/) })
+    expect(run).toBeUndefined()
   })
 
   it('does not mistake a string that names a denied function for a call', async () => {
@@ -180,7 +198,8 @@ describe('running the SQL', () => {
   })
 
   it('never sends a value larger than the cap: the row is cut, with its size and the reason', async () => {
-    const { check, run } = await guard('SELECT g, repeat(g::text, 2000000) AS huge FROM generate_series(1, 10) g', true, { ...OPTIONS, executeTimeoutMs: 10_000, maxBytes: 1_000_000 })
+    // An aggregate is never folded: the 2 MB value exists only at run time, where the cap applies.
+    const { check, run } = await guard("SELECT g, (SELECT string_agg(repeat('1', 1000), '') FROM generate_series(1, 2000)) AS huge FROM generate_series(1, 10) g", true, { ...OPTIONS, executeTimeoutMs: 10_000, maxBytes: 1_000_000 })
     expect(check.ok).toBe(true)
     expect(run).toMatchObject({ ok: true, rows: [], truncated: true, truncated_reason: 'row 1 is 2000004 bytes, more than SQL_MAX_RESULT_BYTES (1000000): its values were not sent' })
     expect((run as { columns: unknown }).columns).toEqual([{ name: 'g', type: 'integer' }, { name: 'huge', type: 'text' }])
@@ -194,8 +213,8 @@ describe('running the SQL', () => {
 
   it('after a cut row, the same session answers the next question in full (sequence)', async () => {
     await withDb(readonly(), async (db) => {
-      const first = await checkAndRun(db, 'SELECT repeat(g::text, 3000000) AS big FROM generate_series(1, 1) g', { ...OPTIONS, execute: true })
-      expect(first.run).toMatchObject({ ok: true, rows: [], truncated: true })
+      const first = await checkAndRun(db, "SELECT string_agg(repeat('x', 1000), '') AS big FROM generate_series(1, 3000) g", { ...OPTIONS, execute: true })
+      expect(first.run).toMatchObject({ ok: true, rows: [], truncated: true, truncated_reason: 'row 1 is 3000002 bytes, more than SQL_MAX_RESULT_BYTES (1048576): its values were not sent' })
       const second = await checkAndRun(db, 'SELECT count(*)::int AS n FROM stations', { ...OPTIONS, execute: true })
       expect(second.run).toMatchObject({ ok: true, truncated: false, rows: [[expect.any(Number)]] })
     }, 30_000)

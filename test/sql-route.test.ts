@@ -82,17 +82,22 @@ describe('POST /v1/sql audit line (what /v1/ask logs: sql_hash, verdict and rule
   }
   const hash = async (sql: string) => (await sha256Hex(sql)).slice(0, 16)
 
-  it('logs a run, a refusal by the plan guard and a refusal by Postgres, each with its hash, rule and relations', async () => {
+  it('logs a run, a refusal by the admission gate, one by the plan guard and one by Postgres, each with its hash, rule and relations', async () => {
     const lines = captureLog()
     const ran = 'SELECT id, name FROM stations ORDER BY id LIMIT 3'
-    const guarded = 'SELECT relname FROM pg_catalog.pg_class'
+    // A catalog named with its schema is the gate's to refuse; unqualified, only the plan shows where it lives.
+    const gated = 'SELECT relname FROM pg_catalog.pg_class'
+    const guarded = 'SELECT relname FROM pg_class'
     const wrong = 'SELECT nme FROM stations'
     await post({ sql: ran, execute: true }, EXEC())
+    await post({ sql: gated, execute: true }, EXEC())
     await post({ sql: guarded, execute: true }, EXEC())
     await post({ sql: wrong }, EXEC())
-    expect(lines).toHaveLength(3)
-    const [first, second, third] = lines.map((l) => JSON.parse(l))
+    expect(lines).toHaveLength(4)
+    const [first, gate, second, third] = lines.map((l) => JSON.parse(l))
     expect(first).toMatchObject({ path: '/v1/sql', status: 200, sql_ok: true, sql_hash: await hash(ran), sql_check: 'passed', relations: ['public.stations'], rows: 3 })
+    expect(gate).toMatchObject({ path: '/v1/sql', sql_ok: false, sql_hash: await hash(gated), sql_check: 'refused', sql_refusal: 'relation', relations: ['pg_catalog.pg_class'] })
+    expect(gate.rows).toBeUndefined()
     expect(second).toMatchObject({ path: '/v1/sql', sql_ok: false, sql_hash: await hash(guarded), sql_check: 'refused', sql_refusal: 'plan_guard', relations: ['pg_catalog.pg_class'] })
     expect(second.rows).toBeUndefined()
     expect(third).toMatchObject({ sql_ok: false, sql_hash: await hash(wrong), sql_check: 'refused', sql_refusal: '42703', relations: [] })

@@ -96,6 +96,10 @@ class Estimate {
     if (typeof value !== 'object' || value === null) return
     for (const [key, body] of Object.entries(value as Node)) {
       if (key === 'FuncCall' || (key === 'A_Expr' && !this.chained.has(body as Node))) this.bound({ [key]: body })
+      // Each reference to a column or a relation may print a folded value once more in the plan
+      // (`WITH t AS (SELECT repeat('x', 1000000) AS v) SELECT v, v, v, … FROM t` prints it once per
+      // output): every reference counts as a copy of the largest value a column may fold into.
+      if (key === 'ColumnRef' || key === 'RangeVar') this.record('copies of a column', this.column.bytes, (body as Node).location, null)
       if (key === 'SelectStmt' && body !== this.top) this.source(body as Node)
       this.visit(body)
     }
