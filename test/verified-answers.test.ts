@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
+import { extractSql } from '../src/sql/extract-sql'
 import { withDb } from '../src/db/connect'
 import { ask, call, clearSnapshot, dbEnv, dbEnvWithReadonly, fakeRecord, fakeUrl, type Overrides } from './support/app'
 import { readEvents, type ParsedEvent } from './support/streams'
@@ -68,6 +69,21 @@ describe('a question an approved example answers is answered verified, with no D
       expect(of(events, 'sql')[0]!.data).toMatchObject({ sql: STATION.sql, ok: true, checked: true })
       expect(of(events, 'usage')).toEqual([])
       expect(events.at(-1)).toMatchObject({ event: 'done', data: { finish_reason: 'stop' } })
+      expect(await called()).toBe(false)
+    }
+  })
+
+  it('restates the question like every answer, then the ✓ line and the SQL block; meta.tables names tables as the prompt does', async () => {
+    const [id] = await approve([STATION])
+    for (const question of [STATION.question, ' 沈塘桥\n地铁站的信息？']) {
+      const { events, called } = await asked({ question })
+      expect(meta(events).verified).toMatchObject({ example_id: id })
+      const text = of(events, 'delta').map((e) => e.data.text).join('')
+      expect(text).toBe(`您的问题是：${question.replace(/\s+/g, ' ').trim()}\n\n✓ 已验证的查询（示例 #${id}）\n\n\`\`\`sql\n${STATION.sql}\n\`\`\`\n`)
+      // What a client extracting the answer's SQL (the old /getAnwser clients) takes from it.
+      expect(extractSql(text)).toEqual({ ok: true, sql: STATION.sql })
+      // The demo's tables are all in public: the prompt, and so the model path's meta, names them unqualified.
+      expect(meta(events).tables).toEqual(['stations'])
       expect(await called()).toBe(false)
     }
   })

@@ -173,11 +173,14 @@ async function answerVerified(
     request_id: input.requestId,
     model,
     schema_version: snapshot.version,
-    tables: checked.relations,
+    tables: promptTableNames(snapshot, checked.relations),
     verified: { example_id: match.example.id, approved_at: match.example.approved_at ?? null, ...(match.substituted ? { substituted: match.substituted } : {}) },
   }
   const swap = match.substituted ? `，${match.substituted.from} → ${match.substituted.to}` : ''
-  const text = `✓ 已验证的查询（示例 #${match.example.id}${swap}）\n\n\`\`\`sql\n${match.sql.trim()}\n\`\`\`\n`
+  // Restated like every answer (the old /getAnwser clients print it first), on one line: the
+  // question is the caller's text and must not open a block of its own before the SQL's.
+  const restated = `您的问题是：${body.question.replace(/\s+/g, ' ').trim()}`
+  const text = `${restated}\n\n✓ 已验证的查询（示例 #${match.example.id}${swap}）\n\n\`\`\`sql\n${match.sql.trim()}\n\`\`\`\n`
   const stream = pipeAnswer(replayBody({ text }), {
     ...sharedOptions(input),
     protocol: 'openai',
@@ -195,6 +198,15 @@ async function answerVerified(
     ...endOptions(input, snapshot, controller),
   })
   return { stream }
+}
+
+/**
+ * The plan's relations (`schema.name`) named as the model path's `meta.tables` names them — as the
+ * prompt shows them: unqualified when every table of the snapshot is in `public`.
+ */
+function promptTableNames(snapshot: Snapshot, relations: string[]): string[] {
+  const omitPublic = snapshot.tables.every((t) => t.schema === 'public')
+  return relations.map((r) => (omitPublic && r.startsWith('public.') ? r.slice('public.'.length) : r))
 }
 
 /**

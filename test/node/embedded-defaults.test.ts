@@ -28,7 +28,8 @@ function npx(args: string[]): Promise<{ code: number | null; stdout: string; std
 // a station by name, a line's stations, ridership totals, and the fallback station list.
 // The fake answers each from another of its canned SQL (a station, a line, ridership, and its
 // fallback for a question that names none of those).
-const QUESTIONS = ['沈塘桥地铁站的信息', '1号线有哪些站', '哪个站客流最多', '最早开通的有哪些']
+// None is one of the demo's approved examples (db/demo/examples.sql), answered verified with no model call.
+const QUESTIONS = ['沈塘桥站在哪个区？', '1号线有哪些站', '哪个站客流最多', '最早开通的有哪些']
 
 /** Asks one question and returns its `sql` event. */
 async function askSql(question: string): Promise<Record<string, unknown>> {
@@ -55,10 +56,11 @@ describe('npm start on embedded defaults', () => {
     const health = await (await fetch(`${server.url}/healthz`)).json()
     expect(health).toEqual({ ok: true, schema_version: expect.stringMatching(/^pg-[0-9a-f]{12}$/), model: 'fake-qwen-plus', execute: true, page_title: null })
     expect(server.output()).toContain('embedded demo database')
-    const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥地铁站的信息' }) })
+    const res = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: '沈塘桥站在哪个区？' }) })
     expect(res.status).toBe(200)
     const events = await readEvents(res.body!)
     expect(events[0]!.data).toMatchObject({ model: 'fake-qwen-plus', schema_version: health.schema_version })
+    expect(events[0]!.data.verified).toBeUndefined()
     expect(events[0]!.data.tables).toEqual(expect.arrayContaining(['stations', 'daily_ridership', 'station_ridership_totals']))
     expect(events.at(-3)!.data.ok).toBe(true)
     expect(events.at(-1)!.event).toBe('done')
