@@ -156,9 +156,11 @@ async function answerVerified(
 ): Promise<{ stream: ReadableStream<Uint8Array> } | { fallback: NonNullable<MetaData['verified_fallback']> }> {
   const { config, body, log } = input
   const execute = body.execute === true
+  // As a model's SQL comes out of its block: no trailing `;` (an approved example may be stored with one).
+  const sql = match.sql.replace(/[\s;；]+$/u, '').trim()
   let outcome: Awaited<ReturnType<typeof guardSql>>
   try {
-    outcome = await guardSql(config, match.sql, execute, input.dbIdentity)
+    outcome = await guardSql(config, sql, execute, input.dbIdentity)
   } catch (err) {
     return { fallback: { example_id: match.example.id, error: toAppError(err).message } }
   }
@@ -180,19 +182,19 @@ async function answerVerified(
   // Restated like every answer (the old /getAnwser clients print it first), on one line: the
   // question is the caller's text and must not open a block of its own before the SQL's.
   const restated = `您的问题是：${body.question.replace(/\s+/g, ' ').trim()}`
-  const text = `${restated}\n\n✓ 已验证的查询（示例 #${match.example.id}${swap}）\n\n\`\`\`sql\n${match.sql.trim()}\n\`\`\`\n`
+  const text = `${restated}\n\n✓ 已验证的查询（示例 #${match.example.id}${swap}）\n\n\`\`\`sql\n${sql}\n\`\`\`\n`
   const stream = pipeAnswer(replayBody({ text }), {
     ...sharedOptions(input),
     protocol: 'openai',
     meta,
     afterAnswer: async (_found, emit) => {
-      const after = await reportOutcome(match.sql, checked, false, guardEmit(emit, controller), {
+      const after = await reportOutcome(sql, checked, false, guardEmit(emit, controller), {
         config,
         execute,
         ...(body.summarize ? { summarize: { question: body.question, stream: innerStreamer(input, controller, meta)(false) } } : {}),
         audit: (fields) => log.set(fields),
       })
-      log.set({ sql_hash: (await sha256Hex(match.sql)).slice(0, 16) })
+      log.set({ sql_hash: (await sha256Hex(sql)).slice(0, 16) })
       return after
     },
     ...endOptions(input, snapshot, controller),
