@@ -76,7 +76,8 @@ describe('the admin console', { timeout: 300_000 }, () => {
     const modelSql = await feedbackFromPlayground('1号线有哪些站点？', corrected)
     expect(modelSql).toMatch(/^SELECT /)
     expect(modelSql).not.toBe(corrected)
-    await feedbackFromPlayground('沈塘桥地铁站的信息', null)
+    // Corrected too: a "correct" one would be the demo's approved example of that question again, not a pending one.
+    await feedbackFromPlayground('沈塘桥地铁站的信息', "SELECT name FROM stations WHERE name = '沈塘桥'")
 
     const page = await openConsole(await adminToken())
     await eventually(() => page.locator('#signed-in').textContent()).toBe(`已登录：${ADMIN_SUB}`)
@@ -121,7 +122,8 @@ describe('the admin console', { timeout: 300_000 }, () => {
     await page.locator('nav a', { hasText: '示例' }).click()
     await page.locator('#examples-status').selectOption('approved')
     await page.locator('#examples-filter button[type=submit]').click()
-    const approved = card(page, '1号线有哪些站点？', '#examples-list')
+    // The demo's own example of that question is approved too: the reviewed one is the one with the model's SQL beside it.
+    const approved = card(page, '1号线有哪些站点？', '#examples-list').filter({ has: page.locator('pre.model-sql') })
     await eventually(() => approved.locator('.facts').textContent()).toMatch(new RegExp(`由 ${ADMIN_SUB} 于 .* 批准`))
     expect(pw.pg.psql("SELECT approved_by || ' ' || status FROM txt2sql_examples WHERE question = '1号线有哪些站点？' AND source = 'feedback-corrected'", 'metro').trim()).toBe(`${ADMIN_SUB} approved`)
 
