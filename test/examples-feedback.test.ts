@@ -41,6 +41,7 @@ type Stored = {
   updated_by: string | null
   sent_by: string | null
   sent_role: string | null
+  model_sql: string | null
   check: { ok: boolean; error?: string; checked_at: string } | null
   prompted: number
   verified: number
@@ -87,7 +88,7 @@ describe('POST /v1/admin/examples imports question→SQL pairs', () => {
     expect(await tableExists(TABLE)).toBe(true)
     const all = await list('?status=all')
     expect(all.total).toBe(2)
-    const none = { rejected_at: null, rejected_by: null, rejected_reason: null, updated_at: null, updated_by: null, sent_role: null, prompted: 0, verified: 0 }
+    const none = { rejected_at: null, rejected_by: null, rejected_reason: null, updated_at: null, updated_by: null, sent_role: null, model_sql: null, prompted: 0, verified: 0 }
     const checked = { ok: true, checked_at: expect.stringMatching(/Z$/) }
     expect(all.examples).toEqual([
       { id: body.ids[0], ...STATION, source: 'admin', status: 'approved', approved: true, request_id: null, created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), approved_at: expect.stringMatching(/Z$/), approved_by: 'admin-token', sent_by: 'admin-token', check: checked, ...none },
@@ -413,7 +414,7 @@ describe('POST /v1/feedback turns an answer into a pending example', () => {
     expect(body).toEqual({ stored: true, example: { id: expect.stringMatching(/^\d+$/), approved: false, status: 'pending', source: 'feedback', check: { ok: true, checked_at: expect.any(String) } } })
     const pending = await list()
     expect(pending.total).toBe(1)
-    expect(pending.examples[0]).toMatchObject({ id: body.example.id, question: '沈塘桥地铁站的信息', sql, source: 'feedback', approved: false, request_id: requestId, approved_at: null })
+    expect(pending.examples[0]).toMatchObject({ id: body.example.id, question: '沈塘桥地铁站的信息', sql, source: 'feedback', approved: false, request_id: requestId, approved_at: null, model_sql: null })
   })
 
   it('the same feedback twice stores one row and names it both times', async () => {
@@ -432,6 +433,22 @@ describe('POST /v1/feedback turns an answer into a pending example', () => {
     expect(res.status).toBe(201)
     expect(await res.json()).toMatchObject({ stored: true, example: { id: expect.any(String), approved: false, status: 'pending', source: 'feedback-corrected', check: { ok: true } } })
     expect((await list()).examples.map((e) => [e.question, e.sql, e.source])).toEqual([['沈塘桥地铁站的信息', corrected, 'feedback-corrected']])
+  })
+
+  it("{correct:false, sql} keeps the model's SQL beside the correction, in the listing and in GET of the example; a {correct:true} keeps none", async () => {
+    const { requestId, sql: modelSql } = await answered()
+    const corrected = "SELECT * FROM stations WHERE name = '沈塘桥'"
+    expect(corrected).not.toBe(modelSql)
+    const wrong = (await (await feedback({ request_id: requestId, correct: false, sql: corrected })).json()) as { example: { id: string } }
+    const second = await answered()
+    const right = (await (await feedback({ request_id: second.requestId, correct: true })).json()) as { example: { id: string } }
+    expect((await list()).examples.map((e) => [e.id, e.sql, e.model_sql])).toEqual([
+      [wrong.example.id, corrected, modelSql],
+      [right.example.id, second.sql, null],
+    ])
+    const res = await call(`/v1/admin/examples/${wrong.example.id}`, { headers: auth }, EX())
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { example: Stored }).example).toMatchObject({ sql: corrected, model_sql: modelSql, source: 'feedback-corrected' })
   })
 
   it('{correct:false} without sql is acknowledged (202) and stores nothing', async () => {

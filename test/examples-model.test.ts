@@ -30,6 +30,7 @@ type Example = {
   updated_at: string | null
   sent_by: string | null
   sent_role: string | null
+  model_sql: string | null
   check: { ok: boolean; error?: string; checked_at: string } | null
   prompted: number
   verified: number
@@ -84,7 +85,24 @@ describe('an EXAMPLES_TABLE created by an older version', () => {
       [LINES.question, 'pending', false, null, 0, 0, null],
     ])
     const columns = await query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'txt2sql_examples'`, [SCHEMA])
-    expect(columns.map((c) => c.column_name)).toEqual(expect.arrayContaining(['status', 'approved_by', 'rejected_reason', 'sent_role', 'check_ok', 'prompted', 'verified']))
+    expect(columns.map((c) => c.column_name)).toEqual(expect.arrayContaining(['status', 'approved_by', 'rejected_reason', 'sent_role', 'check_ok', 'prompted', 'verified', 'model_sql']))
+    expect(all.examples.map((e) => e.model_sql)).toEqual([null, null])
+  })
+
+  it('of the version before model_sql (every other column there) gains the column on first use, its rows keeping theirs', async () => {
+    await createOld()
+    // The previous version's table: every column of today but model_sql.
+    await listed()
+    await query(`ALTER TABLE ${TABLE} DROP COLUMN model_sql`)
+    const before = await query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'txt2sql_examples'`, [SCHEMA])
+    expect(before.map((c) => c.column_name)).not.toContain('model_sql')
+    const all = await listed()
+    expect(all.examples.map((e) => [e.question, e.status, e.model_sql])).toEqual([
+      [STATION.question, 'approved', null],
+      [LINES.question, 'pending', null],
+    ])
+    const after = await query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'txt2sql_examples'`, [SCHEMA])
+    expect(after.map((c) => c.column_name)).toContain('model_sql')
   })
 
   it('serves a refresh at once: its approved rows reach the snapshot with their ids', async () => {

@@ -20,6 +20,8 @@ export type NewExample = {
   sent_role?: string | null
   /** Who approved it, when stored approved. */
   approved_by?: string | null
+  /** The model's SQL, when this pair's SQL is a correction of it (feedback with another SQL). */
+  model_sql?: string | null
 }
 export type StoredExample = {
   id: string
@@ -40,6 +42,8 @@ export type StoredExample = {
   updated_by: string | null
   sent_by: string | null
   sent_role: string | null
+  /** The model's SQL this example's SQL corrects (a `wrong` feedback with the right SQL); null otherwise. */
+  model_sql: string | null
   /** null for a row stored before checks existed and not edited or approved since. */
   check: (ExampleCheck & { checked_at: string }) | null
   /** Times put in a prompt, times it answered a question verified. */
@@ -84,7 +88,8 @@ ALTER TABLE ${q}
   ADD COLUMN IF NOT EXISTS check_error text,
   ADD COLUMN IF NOT EXISTS checked_at timestamptz,
   ADD COLUMN IF NOT EXISTS prompted bigint NOT NULL DEFAULT 0,
-  ADD COLUMN IF NOT EXISTS verified bigint NOT NULL DEFAULT 0;
+  ADD COLUMN IF NOT EXISTS verified bigint NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS model_sql text;
 UPDATE ${q} SET status = CASE WHEN approved THEN 'approved' ELSE 'pending' END WHERE status IS NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${q} (md5(question || chr(31) || sql));
 COMMENT ON TABLE ${q} IS 'txt2sql-edge: question→SQL examples shown to the model (approved ones), feedback awaiting review, rejected proposals';`)
@@ -101,11 +106,11 @@ export async function insertExamples(db: Db, t: ExamplesTable, rows: NewExample[
   if (!rows.length) return { inserted: 0, ids: [] }
   const col = <T>(f: (r: NewExample) => T) => rows.map(f)
   const inserted = await db.query<{ id: string }>(
-    `INSERT INTO ${qualified(t)} (question, sql, source, approved, status, request_id, approved_at, approved_by, sent_by, sent_role, check_ok, check_error, checked_at)
-     SELECT q, s, src, ok, CASE WHEN ok THEN 'approved' ELSE 'pending' END, rid, CASE WHEN ok THEN now() END, CASE WHEN ok THEN aby END, sby, srole, cok, cerr, now()
+    `INSERT INTO ${qualified(t)} (question, sql, source, approved, status, request_id, approved_at, approved_by, sent_by, sent_role, check_ok, check_error, checked_at, model_sql)
+     SELECT q, s, src, ok, CASE WHEN ok THEN 'approved' ELSE 'pending' END, rid, CASE WHEN ok THEN now() END, CASE WHEN ok THEN aby END, sby, srole, cok, cerr, now(), msql
        FROM (SELECT x.*, row_number() OVER (PARTITION BY md5(x.q || chr(31) || x.s) ORDER BY x.n) AS copy
-               FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::text[])
-                    WITH ORDINALITY AS x(q, s, src, ok, rid, aby, sby, srole, cok, cerr, n)) AS x
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::text[], $11::text[])
+                    WITH ORDINALITY AS x(q, s, src, ok, rid, aby, sby, srole, cok, cerr, msql, n)) AS x
       WHERE x.copy = 1
         AND NOT EXISTS (SELECT 1 FROM ${qualified(t)} AS e WHERE md5(e.question || chr(31) || e.sql) = md5(x.q || chr(31) || x.s))
       ORDER BY x.n
@@ -122,6 +127,7 @@ export async function insertExamples(db: Db, t: ExamplesTable, rows: NewExample[
       col((r) => r.sent_role ?? null),
       col((r) => r.check.ok),
       col((r) => (r.check.ok ? null : r.check.error)),
+      col((r) => r.model_sql ?? null),
     ],
   )
   return { inserted: inserted.length, ids: inserted.map((r) => r.id) }
@@ -131,7 +137,7 @@ const ts = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-D
 
 const SELECT_COLUMNS = `SELECT id::text AS id, question, sql, source, status, approved, request_id, ${ts('created_at')} AS created_at,
   ${ts('approved_at')} AS approved_at, approved_by, ${ts('rejected_at')} AS rejected_at, rejected_by, rejected_reason,
-  ${ts('updated_at')} AS updated_at, updated_by, sent_by, sent_role, check_ok, check_error, ${ts('checked_at')} AS checked_at,
+  ${ts('updated_at')} AS updated_at, updated_by, sent_by, sent_role, model_sql, check_ok, check_error, ${ts('checked_at')} AS checked_at,
   prompted::float8 AS prompted, verified::float8 AS verified`
 
 type Row = Omit<StoredExample, 'check'> & { check_ok: boolean | null; check_error: string | null; checked_at: string | null }
@@ -286,7 +292,7 @@ export async function countExampleUse(db: Db, t: ExamplesTable, counts: { prompt
 async function examplesTableExists(db: Db, t: ExamplesTable): Promise<boolean> {
   const [row] = await db.query<{ exists: boolean; current: boolean }>(
     `SELECT to_regclass($1) IS NOT NULL AS exists,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'verified' AND NOT attisdropped) AS current`,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'model_sql' AND NOT attisdropped) AS current`,
     [qualified(t)],
   )
   if (!row?.exists) return false

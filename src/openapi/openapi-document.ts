@@ -537,6 +537,7 @@ export function buildOpenApiDocument(limits: DocumentLimits): Json {
             updated_by: { type: ['string', 'null'] },
             sent_by: { type: ['string', 'null'], description: 'Who sent it: `admin-token`, `key:<hash>`, `sub:<sub>` or `anonymous`.' },
             sent_role: { type: ['string', 'null'], description: 'The database role of the JWT it was sent with.' },
+            model_sql: { type: ['string', 'null'], description: "The model's SQL that this example's SQL corrects (a `wrong` feedback with the right SQL); null otherwise." },
             check: {
               description: "The check's verdict (the admission gate and Postgres, as the service's read-only login); null for a row stored before checks existed.",
               oneOf: [

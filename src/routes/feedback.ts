@@ -55,14 +55,17 @@ feedbackRoutes.post(
       if (body.correct) throw new AppError(400, 'invalid_request', 'That answer had no SQL to confirm: send the right one in "sql"')
       return c.json({ stored: false, example: null }, 202)
     }
-    const source = body.sql && body.sql !== record.sql ? 'feedback-corrected' : 'feedback'
+    const corrected = Boolean(body.sql && body.sql !== record.sql)
+    const source = corrected ? 'feedback-corrected' : 'feedback'
+    // A reviewer sees what the model wrote beside the correction, so the model's SQL is kept with it.
+    const model_sql = corrected ? record.sql : null
     const table = config.database.examplesTable
     const check = await checkExampleSql(config, sql)
     const caller = c.var.caller
     const sender = { sent_by: callerLabel(caller), sent_role: caller.via === 'jwt' ? caller.role : null }
     const example = await withDb(config.database, async (db) => {
       await ensureExamplesTable(db, table)
-      await insertExamples(db, table, [{ question: record.question, sql, source, approved: false, request_id: body.request_id, check, ...sender }])
+      await insertExamples(db, table, [{ question: record.question, sql, source, approved: false, request_id: body.request_id, check, model_sql, ...sender }])
       return findExample(db, table, record.question, sql)
     }, ADMIN_DEADLINE_MS)
     return c.json({ stored: true, example: example && { id: example.id, approved: example.approved, status: example.status, source: example.source, check: example.check } }, 201)

@@ -29,13 +29,14 @@ async function openConsole(jwt: string | null, { hash = 'review', locale = 'zh-C
   return page
 }
 
-/** Sends feedback from the playground as a user would: ask, then "wrong" with a corrected SQL (or "correct"). */
-async function feedbackFromPlayground(question: string, corrected: string | null) {
+/** Sends feedback from the playground as a user would: ask, then "wrong" with a corrected SQL (or "correct"). Returns the model's SQL the playground showed. */
+async function feedbackFromPlayground(question: string, corrected: string | null): Promise<string> {
   const page = await pw.open()
   await page.locator('#question').fill(question)
   await page.keyboard.press('Enter')
   await waitSettled(page)
   const turn = lastTurn(page)
+  const modelSql = ((await turn.locator('.sql-block pre.sql').textContent()) ?? '').trim()
   if (corrected === null) {
     await turn.locator('.feedback button', { hasText: '正确' }).click()
   } else {
@@ -44,6 +45,7 @@ async function feedbackFromPlayground(question: string, corrected: string | null
     await turn.locator('.corrected button', { hasText: '提交反馈' }).click()
   }
   await eventually(() => turn.locator('.feedback-status').textContent()).toBe('谢谢！已保存为待审核的示例。')
+  return modelSql
 }
 
 /** The card of `question` in a section's list (#review-list, #examples-list): hidden sections keep theirs. */
@@ -71,7 +73,9 @@ describe('the admin console', { timeout: 300_000 }, () => {
 
   it('reviews playground feedback: invalid SQL shows Postgres\'s error before saving, approval is signed by the person, a rejection stays', async () => {
     const corrected = 'SELECT s.name FROM stations s JOIN station_lines sl ON sl.station_id = s.id WHERE sl.line_id = 1 ORDER BY sl.seq'
-    await feedbackFromPlayground('1号线有哪些站点？', corrected)
+    const modelSql = await feedbackFromPlayground('1号线有哪些站点？', corrected)
+    expect(modelSql).toMatch(/^SELECT /)
+    expect(modelSql).not.toBe(corrected)
     // Not a demo example's question (db/demo/examples.sql): its answer, the model's, is a new pair for the queue.
     await feedbackFromPlayground('沈塘桥站在哪个区？', null)
 
@@ -81,6 +85,15 @@ describe('the admin console', { timeout: 300_000 }, () => {
     await item.waitFor()
     expect(await item.locator('textarea').inputValue()).toBe(corrected)
     expect(await item.locator('.facts').textContent()).toMatch(/feedback-corrected/)
+    // The model's SQL beside the correction, side by side, each named.
+    expect(await item.locator('.sql-compare .model-side .side-label').textContent()).toBe('模型的 SQL')
+    expect(await item.locator('.sql-compare .model-side pre.model-sql').textContent()).toBe(modelSql)
+    expect(await item.locator('.sql-compare .corrected-side label').textContent()).toBe('更正后的 SQL')
+    expect(await item.locator('.sql-compare .corrected-side textarea').inputValue()).toBe(corrected)
+    expect(pw.pg.psql("SELECT model_sql FROM txt2sql_examples WHERE question = '1号线有哪些站点？' AND source = 'feedback-corrected'", 'metro').trim()).toBe(modelSql)
+    const [model, correction] = await Promise.all([item.locator('.model-side').boundingBox(), item.locator('.corrected-side').boundingBox()])
+    expect(model!.x + model!.width).toBeLessThanOrEqual(correction!.x)
+    expect(model!.y).toBe(correction!.y)
     expect(await item.locator('.verdict').textContent()).toBe('Postgres 校验: 通过')
 
     // Edited to something invalid: Postgres's error shows while typing, nothing is saved.
@@ -110,7 +123,8 @@ describe('the admin console', { timeout: 300_000 }, () => {
     await page.locator('nav a', { hasText: '示例' }).click()
     await page.locator('#examples-status').selectOption('approved')
     await page.locator('#examples-filter button[type=submit]').click()
-    const approved = card(page, '1号线有哪些站点？', '#examples-list').filter({ hasText: 'feedback-corrected' })
+    // The demo's own example of that question is approved too: the reviewed one is the one with the model's SQL beside it.
+    const approved = card(page, '1号线有哪些站点？', '#examples-list').filter({ has: page.locator('pre.model-sql') })
     await eventually(() => approved.locator('.facts').textContent()).toMatch(new RegExp(`由 ${ADMIN_SUB} 于 .* 批准`))
     expect(pw.pg.psql("SELECT approved_by || ' ' || status FROM txt2sql_examples WHERE question = '1号线有哪些站点？' AND source = 'feedback-corrected'", 'metro').trim()).toBe(`${ADMIN_SUB} approved`)
 
@@ -225,8 +239,15 @@ describe('the admin console', { timeout: 300_000 }, () => {
     expect(await sides.nth(1).locator('tbody tr').count()).toBe(2)
   })
 
-  it('works by keyboard only: sign in, go to examples, filter', async () => {
-    const page = await pw.open({ key: null, wait: false })
+  // At both sizes, in turn: each run first approves (through the admin API) the examples of that question, so the run before's withdrawal is undone.
+  for (const [size, width, height] of [['desktop', 1280, 900], ['phone', 390, 844]] as const) it(`works by keyboard only at ${size} size (${width} px): sign in, go to examples, filter`, async () => {
+    const ids = pw.pg.psql("SELECT id FROM txt2sql_examples WHERE question = '1号线有哪些站点？' AND check_ok IS NOT FALSE ORDER BY id", 'metro').trim().split('\n')
+    expect(ids.length).toBeGreaterThan(0)
+    for (const id of ids) {
+      const approved = await fetch(`${pw.server.url}/v1/admin/examples/${id}/approve?refresh=true`, { method: 'POST', headers: { authorization: `Bearer ${await adminToken()}` } })
+      expect(approved.status).toBe(200)
+    }
+    const page = await pw.open({ key: null, wait: false, width, height })
     await page.goto(`${pw.server.url}/admin/`)
     await page.locator('#sign-in-dialog[open]').waitFor()
     // The dialog has the focus on its field.
@@ -256,8 +277,8 @@ describe('the admin console', { timeout: 300_000 }, () => {
     await page.keyboard.press('Enter')
     await eventually(() => page.locator('#notice').textContent()).toBe('撤销批准：完成')
     await eventually(() => page.evaluate(() => document.activeElement?.id)).toBe('examples-title')
-    // The card it unapproved, whichever approved example of the question came first (the demo ships one).
-    expect(pw.pg.psql(`SELECT count(*) FROM txt2sql_examples WHERE question = '1号线有哪些站点？' AND status = 'pending' AND updated_by = '${ADMIN_SUB}'`, 'metro').trim()).toBe('1')
+    // The first card is the question's oldest example: it is the one withdrawn, by that person.
+    expect(pw.pg.psql("SELECT status || ' ' || updated_by FROM txt2sql_examples WHERE question = '1号线有哪些站点？' ORDER BY id LIMIT 1", 'metro').trim()).toBe(`pending ${ADMIN_SUB}`)
   })
 
   it('axe-core finds no serious or critical violation: the queue and usage, zh and en, light and dark, desktop and phone', async () => {

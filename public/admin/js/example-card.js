@@ -75,11 +75,23 @@ export function exampleCard(example, { onChanged, announce, home }) {
       example.updated_by ? fact('✎', t.updatedBy(example.updated_by)) : null,
       fact('#', t.counters(example.prompted ?? 0, example.verified ?? 0)),
     ),
-    el('label', { for: sqlId }, t.sql),
-    textarea,
-    verdict,
+    sqlBlock(example, sqlId, textarea, verdict),
     el('div', { class: 'actions' }, buttons),
     preview,
+  )
+}
+
+/**
+ * The example's SQL with its verdict; beside it, when the SQL corrects the model's (a `wrong`
+ * feedback with the right SQL), the model's SQL, so the reviewer compares the two side by side.
+ */
+function sqlBlock(example, sqlId, textarea, verdict) {
+  if (!example.model_sql) return [el('label', { for: sqlId }, t.sql), textarea, verdict]
+  return el(
+    'div',
+    { class: 'side-by-side sql-compare' },
+    el('div', { class: 'sql-side model-side' }, el('p', { class: 'side-label' }, t.modelSql), el('pre', { class: 'code model-sql' }, example.model_sql)),
+    el('div', { class: 'sql-side corrected-side' }, el('label', { for: sqlId, class: 'side-label' }, t.correctedSql), textarea, verdict),
   )
 }
 
