@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { readConfig } from '../src/config'
 import { withDb } from '../src/db/connect'
+import type { StoredExample } from '../src/db/examples-table'
 import { saveRequestRecord } from '../src/feedback/request-record'
 import { loadSnapshot } from '../src/schema/snapshot-store'
 import { ask, call, clearSnapshot, dbEnv, putDemoSnapshot, type Overrides } from './support/app'
@@ -23,29 +24,7 @@ const tableExists = async (name: string) => (await query<{ ok: boolean }>(`SELEC
 const storedSnapshot = () => loadSnapshot(env.SCHEMA_KV, { cacheTtlSeconds: 0 })
 const pairs = (examples: { question: string; sql: string }[]) => examples.map(({ question, sql }) => ({ question, sql }))
 
-type Stored = {
-  id: string
-  question: string
-  sql: string
-  source: string
-  status: 'pending' | 'approved' | 'rejected'
-  approved: boolean
-  request_id: string | null
-  created_at: string
-  approved_at: string | null
-  approved_by: string | null
-  rejected_at: string | null
-  rejected_by: string | null
-  rejected_reason: string | null
-  updated_at: string | null
-  updated_by: string | null
-  sent_by: string | null
-  sent_role: string | null
-  model_sql: string | null
-  check: { ok: boolean; error?: string; checked_at: string } | null
-  prompted: number
-  verified: number
-}
+type Stored = StoredExample
 type Listed = { examples: Stored[]; total: number; limit: number; offset: number }
 
 const postJson = (body: unknown, overrides: Overrides = EX(), query = '') =>

@@ -108,10 +108,7 @@ export async function answerQuestion(input: AnswerQuestionInput): Promise<Readab
   log.set({ upstream_status: upstream.status })
   log.streaming = true
   const meta: MetaData = {
-    request_id: input.requestId,
-    model,
-    schema_version: snapshot.version,
-    tables: prompt.tables,
+    ...baseMeta(input, snapshot, prompt.tables),
     examples: prompt.examples.flatMap((e) => (e.id ? [{ id: e.id, similarity: e.similarity ?? 0 }] : [])),
     glossary: prompt.glossary,
     ...(fallback ? { verified_fallback: fallback } : {}),
@@ -172,10 +169,7 @@ async function answerVerified(
   log.streaming = true
   const controller = new AbortController()
   const meta: MetaData = {
-    request_id: input.requestId,
-    model,
-    schema_version: snapshot.version,
-    tables: promptTableNames(snapshot, checked.relations),
+    ...baseMeta(input, snapshot, promptTableNames(snapshot, checked.relations)),
     verified: { example_id: match.example.id, approved_at: match.example.approved_at ?? null, ...(match.substituted ? { substituted: match.substituted } : {}) },
   }
   const swap = match.substituted ? `，${match.substituted.from} → ${match.substituted.to}` : ''
@@ -202,6 +196,11 @@ async function answerVerified(
   return { stream }
 }
 
+/** What every answer's `meta` says, whichever way it is answered: the request, the model, the schema, the tables. */
+function baseMeta(input: AnswerQuestionInput, snapshot: Snapshot, tables: string[]): MetaData {
+  return { request_id: input.requestId, model: input.config.dashscope.model, schema_version: snapshot.version, tables }
+}
+
 /**
  * The plan's relations (`schema.name`) named as the model path's `meta.tables` names them — as the
  * prompt shows them: unqualified when every table of the snapshot is in `public`.
@@ -223,10 +222,7 @@ function answerCached(input: AnswerQuestionInput, snapshot: Snapshot, cached: Ca
   log.streaming = true
   const controller = new AbortController()
   const meta: MetaData = {
-    request_id: input.requestId,
-    model,
-    schema_version: snapshot.version,
-    tables: cached.tables,
+    ...baseMeta(input, snapshot, cached.tables),
     ...(cached.examples ? { examples: cached.examples } : {}),
     ...(cached.glossary ? { glossary: cached.glossary } : {}),
     cached: { at: cached.at, request_id: cached.request_id },
@@ -341,7 +337,7 @@ function answerUnanswerable(input: AnswerQuestionInput, verdict: { closest: stri
   const encode = input.format === 'sse' ? encodeSse : encodeLegacyText
   const total = Date.now() - input.startedAt
   const items: StreamItem[] = [
-    { event: 'meta', data: { request_id: input.requestId, model: config.dashscope.model, schema_version: snapshot.version, tables: [] } },
+    { event: 'meta', data: baseMeta(input, snapshot, []) },
     { event: 'unanswerable', data: { reason: verdict.reason, closest_tables: verdict.closest, source: 'linking' } },
     ...(input.body.execute ? [notRun('unanswerable', 'the question cannot be answered from this schema')] : []),
     ...(input.body.summarize ? [SKIPPED_SUMMARY] : []),
