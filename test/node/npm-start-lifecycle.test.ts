@@ -178,7 +178,8 @@ describe('npm start fails fast and honestly', () => {
       expect(start.devLines().at(-1)).toBe(`[dev] port ${port} is already in use (another npm start, or another program): stop it, or choose another port: PORT=${port + 1} npm start`)
       expect(start.output()).not.toMatch(/is ready on|Ready on/)
       expect(start.output()).not.toMatch(STACK_FRAME)
-      expect([...seen.values()].map((p) => p.command).join('\n')).toContain('wrangler.js')
+      // wrangler ran: its bin script, or the CLI that script re-executes (a sample may catch only the latter).
+      expect([...seen.values()].map((p) => p.command).join('\n')).toMatch(/wrangler\/(bin\/wrangler\.js|wrangler-dist\/cli\.js)/)
       const left = stillRunning([...seen.values()])
       expect(left.map((p) => `${p.pid} ${p.command}`)).toEqual([])
     } finally {
